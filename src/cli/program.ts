@@ -1,0 +1,45 @@
+import { Command } from 'commander';
+import { createContext, type CliContext, type ContextOptions } from './context.ts';
+import { registerSourceCommands } from './commands/source.ts';
+import { registerStreamCommands } from './commands/stream.ts';
+import { registerLakeCommands } from './commands/lake.ts';
+import { registerEtlCommands } from './commands/etl.ts';
+import { registerQueryCommands } from './commands/query.ts';
+import { registerMlCommands } from './commands/ml.ts';
+import { registerReportCommands } from './commands/report.ts';
+import { registerMonitorCommands } from './commands/monitor.ts';
+import { registerDemoCommands } from './commands/demo.ts';
+
+/** A command registrar: adds its commands to the program; each lives in commands/<stage>.ts. */
+export type Register = (program: Command, ctx: CliContext) => void;
+
+/**
+ * Builds the `openevents` program. Tests pass fake streams and call `.exitOverride()`;
+ * main.ts passes the real process.
+ */
+export function createProgram(options: ContextOptions = {}): { program: Command; ctx: CliContext } {
+  const program = new Command('openevents');
+  const ctx = createContext({ ...options, configFile: () => program.opts<{ config?: string }>().config });
+  program
+    .description('Operator toolkit for the Meetup open_events pipeline: stream → lake → ETL → SQL, ML, dashboard.')
+    .version('0.1.0')
+    .option('-c, --config <file>', 'config file (default: ./openevents.config.json if present; env OPENEVENTS_CONFIG)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    });
+  const registrars: Register[] = [
+    registerDemoCommands,
+    registerMonitorCommands,
+    registerSourceCommands,
+    registerStreamCommands,
+    registerLakeCommands,
+    registerEtlCommands,
+    registerQueryCommands,
+    registerMlCommands,
+    registerReportCommands,
+  ];
+  for (const register of registrars) register(program, ctx);
+  return { program, ctx };
+}

@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { UserError, isErrnoCode } from '../errors.ts';
+import { configSchema, type Config, type ConfigInput } from './schema.ts';
+
+/** The config file looked for in the working directory when no --config is given. */
+export const CONFIG_FILE = 'openevents.config.json';
+
+export interface LoadConfigOptions {
+  /** An explicit config file (--config); it must exist. */
+  file?: string | undefined;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags: they win over the environment, which wins over the file. */
+  overrides?: ConfigInput;
+}
+
+type Plain = { [key: string]: unknown };
+
+/**
+ * Loads the one validated config: defaults ← file ← environment (OPENEVENTS_*) ← flags.
+ * An invalid value throws a UserError naming the key, where it came from and what is allowed.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const layers: Array<{ from: string; value: Plain }> = [];
+
+  const file = options.file ?? env.OPENEVENTS_CONFIG;
+  const filePath = path.resolve(cwd, file ?? CONFIG_FILE);
+  const fromFile = readConfigFile(filePath, file !== undefined);
+  if (fromFile) layers.push({ from: filePath, value: fromFile });
+  layers.push({ from: 'environment', value: configFromEnv(env) });
+  if (options.overrides) layers.push({ from: 'flags', value: stripUndefined(options.overrides as Plain) });
+
+  let merged: Plain = {};
+  for (const layer of layers) {
+    merged = deepMerge(merged, layer.value);
+    // Validate each layer as it lands so the error can say where a bad value came from.
+    const check = configSchema.safeParse(merged);
+    if (!check.success) throw configError(check.error, layer.from);
+  }
+  return configSchema.parse(merged);
+}
+
+/** The environment variable that sets a config key: stream.stallTimeoutMs → OPENEVENTS_STREAM_STALL_TIMEOUT_MS. */
+export function envName(keyPath: readonly string[]): string {
+  return 'OPENEVENTS_' + keyPath.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+
+function configFromEnv(env: NodeJS.ProcessEnv): Plain {
+  const defaults = configSchema.parse({}) as unknown as Plain;
+  const out: Plain = {};
+  const walk = (node: Plain, keyPath: string[], target: Plain): void => {
+    for (const [key, value] of Object.entries(node)) {
+      const here = [...keyPath, key];
+      if (value !== null && typeof value === 'object') {
+        const child: Plain = {};
+        walk(value as Plain, here, child);
+        if (Object.keys(child).length > 0) target[key] = child;
+        continue;
+      }
+      const raw = env[envName(here)];
+      if (raw === undefined) continue;
+      target[key] = typeof value === 'number' && raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+    }
+  };
+  walk(defaults, [], out);
+  return out;
+}
+
+function readConfigFile(filePath: string, required: boolean): Plain | undefined {
+  let text: string;
+  try {
+    text = readFileSync(filePath, 'utf8');
+  } catch (error) {
+    if (!required && isErrnoCode(error, 'ENOENT')) return undefined;
+    throw new UserError(`cannot read config file ${filePath}`, { cause: error, hint: 'check the --config path' });
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Plain;
+  } catch (error) {
+    throw new UserError(`config file ${filePath} is not a JSON object: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function configError(error: z.ZodError, from: string): UserError {
+  const lines = error.issues.map((issue) => {
+    const key = issue.path.join('.') || '(root)';
+    const env = issue.path.length > 0 ? ` (env ${envName(issue.path.map(String))})` : '';
+    return `  ${key}: ${issue.message}${from === 'environment' ? env : ''}`;
+  });
+  return new UserError(`invalid configuration from ${from}:\n${lines.join('\n')}`, {
+    hint: `see README "Configuration" for the keys and what each allows`,
+  });
+}
+
+function deepMerge(base: Plain, top: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [key, value] of Object.entries(top)) {
+    const prev = out[key];
+    out[key] =
+      value !== null && typeof value === 'object' && !Array.isArray(value) && prev !== null && typeof prev === 'object'
+        ? deepMerge(prev as Plain, value as Plain)
+        : value;
+  }
+  return out;
+}
+
+function stripUndefined(value: Plain): Plain {
+  const out: Plain = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    out[key] = v !== null && typeof v === 'object' && !Array.isArray(v) ? stripUndefined(v as Plain) : v;
+  }
+  return out;
+}

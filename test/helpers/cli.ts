@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import path from 'node:path';
+import { ROOT } from './moto.ts';
+
+/** The real `openevents` command as a child process (node + tsx loader, like bin/openevents.js). */
+export const OPENEVENTS = path.join(ROOT, 'bin/openevents.js');
+
+/** Spawns `openevents <args>`; the caller owns the process. */
+export function spawnCli(args: string[], options: SpawnOptions = {}): ChildProcess {
+  return spawn(process.execPath, [OPENEVENTS, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...options });
+}
+
+/** Runs `openevents <args>` to completion and returns its exit code and output. */
+export async function runCli(
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnCli(args, options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  return { code, stdout, stderr };
+}
+
+/** Resolves with the first stdout line matching `pattern` (e.g. the server's "listening on" line). */
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in ${timeoutMs} ms; got: ${buffer}`)), timeoutMs);
+    const onData = (d: Buffer): void => {
+      buffer += d.toString();
+      const m = pattern.exec(buffer);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        resolve(m);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`process exited (${code}) before printing ${pattern}; got: ${buffer}`));
+    });
+  });
+}

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+/** A running moto_server on 127.0.0.1 (from the project's .venv). */
+export interface Moto {
+  endpoint: string;
+  /** Environment for clients and child processes pointed at this emulator. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts moto_server and waits until it answers. Call stop() in afterAll. */
+export async function startMoto(): Promise<Moto> {
+  const port = await freePort();
+  const bin = path.join(ROOT, '.venv/bin/moto_server');
+  const child: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited: ${stderr}`);
+    try {
+      const res = await fetch(`${endpoint}/moto-api/`);
+      if (res.ok || res.status < 500) break;
+    } catch {
+      /* not yet listening */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`moto_server did not start in 30 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  const env = {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-1',
+  };
+  return {
+    endpoint,
+    env,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
