@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { CURATED } from '../lake/layout.ts';
+import type { ObjectStore } from '../lake/store.ts';
+import { CURATED_TABLES, TABLES, type CuratedTable } from './tables.ts';
+
+export interface OpenCuratedOptions {
+  /** Where an s3:// lake's curated/ is mirrored (default: the OS temp folder, one folder per lake). */
+  cacheDir?: string;
+}
+
+/**
+ * Opens an in-memory DuckDB connection with every curated table as a named view
+ * (categories, groups, venues, events, event_changes, fees, quarantine, hours).
+ * A local lake's Parquet is read in place; an s3:// lake's curated/ is first mirrored to a
+ * cache folder through the ObjectStore (only changed objects are downloaded).
+ * Current-state views keep the newest version per key (see docs/tables.md). Close it with
+ * `connection.closeSync()`.
+ */
+export async function openCurated(store: ObjectStore, options: OpenCuratedOptions = {}): Promise<DuckDBConnection> {
+  const files = await curatedFiles(store, options);
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  for (const table of CURATED_TABLES) await connection.run(viewSql(table, files[table]));
+  return connection;
+}
+
+/** The SQL of one curated view over its Parquet files (exported for the ETL's own reads). */
+export function viewSql(table: CuratedTable, files: string[]): string {
+  const cols = Object.keys(TABLES[table].columns);
+  const select = cols.map(quoteIdent).join(', ');
+  const all = allRowsSql(table, files);
+  switch (table) {
+    case 'event_changes':
+      // The same (event, mtime) can arrive in more than one hour (a replay): keep the latest arrival.
+      return `CREATE OR REPLACE VIEW ${table} AS SELECT ${select} FROM (${all}) QUALIFY row_number() OVER (PARTITION BY event_id, mtime ORDER BY arrival_hour DESC) = 1`;
+    case 'fees':
+      // A fee belongs to the version of the event that is current; events without a fee there have none.
+      return `CREATE OR REPLACE VIEW ${table} AS SELECT ${cols.map((c) => `f.${quoteIdent(c)}`).join(', ')} FROM (${all}) f JOIN events e ON f.event_id = e.event_id AND f.mtime = e.mtime AND f.arrival_hour = e.arrival_hour`;
+    case 'quarantine':
+    case 'hours':
+      return `CREATE OR REPLACE VIEW ${table} AS SELECT ${select} FROM (${all})`;
+    default: {
+      const key = TABLES[table].key.map(quoteIdent).join(', ');
+      return `CREATE OR REPLACE VIEW ${table} AS SELECT ${select} FROM (${all}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY mtime DESC, arrival_hour DESC) = 1`;
+    }
+  }
+}
+
+/** Every stored row of a table, all hours, with arrival_hour restored from the partition path. */
+export function allRowsSql(table: CuratedTable, files: string[]): string {
+  const cols = TABLES[table].columns;
+  if (files.length === 0) {
+    return `SELECT ${Object.entries(cols)
+      .map(([c, t]) => `CAST(NULL AS ${t}) AS ${quoteIdent(c)}`)
+      .join(', ')} WHERE false`;
+  }
+  const list = files.map(sqlString).join(', ');
+  // Types are pinned so an engine that wrote INT where we expect BIGINT cannot change a view's type.
+  const casts = Object.entries(cols)
+    .map(([c, t]) => `CAST(${quoteIdent(c)} AS ${t}) AS ${quoteIdent(c)}`)
+    .join(', ');
+  return `SELECT ${casts} FROM read_parquet([${list}], hive_partitioning = true, hive_types = {'arrival_hour': VARCHAR}, union_by_name = true)`;
+}
+
+/** Local paths of each table's Parquet files (mirroring an s3:// lake first). */
+export async function curatedFiles(store: ObjectStore, options: OpenCuratedOptions = {}): Promise<Record<CuratedTable, string[]>> {
+  const out = Object.fromEntries(CURATED_TABLES.map((t) => [t, [] as string[]])) as Record<CuratedTable, string[]>;
+  const local = store.localPath(CURATED) !== undefined;
+  const cacheRoot = local
+    ? undefined
+    : (options.cacheDir ?? path.join(os.tmpdir(), `openevents-curated-${createHash('sha1').update(store.url).digest('hex').slice(0, 12)}`));
+  const keep = new Set<string>();
+  for (const table of CURATED_TABLES) {
+    for await (const info of store.list(`${CURATED}/${table}/`)) {
+      const name = info.key.slice(info.key.lastIndexOf('/') + 1);
+      if (!name.endsWith('.parquet') || name.startsWith('_') || name.startsWith('.')) continue;
+      if (local) {
+        out[table].push(store.localPath(info.key) as string);
+        continue;
+      }
+      const file = path.join(cacheRoot as string, ...info.key.split('/'));
+      keep.add(file);
+      const stat = await fs.stat(file).catch(() => undefined);
+      if (!stat || stat.size !== info.size || stat.mtimeMs < info.mtimeMs) {
+        const bytes = await store.get(info.key);
+        if (!bytes) continue;
+        await fs.mkdir(path.dirname(file), { recursive: true });
+        await fs.writeFile(file, bytes);
+      }
+      out[table].push(file);
+    }
+  }
+  if (cacheRoot) await pruneCache(path.join(cacheRoot, CURATED), keep);
+  return out;
+}
+
+/** Removes mirrored files whose objects are gone (an hour rewritten with fewer files). */
+async function pruneCache(dir: string, keep: Set<string>): Promise<void> {
+  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const file = path.join(e.parentPath, e.name);
+    if (!keep.has(file)) await fs.rm(file, { force: true });
+  }
+}
+
+/** Runs a query and returns plain JS rows (BIGINT → number when safe, else string; timestamps → ISO strings). */
+export async function queryRows(connection: DuckDBConnection, sql: string): Promise<Array<Record<string, unknown>>> {
+  const reader = await connection.runAndReadAll(sql);
+  return reader.getRowObjectsJson() as Array<Record<string, unknown>>;
+}
+
+/** A SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A quoted SQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
