@@ -1,0 +1,74 @@
+/**
+ * TF-IDF features over a fixed vocabulary, as sparse rows (CSR). Term frequency is the raw count
+ * and idf = ln((m + 1) / (df + 1)) over the m training documents — Spark ML's IDF formula, so the
+ * two engines build the same kind of features.
+ */
+
+/** Sparse rows in compressed-row form; column indices are ascending within a row. */
+export interface SparseRows {
+  rows: number;
+  cols: number;
+  /** Row r's entries are [rowPtr[r], rowPtr[r + 1]). */
+  rowPtr: Int32Array;
+  colIdx: Int32Array;
+  values: Float32Array;
+}
+
+export interface Vocabulary {
+  /** Terms by column index: most frequent (document frequency) first, ties by term. */
+  terms: string[];
+  /** Inverse document frequency per column. */
+  idf: Float64Array;
+}
+
+export interface VocabularyOptions {
+  /** Keep at most this many terms. */
+  size: number;
+  /** Drop terms found in fewer documents than this. */
+  minDf: number;
+}
+
+/** Chooses the vocabulary by document frequency over the training documents' tokens. */
+export function fitVocabulary(docs: readonly string[][], options: VocabularyOptions): Vocabulary {
+  const df = new Map<string, number>();
+  for (const tokens of docs) for (const term of new Set(tokens)) df.set(term, (df.get(term) ?? 0) + 1);
+  const kept = [...df.entries()]
+    .filter(([, n]) => n >= options.minDf)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, options.size);
+  const m = docs.length;
+  return {
+    terms: kept.map(([t]) => t),
+    idf: Float64Array.from(kept, ([, n]) => Math.log((m + 1) / (n + 1))),
+  };
+}
+
+/** TF-IDF rows for tokenised documents; terms outside the vocabulary are ignored. */
+export function transform(vocabulary: Vocabulary, docs: readonly string[][], index = termIndex(vocabulary)): SparseRows {
+  const rowPtr = new Int32Array(docs.length + 1);
+  const cols: number[] = [];
+  const vals: number[] = [];
+  const counts = new Map<number, number>();
+  docs.forEach((tokens, r) => {
+    counts.clear();
+    for (const token of tokens) {
+      const c = index.get(token);
+      if (c !== undefined) counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+    const present = [...counts.keys()].sort((a, b) => a - b);
+    for (const c of present) {
+      const value = counts.get(c)! * vocabulary.idf[c]!;
+      if (value > 0) {
+        cols.push(c);
+        vals.push(value);
+      }
+    }
+    rowPtr[r + 1] = cols.length;
+  });
+  return { rows: docs.length, cols: vocabulary.terms.length, rowPtr, colIdx: Int32Array.from(cols), values: Float32Array.from(vals) };
+}
+
+/** term → column index. */
+export function termIndex(vocabulary: Vocabulary): Map<string, number> {
+  return new Map(vocabulary.terms.map((t, i) => [t, i]));
+}
