@@ -1,0 +1,162 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { JobFiles } from './store.ts';
+import type { JobRecord } from './types.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+/** The `openevents` command as argv, for steps that run the toolkit itself. */
+export const OPENEVENTS_ARGV: readonly string[] = [process.execPath, path.join(ROOT, 'bin/openevents.js')];
+const SUPERVISOR: readonly string[] = [process.execPath, path.join(ROOT, 'bin/run-ts.js'), path.join(ROOT, 'src/jobs/supervise.ts')];
+
+export interface JobSpec {
+  kind: string;
+  label: string;
+  /** Each step's arguments to `openevents` (or a full argv with `argv`). */
+  steps: Array<{ label: string; args?: string[]; argv?: string[]; hour?: string }>;
+}
+
+export interface LocalJobRunnerOptions {
+  /** Folder of the job records and logs: `<lake>/_state/jobs` for a local lake. */
+  dir: string;
+  /** Working directory of the jobs. */
+  cwd?: string;
+  /** Who starts jobs (default: the OS user). */
+  who?: string;
+  /** Extra environment for the jobs (on top of this process's). */
+  env?: Record<string, string>;
+  now?: () => number;
+}
+
+/**
+ * Runs pipeline jobs as local child processes. Each job gets a detached supervisor
+ * (src/jobs/supervise.ts) that outlives the monitor and records the job's state in
+ * `<dir>/<id>.json` and its output in `<dir>/<id>.log`.
+ */
+export class LocalJobRunner {
+  readonly files: JobFiles;
+  private readonly cwd: string;
+  private readonly who: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly now: () => number;
+
+  constructor(options: LocalJobRunnerOptions) {
+    this.files = new JobFiles(options.dir);
+    this.cwd = options.cwd ?? process.cwd();
+    this.who = options.who ?? osUser();
+    this.env = { ...process.env, ...options.env };
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Writes the job's record and starts its supervisor; resolves once the supervisor is spawned. */
+  async start(spec: JobSpec): Promise<JobRecord> {
+    const created = new Date(this.now());
+    const id = `${created.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${spec.kind}-${randomBytes(3).toString('hex')}`;
+    const record: JobRecord = {
+      id,
+      kind: spec.kind,
+      label: spec.label,
+      state: 'pending',
+      steps: spec.steps.map((s) => ({
+        label: s.label,
+        argv: s.argv ?? [...OPENEVENTS_ARGV, ...(s.args ?? [])],
+        ...(s.hour ? { hour: s.hour } : {}),
+      })),
+      who: this.who,
+      cwd: this.cwd,
+      createdAt: created.toISOString(),
+      logFile: this.files.logFile(id),
+    };
+    await this.files.write(record);
+    const [cmd, ...args] = SUPERVISOR;
+    const child = spawn(cmd as string, [...args, this.files.dir, id], { cwd: this.cwd, env: this.env, detached: true, stdio: 'ignore' });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    child.unref();
+    record.supervisorPid = child.pid;
+    return record;
+  }
+
+  /**
+   * The newest `limit` jobs, newest first. A job whose record says running but whose supervisor
+   * is gone (killed, machine restarted) is reported as failed with that reason.
+   */
+  async list(limit = 50): Promise<JobRecord[]> {
+    const records = (await this.files.list()).slice(0, limit);
+    return records.map((r) => this.reconcile(r));
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const record = await this.files.read(id);
+    return record && this.reconcile(record);
+  }
+
+  /** The running job of a kind (e.g. the streamer), if any. */
+  async running(kind: string): Promise<JobRecord | undefined> {
+    return (await this.list()).find((r) => r.kind === kind && (r.state === 'running' || r.state === 'pending'));
+  }
+
+  /** Asks a job to stop: SIGTERM to its supervisor, which stops the running step and records it. */
+  async stop(id: string): Promise<boolean> {
+    const record = await this.get(id);
+    if (!record || (record.state !== 'running' && record.state !== 'pending')) return false;
+    const pid = record.supervisorPid;
+    if (pid !== undefined && isAlive(pid)) {
+      process.kill(pid, 'SIGTERM');
+      return true;
+    }
+    return false;
+  }
+
+  /** Resolves with the job's record once it has ended (tests, scripts). */
+  async wait(id: string, timeoutMs = 60_000, pollMs = 100): Promise<JobRecord> {
+    const deadline = this.now() + timeoutMs;
+    for (;;) {
+      const record = await this.get(id);
+      if (record && record.state !== 'running' && record.state !== 'pending') return record;
+      if (this.now() > deadline) throw new Error(`job ${id} still ${record?.state ?? 'missing'} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  private reconcile(record: JobRecord): JobRecord {
+    if (record.state !== 'running' && record.state !== 'pending') return record;
+    const pid = record.supervisorPid;
+    if (pid !== undefined && isAlive(pid)) return record;
+    if (pid === undefined && this.now() - Date.parse(record.createdAt) < 30_000) return record; // supervisor starting
+    return {
+      ...record,
+      state: 'failed',
+      reason: pid === undefined ? 'supervisor never started' : `supervisor (pid ${pid}) exited without recording a result`,
+    };
+  }
+}
+
+/** True when a process with this pid exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; a zombie has exited and only waits to be reaped.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (macOS): kill(0) said it exists
+  }
+}
+
+/** The OS user name, for audit lines and job records. */
+export function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
+}

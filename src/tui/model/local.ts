@@ -1,0 +1,140 @@
+import path from 'node:path';
+import type { Config } from '../../config/schema.ts';
+import { LocalJobRunner, osUser } from '../../jobs/local.ts';
+import type { HourId } from '../../lake/layout.ts';
+import { openLake } from '../../lake/open.ts';
+import type { ObjectStore } from '../../lake/store.ts';
+import { LocalTelemetry, type TelemetrySink } from '../../telemetry/telemetry.ts';
+import { TELEMETRY, STATE } from '../../lake/layout.ts';
+import { jobView, LocalJobsSource } from './jobs-source.ts';
+import { LakeSource, type EtlStateReader, type RawHourLister } from './lake-source.ts';
+import { LogsSource } from './logs-source.ts';
+import type { ActionResult, PipelineActions, PipelineSources } from './sources.ts';
+import { StreamSource } from './stream-source.ts';
+import { LocalTelemetryFeed, TelemetryHub, type TelemetryFeed } from './telemetry-feed.ts';
+
+export interface LocalPipelineOptions {
+  config: Config;
+  cwd: string;
+  /** Extra environment for jobs (e.g. OPENEVENTS_CONFIG when the monitor got --config). */
+  jobEnv?: Record<string, string>;
+  store?: ObjectStore;
+  who?: string;
+  now?: () => number;
+  /** Override the lake readers (the stage owners' readers, when they exist). */
+  listRawHours?: RawHourLister;
+  readEtlState?: EtlStateReader;
+}
+
+/** The local pipeline as the monitor sees it: its sources, its actions, and where audit lines go. */
+export interface LocalPipeline {
+  sources: PipelineSources;
+  actions: PipelineActions;
+  runner: LocalJobRunner;
+  telemetry: TelemetrySink;
+  store: ObjectStore;
+  who: string;
+}
+
+/**
+ * Wires the monitor to the local profile: telemetry JSON lines and job files under the lake
+ * (an S3 lake keeps jobs under ./.openevents/jobs and has no local telemetry: those panes say so).
+ */
+export async function createLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
+  const { config, cwd } = options;
+  const now = options.now ?? Date.now;
+  const store = options.store ?? (await openLake(config.lake, cwd));
+  const root = store.localPath('.');
+  const who = options.who ?? osUser();
+  const runner = new LocalJobRunner({
+    dir: root ? path.join(root, STATE, 'jobs') : path.resolve(cwd, '.openevents/jobs'),
+    cwd,
+    who,
+    now,
+    ...(options.jobEnv ? { env: options.jobEnv } : {}),
+  });
+  const feed: TelemetryFeed = root
+    ? new LocalTelemetryFeed(path.join(root, TELEMETRY), { now })
+    : {
+        poll: () => Promise.reject(new Error('no local telemetry for an S3 lake (CloudWatch Logs source not wired yet)')),
+      };
+  const hub = new TelemetryHub(feed);
+  const jobs = (): Promise<ReturnType<typeof jobView>[]> => runner.list().then((rs) => rs.map(jobView));
+  const streamer = (): Promise<{ id: string } | undefined> => runner.running('stream');
+  const sources: PipelineSources = {
+    profile: config.profile,
+    location: config.lake,
+    stream: new StreamSource({ hub, streamerJob: streamer, statsIntervalMs: config.stream.statsIntervalMs, now }),
+    lake: new LakeSource({
+      store,
+      jobs,
+      streaming: async () => (await streamer()) !== undefined,
+      graceMs: config.stream.hourGraceMs,
+      now,
+      ...(options.listRawHours ? { listRawHours: options.listRawHours } : {}),
+      ...(options.readEtlState ? { readEtlState: options.readEtlState } : {}),
+    }),
+    jobs: new LocalJobsSource(runner),
+    logs: new LogsSource(hub),
+  };
+  const lakeArg = root ?? config.lake;
+  const telemetry: TelemetrySink = root ? new LocalTelemetry(root, { now }) : { emit() {}, async close() {} };
+  return { sources, actions: localActions(runner, lakeArg, config), runner, telemetry, store, who };
+}
+
+/** The one-key actions as local jobs running `openevents` subcommands. */
+export function localActions(runner: LocalJobRunner, lake: string, config: Config): PipelineActions {
+  const etlStep = (hour: HourId) => ({ label: `etl ${hour}`, args: ['etl', '--lake', lake, '--hour', hour], hour });
+  const started = (what: string, id: string): ActionResult => ({ ok: true, message: `${what} started (job ${id})`, jobId: id });
+  return {
+    async toggleStreamer() {
+      const running = await runner.running('stream');
+      if (running) {
+        const stopped = await runner.stop(running.id);
+        return stopped
+          ? { ok: true, message: `stopping the streamer (job ${running.id})`, jobId: running.id }
+          : { ok: false, message: `the streamer (job ${running.id}) could not be signalled` };
+      }
+      const job = await runner.start({
+        kind: 'stream',
+        label: `stream ${config.source.url}`,
+        steps: [{ label: 'stream', args: ['stream', '--lake', lake, '--url', config.source.url] }],
+      });
+      return started('streamer', job.id);
+    },
+    async runEtl(hour) {
+      const busy = (await runner.list()).find((j) => (j.state === 'running' || j.state === 'pending') && j.steps.some((s) => s.hour === hour));
+      if (busy) return { ok: false, message: `${hour} is already being processed (job ${busy.id})` };
+      const job = await runner.start({ kind: 'etl', label: `etl ${hour}`, steps: [etlStep(hour)] });
+      return started(`ETL for ${hour}`, job.id);
+    },
+    async trainModel() {
+      const job = await runner.start({ kind: 'ml', label: 'ml train', steps: [{ label: 'ml train', args: ['ml', 'train', '--lake', lake] }] });
+      return started('training', job.id);
+    },
+    async publishReport() {
+      const job = await runner.start({
+        kind: 'report',
+        label: 'report build + publish',
+        steps: [
+          { label: 'report build', args: ['report', 'build', '--lake', lake] },
+          { label: 'report publish', args: ['report', 'publish', '--lake', lake] },
+        ],
+      });
+      return started('report build + publish', job.id);
+    },
+    async rerunHour(hour) {
+      const job = await runner.start({
+        kind: 'rerun',
+        label: `rerun ${hour}`,
+        steps: [etlStep(hour), { label: 'report build', args: ['report', 'build', '--lake', lake] }],
+      });
+      return started(`rerun of ${hour}`, job.id);
+    },
+    async backfill(hours) {
+      if (hours.length === 0) return { ok: false, message: 'no failed or late hours to backfill' };
+      const job = await runner.start({ kind: 'backfill', label: `backfill ${hours.length} hour(s)`, steps: hours.map(etlStep) });
+      return started(`backfill of ${hours.length} hour(s)`, job.id);
+    },
+  };
+}

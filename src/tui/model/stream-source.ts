@@ -1,0 +1,123 @@
+import type { TelemetryRecord } from '../../telemetry/telemetry.ts';
+import type { PaneSource } from './sources.ts';
+import type { TelemetryHub } from './telemetry-feed.ts';
+import type { StreamSample, StreamState, StreamView } from './types.ts';
+
+/** The streamer's stats record data, as it writes it (see the team brief). */
+interface StreamStatsData {
+  eventsPerSec?: unknown;
+  bytesPerSec?: unknown;
+  events?: unknown;
+  bytes?: unknown;
+  reconnects?: unknown;
+  invalid?: unknown;
+  duplicates?: unknown;
+  lastEventAgeMs?: unknown;
+  state?: unknown;
+}
+
+export interface StreamSourceOptions {
+  /** Telemetry records (shared with the logs pane). */
+  hub: TelemetryHub;
+  /** The running local streamer job, if any (undefined on aws until the EC2 streamer lands). */
+  streamerJob?: () => Promise<{ id: string } | undefined>;
+  /** How much events/s history to keep for the sparkline. */
+  historyMs?: number;
+  /** The streamer writes stats this often; three missed intervals make its last state doubtful. */
+  statsIntervalMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The Stream pane's source: the newest `stats` record of component `stream` plus an events/s
+ * history, fed from the telemetry feed. Records are validated field by field: a bad or
+ * partial record never breaks the pane, it just leaves fields unknown.
+ */
+export class StreamSource implements PaneSource<StreamView> {
+  private latest: { atMs: number; data: StreamStatsData } | undefined;
+  private history: StreamSample[] = [];
+  private readonly historyMs: number;
+  private readonly statsIntervalMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: StreamSourceOptions) {
+    this.historyMs = options.historyMs ?? 10 * 60_000;
+    this.statsIntervalMs = options.statsIntervalMs ?? 5_000;
+    this.now = options.now ?? Date.now;
+    options.hub.subscribe((records) => this.ingest(records));
+  }
+
+  private ingest(records: readonly TelemetryRecord[]): void {
+    for (const record of records) {
+      if (record.kind !== 'stats' || record.component !== 'stream' || !record.data) continue;
+      const atMs = Date.parse(record.ts);
+      if (!Number.isFinite(atMs)) continue;
+      const data = record.data as StreamStatsData;
+      if (!this.latest || atMs >= this.latest.atMs) this.latest = { atMs, data };
+      const eps = num(data.eventsPerSec);
+      if (eps !== undefined) this.history.push({ atMs, eventsPerSec: eps });
+    }
+    const cutoff = this.now() - this.historyMs;
+    this.history.sort((a, b) => a.atMs - b.atMs);
+    const first = this.history.findIndex((s) => s.atMs >= cutoff);
+    this.history = first < 0 ? [] : this.history.slice(first);
+  }
+
+  async fetch(): Promise<StreamView> {
+    const [, job] = await Promise.all([this.options.hub.sync(), this.options.streamerJob?.()]);
+    return this.view(job?.id);
+  }
+
+  private view(jobId: string | undefined): StreamView {
+    const now = this.now();
+    const view: StreamView = { state: 'unknown', history: [...this.history], ...(jobId ? { jobId } : {}) };
+    const latest = this.latest;
+    if (!latest) {
+      view.state = jobId ? 'starting' : 'stopped';
+      view.note = jobId ? 'streamer started, no stats yet' : 'no stream stats yet';
+      return view;
+    }
+    const d = latest.data;
+    Object.assign(
+      view,
+      defined({
+        eventsPerSec: num(d.eventsPerSec),
+        bytesPerSec: num(d.bytesPerSec),
+        events: num(d.events),
+        bytes: num(d.bytes),
+        reconnects: num(d.reconnects),
+        invalid: num(d.invalid),
+        duplicates: num(d.duplicates),
+        statsAtMs: latest.atMs,
+      }),
+    );
+    const reported = state(d.state);
+    const age = num(d.lastEventAgeMs);
+    // The record is a snapshot: the last event is older now by the record's own age.
+    if (age !== undefined) view.lastEventAgeMs = age + Math.max(0, now - latest.atMs);
+    const silentMs = now - latest.atMs;
+    if (reported === 'stopped') {
+      view.state = jobId ? 'starting' : 'stopped';
+    } else if (silentMs > 3 * this.statsIntervalMs) {
+      // No stats for three intervals: the streamer died without saying so, or was stopped.
+      view.state = jobId ? 'unknown' : 'stopped';
+      view.note = `no stats for ${Math.round(silentMs / 1000)}s`;
+      view.eventsPerSec = 0;
+    } else {
+      view.state = reported ?? 'unknown';
+    }
+    return view;
+  }
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function state(value: unknown): StreamState | undefined {
+  return value === 'running' || value === 'reconnecting' || value === 'stopped' ? value : undefined;
+}
+
+function defined<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,121 @@
+import type { HourId } from '../../lake/layout.ts';
+import type { Level } from '../../telemetry/telemetry.ts';
+
+/**
+ * The monitor's model: what each pane shows, independent of where it came from (local lake and
+ * telemetry files now; CloudWatch Logs, S3 and EMR through the same shapes later).
+ */
+
+export type StreamState = 'running' | 'reconnecting' | 'stopped' | 'starting' | 'unknown';
+
+/** One stats sample of the streamer (a `kind:'stats', component:'stream'` telemetry record). */
+export interface StreamSample {
+  atMs: number;
+  eventsPerSec: number;
+}
+
+export interface StreamView {
+  state: StreamState;
+  /** Why the state is what it is when it was inferred (e.g. 'no stats for 40s'). */
+  note?: string;
+  eventsPerSec?: number;
+  bytesPerSec?: number;
+  events?: number;
+  bytes?: number;
+  reconnects?: number;
+  invalid?: number;
+  duplicates?: number;
+  lastEventAgeMs?: number;
+  /** When the newest stats record was written. */
+  statsAtMs?: number;
+  /** events/s samples over the last minutes, oldest first. */
+  history: StreamSample[];
+  /** The local streamer job, when one is running. */
+  jobId?: string;
+}
+
+export type EtlState = 'waiting' | 'running' | 'done' | 'failed';
+
+/** One hour of the lake grid. */
+export interface LakeHour {
+  hour: HourId;
+  files: number;
+  /** Records in the hour: from its manifest when closed, else from object names; undefined when unknown. */
+  records?: number;
+  bytes: number;
+  /** The hour's _manifest.json exists (the streamer closed it). */
+  closed: boolean;
+  etl: EtlState;
+  /** Why ETL failed, when it did. */
+  etlReason?: string;
+  /** Past its end + grace with raw data but not processed. */
+  late: boolean;
+  /** No raw data where the stream should have written some. */
+  missing: boolean;
+}
+
+export interface LakeView {
+  /** The lake root as a URL. */
+  url: string;
+  /** The last 24 hours, oldest first; the last one is the current hour. */
+  hours: LakeHour[];
+}
+
+export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'stopped';
+
+/** A run of the pipeline: a local child process now, an EMR cluster or step later. */
+export interface JobView {
+  id: string;
+  kind: string;
+  label: string;
+  state: JobState;
+  /** Where it runs: 'local' now; 'emr' later. */
+  runner: string;
+  startedAtMs?: number;
+  endedAtMs?: number;
+  /** The state-change reason (why it failed or stopped). */
+  reason?: string;
+  /** The hours this job processes, for the lake grid. */
+  hours?: HourId[];
+  /** Per-hour outcome where the job knows it. */
+  hourResults?: Record<HourId, 'running' | 'succeeded' | 'failed'>;
+  logFile?: string;
+}
+
+export interface LogLine {
+  ts: string;
+  level: Level;
+  component: string;
+  kind: string;
+  msg: string;
+}
+
+export interface LogView {
+  lines: LogLine[];
+}
+
+/** One pane's data as last fetched: a failed fetch keeps the previous data and marks it stale. */
+export interface PaneData<T> {
+  data?: T;
+  /** The last fetch failed (or has not happened): show `error` and treat the data as old. */
+  stale: boolean;
+  error?: string;
+  /** When data was last fetched successfully. */
+  updatedAtMs?: number;
+}
+
+/** Everything the monitor and `status` show, fetched together. */
+export interface PipelineSnapshot {
+  atMs: number;
+  profile: string;
+  lake: string;
+  panes: {
+    stream: PaneData<StreamView>;
+    lake: PaneData<LakeView>;
+    jobs: PaneData<JobView[]>;
+    logs: PaneData<LogView>;
+  };
+}
+
+export type PaneName = keyof PipelineSnapshot['panes'];
+export const paneNames: readonly PaneName[] = ['stream', 'lake', 'jobs', 'logs'];
