@@ -1,0 +1,71 @@
+"""Splits a raw lake object into records exactly like src/etl/framing.ts (see its doc comment)."""
+import gzip
+import re
+
+_CONCATENATED = re.compile(r"\}[ \t\r\n]*\{")
+
+
+def frame_records(data: bytes) -> list:
+    """Records of one raw object, in order (a record's number is its 1-based position)."""
+    if len(data) >= 2 and data[0] == 0x1F and data[1] == 0x8B:
+        data = gzip.decompress(data)
+    text = data.decode("utf-8", errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    out = []
+    for line in text.split("\n"):
+        if line.endswith("\r"):
+            line = line[:-1]
+        if _js_trim(line) == "":
+            continue
+        if _CONCATENATED.search(line):
+            out.extend(split_concatenated(line))
+        else:
+            out.append(line)
+    return out
+
+
+# JavaScript's String.prototype.trim() whitespace set, so both implementations agree.
+_JS_WS = "\t\n\x0b\x0c\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+def _js_trim(s: str) -> str:
+    return s.strip(_JS_WS)
+
+
+def split_concatenated(line: str) -> list:
+    """Splits '{..}{..}' into objects; unbalanced tails and stray text are kept as records."""
+    pieces = []
+    depth = 0
+    in_string = False
+    escaped = False
+    start = 0
+    for i, c in enumerate(line):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+            continue
+        if c == '"':
+            in_string = True
+        elif c in "{[":
+            if depth == 0:
+                stray = _js_trim(line[start:i])
+                if stray:
+                    pieces.append(stray)
+                start = i
+            depth += 1
+        elif c in "}]":
+            depth -= 1
+            if depth == 0:
+                pieces.append(line[start : i + 1])
+                start = i + 1
+            elif depth < 0:
+                return [line]
+    rest = _js_trim(line[start:])
+    if rest:
+        pieces.append(rest)
+    return pieces

@@ -1,0 +1,60 @@
+import { promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { LocalStore } from '../../src/lake/local-store.ts';
+import { hourIdOf, rawObjectKey, type HourId } from '../../src/lake/layout.ts';
+import { ROOT } from './moto.ts';
+
+/** The shared real capture (758 records + a cut-off last line, 519 distinct ids). */
+export const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
+
+/** The capture's lines as they are on disk (blank lines dropped), the cut-off last line included. */
+export function captureLines(): string[] {
+  return readFileSync(CAPTURE, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+}
+
+/** A fresh local lake in a temp folder. */
+export async function tempLake(): Promise<{ store: LocalStore; dir: string; cleanup: () => Promise<void> }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oe-etl-'));
+  return { store: new LocalStore(dir), dir, cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+}
+
+/** The hour of a raw line by its event mtime; lines that do not parse go to `fallback`. */
+export function mtimeHour(line: string, fallback: HourId): HourId {
+  try {
+    const mtime = Number((JSON.parse(line) as { mtime?: unknown }).mtime);
+    return Number.isFinite(mtime) ? hourIdOf(mtime) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * Writes lines into raw hour objects grouped by `hourOf` (gzip NDJSON, byte-for-byte lines), like an
+ * import by mtime. Returns the hours written.
+ */
+export async function writeRawByHour(
+  store: LocalStore,
+  lines: string[],
+  hourOf: (line: string) => HourId,
+  writer = 'import',
+): Promise<HourId[]> {
+  const byHour = new Map<HourId, string[]>();
+  for (const line of lines) {
+    const h = hourOf(line);
+    byHour.set(h, [...(byHour.get(h) ?? []), line]);
+  }
+  for (const [hour, hourLines] of byHour) {
+    await store.put(rawObjectKey(hour, writer, 1, hourLines.length), gzipSync(hourLines.join('\n') + '\n'));
+  }
+  return [...byHour.keys()].sort();
+}
+
+/** Writes one raw object with exact bytes (plain, gzip or Firehose-style), for edge cases. */
+export async function writeRawObject(store: LocalStore, hour: HourId, name: string, body: string | Uint8Array): Promise<void> {
+  const key = rawObjectKey(hour, 'x', 0, 0).replace(/[^/]+$/, name);
+  await store.put(key, body);
+}
