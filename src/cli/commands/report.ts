@@ -1,5 +1,84 @@
 import type { Command } from 'commander';
-import type { CliContext } from '../context.ts';
+import { endpointFor, s3Client } from '../../aws/clients.ts';
+import { UserError } from '../../errors.ts';
+import { openLake } from '../../lake/open.ts';
+import { buildReport, locationOf, newestReportKey } from '../../report/build.ts';
+import { publishReport } from '../../report/publish.ts';
+import { printJson, println, type CliContext } from '../context.ts';
 
-/** Registers the `report` command(s). Not implemented yet. */
-export function registerReportCommands(_program: Command, _ctx: CliContext): void {}
+interface BuildOptions {
+  lake?: string;
+  out?: string;
+  json?: boolean;
+}
+
+interface PublishOptions {
+  lake?: string;
+  bucket?: string;
+  prefix?: string;
+  endpointUrl?: string;
+  json?: boolean;
+}
+
+/** Registers `report build` and `report publish`. */
+export function registerReportCommands(program: Command, ctx: CliContext): void {
+  const report = program.command('report').description('The dashboard: a self-contained HTML report built from the lake, and its S3 website.');
+
+  report
+    .command('build')
+    .description('Build the report from the curated tables and the newest model; write reports/<timestamp>.html and reports/index.html in the lake.')
+    .option('--lake <dir|s3://bucket/prefix>', 'the lake (default: config "lake", ./lake)')
+    .option('--out <dir>', 'also write a copy of the page into this folder')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: BuildOptions) => {
+      const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
+      const store = await openLake(config.lake, ctx.cwd);
+      const result = await buildReport(store, opts.out ? { out: opts.out } : {});
+      if (opts.json) return printJson(ctx.stdout, result);
+      println(ctx.stdout, result.location);
+      println(ctx.stdout, `  index: ${result.indexLocation}`);
+      if (result.outFile) println(ctx.stdout, `  copy:  ${result.outFile}`);
+      const range = result.coveredFrom ? `${result.coveredFrom} to ${result.coveredTo} UTC` : 'no data yet';
+      println(ctx.stdout, `  ${(result.bytes / 1024).toFixed(0)} KiB in ${(result.durationMs / 1000).toFixed(1)} s; covers ${range}; ${result.hasModel ? 'with' : 'no'} model metrics`);
+    });
+
+  report
+    .command('publish')
+    .description(
+      'Upload the newest built report and index.html to an S3 website bucket, turn on website hosting if needed, make only the prefix publicly readable, and print the URL. With the local profile and no --bucket, print the report file instead.',
+    )
+    .option('--lake <dir|s3://bucket/prefix>', 'the lake holding the built report (default: config "lake", ./lake)')
+    .option('--bucket <name>', 'the website bucket (default: config "aws.reportBucket")')
+    .option('--prefix <prefix>', 'key prefix in the bucket (default: config "aws.reportPrefix", reports/)')
+    .option('--endpoint-url <url>', 'S3 endpoint override, e.g. an emulator (default: config "aws.endpointUrl", AWS_ENDPOINT_URL)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: PublishOptions) => {
+      const config = ctx.config({
+        ...(opts.lake ? { lake: opts.lake } : {}),
+        aws: {
+          ...(opts.bucket ? { reportBucket: opts.bucket } : {}),
+          ...(opts.prefix !== undefined ? { reportPrefix: opts.prefix } : {}),
+          ...(opts.endpointUrl ? { endpointUrl: opts.endpointUrl } : {}),
+        },
+      });
+      const store = await openLake(config.lake, ctx.cwd);
+      if (config.profile === 'local' && !opts.bucket) {
+        const key = await newestReportKey(store);
+        if (!key) throw new UserError(`No report has been built in ${store.url} yet.`, { hint: `Run: openevents report build --lake ${config.lake}` });
+        const file = locationOf(store, key);
+        if (opts.json) return printJson(ctx.stdout, { published: false, file });
+        return println(ctx.stdout, file);
+      }
+      const bucket = config.aws.reportBucket;
+      if (!bucket) {
+        throw new UserError('No report bucket is configured.', { hint: 'Pass --bucket <name> or set aws.reportBucket (OPENEVENTS_AWS_REPORT_BUCKET).' });
+      }
+      const aws = { region: config.aws.region, endpointUrl: config.aws.endpointUrl, env: ctx.env };
+      const endpoint = endpointFor('s3', aws);
+      const result = await publishReport(store, { bucket, prefix: config.aws.reportPrefix, client: s3Client(aws), ...(endpoint ? { endpoint } : {}) });
+      if (opts.json) return printJson(ctx.stdout, { published: true, ...result });
+      println(ctx.stdout, result.url);
+      println(ctx.stdout, `  uploaded s3://${bucket}/${result.reportKey} and s3://${bucket}/${result.indexKey}`);
+      println(ctx.stdout, `  public: ${result.publicResource}${result.websiteConfigured ? '; website hosting turned on' : ''}`);
+    });
+}
