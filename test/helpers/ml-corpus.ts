@@ -54,13 +54,33 @@ const FOREIGN: Record<string, { outdoors: string[]; tech: string[]; generic: str
 
 const SYLLABLES = 'ka lo mi ra ven tor sel bru han dor fel gri mon pas qui ret sun tal var wel zor'.split(' ');
 
-/** A generated event in open_events shape (only the fields the classifier reads, plus mtime). */
+/** A generated event: a complete open_events record (what the ETL validates and the classifier reads). */
 export interface CorpusEvent {
   id: string;
   name: string;
+  event_url: string;
   mtime: number;
+  time: number;
+  utc_offset: number;
+  status: 'upcoming';
+  visibility: 'public';
+  venue_visibility: 'public';
+  rsvp_limit: number;
+  yes_rsvp_count: number;
+  maybe_rsvp_count: number;
+  payment_required: '0';
   description: string;
-  group: { id: number; name: string; category: { id: number; name: string; shortname: string } };
+  group: {
+    id: number;
+    name: string;
+    urlname: string;
+    join_mode: 'open';
+    city: string;
+    country: string;
+    group_lat: number;
+    group_lon: number;
+    category: { id: number; name: string; shortname: string };
+  };
 }
 
 export interface CorpusOptions {
@@ -88,6 +108,8 @@ export function generateCorpus(options: CorpusOptions): CorpusEvent[] {
     const groupName = `${signature[0]} ${pick(label ? ['Developers', 'Coders', 'Data Club', 'Builders'] : ['Hikers', 'Trail Club', 'Explorers', 'Paddlers'])}`;
     const category = label ? { id: 34, name: 'tech', shortname: 'tech' } : { id: 23, name: 'outdoors/adventure', shortname: 'outdoors-adventure' };
     const id = groupId++;
+    const urlname = `${signature[0]}-${id}`;
+    const city = pick(['New York', 'London', 'Berlin', 'Madrid', 'Paris', 'Amsterdam', 'Seattle']);
     const size = 1 + rng.int(2 * perGroup - 1);
     for (let e = 0; e < size && out.length < options.events; e++) {
       const words: string[] = [];
@@ -104,12 +126,23 @@ export function generateCorpus(options: CorpusOptions): CorpusEvent[] {
       const cut = Math.max(1, Math.floor(words.length / 3));
       const description = `<p>${words.slice(0, cut).join(' ')}&nbsp;</p>\n<p><b>${words.slice(cut).join(' ')}</b> &amp; more</p>`;
       const nameWords = [pick(topic), pick(GENERIC), pick(signature)];
+      const mtime = 1_425_816_000_000 + out.length * 1000;
       out.push({
         id: `${id}e${e}`,
         name: nameWords.join(' '),
-        mtime: 1_425_000_000_000 + out.length * 1000,
+        event_url: `http://www.meetup.com/${urlname}/events/${id}e${e}/`,
+        mtime,
+        time: mtime + 7 * 86_400_000,
+        utc_offset: 0,
+        status: 'upcoming',
+        visibility: 'public',
+        venue_visibility: 'public',
+        rsvp_limit: 0,
+        yes_rsvp_count: 1 + rng.int(30),
+        maybe_rsvp_count: 0,
+        payment_required: '0',
         description,
-        group: { id, name: groupName, category },
+        group: { id, name: groupName, urlname, join_mode: 'open', city, country: 'us', group_lat: 40 + rng.next(), group_lon: -74 + rng.next(), category },
       });
     }
   }

@@ -1,0 +1,264 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Config } from '../config/schema.ts';
+import { UserError } from '../errors.ts';
+import { listAll, putJson, type ObjectStore } from '../lake/store.ts';
+import { countLabelledEvents, labelledDocsFromRaw, loadLabelledDocs, type RawReadStats } from './data.ts';
+import { LABELS, type Label, type LabelledDoc } from './labels.ts';
+import { computeMetrics, type Metrics } from './metrics.ts';
+import { deserializeModel, scorer, serializeModel, topWords, trainTextModel, type ModelParams } from './model.ts';
+import {
+  listRuns, metricsKey, modelKey, newRunId, paramsKey, readModelFile, readRunMetrics, readTestSet, sparkModelPrefix,
+  writeSplit, writeTestSet, type Engine, type RunMetricsFile, type RunParamsFile,
+} from './runs.ts';
+import { sparkPredict, sparkTrain, type SparkRunOptions } from './spark.ts';
+import { applySplit, splitByGroup } from './split.ts';
+
+/**
+ * The classifier's services: train a run, evaluate it, ask it about a text. They return data
+ * and never print; `openevents ml …` and the demo call them.
+ */
+
+/** The demo trains once the curated tables hold at least this many labelled events. */
+export const MIN_LABELLED_EVENTS = 200;
+/** Top words kept in metrics.json. */
+export const TOP_WORDS = 30;
+/** Terms must appear in at least this many training descriptions (a word of one group is noise). */
+export const DEFAULT_MIN_DF = 3;
+
+export type TrainParams = ModelParams & { testFraction: number };
+
+/** Model parameters from the config's `ml` block. */
+export function paramsFromConfig(ml: Config['ml'], overrides: Partial<TrainParams> = {}): TrainParams {
+  return {
+    vocabularySize: ml.vocabularySize,
+    minDf: DEFAULT_MIN_DF,
+    trees: ml.trees,
+    maxDepth: ml.maxDepth,
+    featuresPerSplit: ml.featuresPerSplit,
+    seed: ml.seed,
+    maxBins: 32,
+    testFraction: ml.testFraction,
+    ...overrides,
+  };
+}
+
+/** True when the curated tables hold enough labelled events to train (MIN_LABELLED_EVENTS). */
+export async function hasEnoughLabelledEvents(store: ObjectStore, min = MIN_LABELLED_EVENTS): Promise<boolean> {
+  return (await countLabelledEvents(store)) >= min;
+}
+
+export interface TrainOptions {
+  engine: Engine;
+  params: TrainParams;
+  /** The labelled docs; default: read from the curated tables. */
+  docs?: readonly LabelledDoc[];
+  now?: () => Date;
+  spark?: SparkRunOptions;
+}
+
+/**
+ * Trains a run: loads the labelled events, splits them by group (seeded, stratified), trains on
+ * one side with the chosen engine, scores the other, and writes `models/<run-id>/`. Returns the
+ * run's metrics.json.
+ */
+export async function trainModel(store: ObjectStore, options: TrainOptions): Promise<RunMetricsFile> {
+  const { engine, params } = options;
+  const docs = options.docs ?? (await loadLabelledDocs(store));
+  checkTrainable(docs);
+  const split = splitByGroup(docs, params.testFraction, params.seed);
+  const { train, test } = applySplit(docs, split);
+  const runId = newRunId(engine, (options.now ?? (() => new Date()))());
+  const started = performance.now();
+
+  let scores: ArrayLike<number>;
+  let words;
+  let vocabulary: number;
+  if (engine === 'ts') {
+    const model = trainTextModel(train, params);
+    scores = scorer(model)(test.map((d) => d.text));
+    words = topWords(model, TOP_WORDS);
+    vocabulary = model.vocabulary.terms.length;
+    await putJson(store, modelKey(runId), serializeModel(model));
+  } else {
+    const result = await sparkTrain(train, test, params, options.spark);
+    try {
+      scores = test.map((d) => result.scores.get(d.eventId) ?? Number.NaN);
+      if (Array.from(scores).some((s) => Number.isNaN(s))) throw new Error('the Spark job returned no prediction for some test events');
+      words = result.topWords.slice(0, TOP_WORDS);
+      vocabulary = result.vocabulary;
+      await uploadFolder(store, result.modelDir, sparkModelPrefix(runId));
+    } finally {
+      await fs.rm(result.workDir, { recursive: true, force: true });
+    }
+  }
+  const trainSeconds = (performance.now() - started) / 1000;
+
+  const trainGroups = new Set(train.map((d) => d.groupId)).size;
+  const testGroups = new Set(test.map((d) => d.groupId)).size;
+  const file: RunMetricsFile = {
+    runId,
+    engine,
+    trainedAt: new Date().toISOString(),
+    params,
+    data: { trainRows: train.length, testRows: test.length, trainGroups, testGroups },
+    metrics: computeMetrics(test.map((d) => d.label), scores),
+    topWords: words,
+  };
+  const paramsFile: RunParamsFile = { runId, engine, params, vocabulary, trainSeconds };
+  await writeSplit(store, runId, split);
+  await writeTestSet(store, runId, test);
+  await putJson(store, paramsKey(runId), paramsFile);
+  // metrics.json last: a run counts as finished (listRuns) only once it is there.
+  await putJson(store, metricsKey(runId), file);
+  return file;
+}
+
+function checkTrainable(docs: readonly LabelledDoc[]): void {
+  for (const label of [0, 1] as const) {
+    const groups = new Set(docs.filter((d) => d.label === label).map((d) => d.groupId));
+    if (groups.size < 2) {
+      throw new UserError(
+        `not enough labelled events to train: ${LABELS[label]} has ${groups.size} group(s), at least 2 are needed for a split by group (${docs.length} labelled events in all)`,
+        { hint: 'ingest more hours and run `openevents etl run` first (the demo trains once enough exist)' },
+      );
+    }
+  }
+}
+
+/** The newest finished run, or the given one after checking it exists. */
+export async function resolveRun(store: ObjectStore, runId?: string): Promise<string> {
+  const runs = await listRuns(store);
+  if (runId !== undefined) {
+    if (!runs.includes(runId)) {
+      throw new UserError(`no run "${runId}" in ${store.url}/models`, { hint: runs.length ? `runs: ${runs.slice(-5).join(', ')}` : 'run `openevents ml train` first' });
+    }
+    return runId;
+  }
+  const newest = runs[runs.length - 1];
+  if (!newest) throw new UserError(`no trained model in ${store.url}/models`, { hint: 'run `openevents ml train` first' });
+  return newest;
+}
+
+/** P(tech) for each doc with a run's model (the Spark engine's runs score through Spark). */
+export async function scoreDocs(store: ObjectStore, runId: string, docs: readonly LabelledDoc[], spark?: SparkRunOptions): Promise<Float64Array> {
+  const metrics = await readRunMetrics(store, runId);
+  if (!metrics) throw new UserError(`run ${runId} has no metrics.json`);
+  if (docs.length === 0) return new Float64Array(0);
+  if (metrics.engine === 'ts') {
+    const file = await readModelFile(store, runId);
+    if (!file) throw new UserError(`run ${runId} has no model.json`);
+    return scorer(deserializeModel(file))(docs.map((d) => d.text));
+  }
+  const local = store.localPath(sparkModelPrefix(runId));
+  if (local !== undefined) return toScores(await sparkPredict(local, docs, spark), docs);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'openevents-ml-model-'));
+  try {
+    await downloadFolder(store, sparkModelPrefix(runId), dir);
+    return toScores(await sparkPredict(dir, docs, spark), docs);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+function toScores(byId: Map<string, number>, docs: readonly LabelledDoc[]): Float64Array {
+  return Float64Array.from(docs, (d) => byId.get(d.eventId) ?? Number.NaN);
+}
+
+/** An evaluation of a run on its test split or on a file of raw events. */
+export interface Evaluation {
+  runId: string;
+  engine: Engine;
+  /** 'test-split', or the input file's path. */
+  source: string;
+  rows: number;
+  metrics: Metrics;
+  /** For a raw input file: lines read, unparsable, unlabelled, duplicates. */
+  read?: RawReadStats;
+}
+
+export interface EvaluateOptions {
+  runId?: string;
+  /** A file of raw open_events NDJSON (plain or gzip); default: the run's own test split. */
+  input?: string;
+  spark?: SparkRunOptions;
+}
+
+/** Scores a run (default the newest) on its test split or on raw events, from its predictions. */
+export async function evaluateRun(store: ObjectStore, options: EvaluateOptions = {}): Promise<Evaluation> {
+  const runId = await resolveRun(store, options.runId);
+  const run = (await readRunMetrics(store, runId))!;
+  let docs: LabelledDoc[];
+  let read: RawReadStats | undefined;
+  if (options.input !== undefined) {
+    let bytes: Buffer;
+    try {
+      bytes = await fs.readFile(options.input);
+    } catch (error) {
+      throw new UserError(`cannot read ${options.input}`, { cause: error, hint: 'pass a file of raw open_events lines (NDJSON, plain or gzip)' });
+    }
+    const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+    ({ docs, stats: read } = labelledDocsFromRaw(text));
+    if (docs.length === 0) {
+      throw new UserError(`${options.input} holds no events of outdoors-adventure (23) or tech (34) groups (${read.lines} lines read)`);
+    }
+  } else {
+    const testSet = await readTestSet(store, runId);
+    if (!testSet) throw new UserError(`run ${runId} has no test set`);
+    docs = testSet;
+  }
+  const scores = await scoreDocs(store, runId, docs, options.spark);
+  return {
+    runId,
+    engine: run.engine,
+    source: options.input ?? 'test-split',
+    rows: docs.length,
+    metrics: computeMetrics(docs.map((d) => d.label), scores),
+    ...(read ? { read } : {}),
+  };
+}
+
+/** The answer to `ml predict`. */
+export interface Prediction {
+  runId: string;
+  label: Label;
+  /** Probability of `label`. */
+  probability: number;
+  probabilities: Record<Label, number>;
+}
+
+/** Classifies one text with a run (default the newest). */
+export async function predictText(store: ObjectStore, text: string, options: { runId?: string; spark?: SparkRunOptions } = {}): Promise<Prediction> {
+  const runId = await resolveRun(store, options.runId);
+  const [pTech] = await scoreDocs(store, runId, [{ eventId: 'text', groupId: 0, label: 0, text }], options.spark);
+  const tech = pTech ?? Number.NaN;
+  const label: Label = tech > 0.5 ? 'tech' : 'outdoors-adventure';
+  return {
+    runId,
+    label,
+    probability: label === 'tech' ? tech : 1 - tech,
+    probabilities: { 'outdoors-adventure': 1 - tech, tech },
+  };
+}
+
+/** Copies a local folder's files into the store under `prefix` (Spark's checksum files skipped). */
+async function uploadFolder(store: ObjectStore, dir: string, prefix: string): Promise<void> {
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || entry.name.startsWith('.')) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const key = prefix + path.relative(dir, file).split(path.sep).join('/');
+    await store.put(key, await fs.readFile(file));
+  }
+}
+
+async function downloadFolder(store: ObjectStore, prefix: string, dir: string): Promise<void> {
+  for (const info of await listAll(store, prefix)) {
+    const bytes = await store.get(info.key);
+    if (!bytes) continue;
+    const file = path.join(dir, ...info.key.slice(prefix.length).split('/'));
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, bytes);
+  }
+}

@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LabelledDoc } from './labels.ts';
+import type { ModelParams, WordImportance } from './model.ts';
+import { STOPWORDS_DIR } from './text.ts';
+
+/**
+ * The Spark engine: runs spark/jobs/ml.py with the project's spark-submit on local[*]. Rows go
+ * to the job as NDJSON with the split already decided (so both engines see the same split);
+ * predictions, top words and the fitted PipelineModel come back in an output folder.
+ */
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+/** The job script. */
+export const ML_JOB = path.join(ROOT, 'spark/jobs/ml.py');
+
+export interface SparkRunOptions {
+  /** spark-submit to use (default: the project's .venv/bin/spark-submit, or SPARK_SUBMIT). */
+  sparkSubmit?: string;
+  /** Spark master (default local[*]). */
+  master?: string;
+  signal?: AbortSignal;
+}
+
+/** What a Spark training run returns; `workDir` holds `model/` and is the caller's to remove. */
+export interface SparkTrainResult {
+  /** P(tech) per test event id. */
+  scores: Map<string, number>;
+  topWords: WordImportance[];
+  vocabulary: number;
+  workDir: string;
+  modelDir: string;
+}
+
+/** Trains the Spark pipeline on `train`, scores `test`. */
+export async function sparkTrain(
+  train: readonly LabelledDoc[],
+  test: readonly LabelledDoc[],
+  params: ModelParams,
+  options: SparkRunOptions = {},
+): Promise<SparkTrainResult> {
+  const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'openevents-ml-spark-'));
+  const input = path.join(workDir, 'rows.ndjson');
+  await writeRows(input, [
+    ...train.map((d) => ({ d, split: 'train' })),
+    ...test.map((d) => ({ d, split: 'test' })),
+  ]);
+  const output = path.join(workDir, 'out');
+  await runJob(
+    [
+      'train', '--input', input, '--output', output, '--stopwords-dir', STOPWORDS_DIR,
+      '--vocabulary', String(params.vocabularySize), '--min-df', String(params.minDf), '--trees', String(params.trees),
+      '--max-depth', String(params.maxDepth), '--features-per-split', String(params.featuresPerSplit),
+      '--seed', String(params.seed), '--max-bins', String(params.maxBins),
+    ],
+    options,
+  );
+  const summary = JSON.parse(await fs.readFile(path.join(output, 'summary.json'), 'utf8')) as { vocabulary: number };
+  return {
+    scores: await readPredictions(path.join(output, 'predictions.json')),
+    topWords: JSON.parse(await fs.readFile(path.join(output, 'top_words.json'), 'utf8')) as WordImportance[],
+    vocabulary: summary.vocabulary,
+    workDir,
+    modelDir: path.join(output, 'model'),
+  };
+}
+
+/** Scores docs with a saved Spark PipelineModel (a local folder); P(tech) per event id. */
+export async function sparkPredict(modelDir: string, docs: readonly LabelledDoc[], options: SparkRunOptions = {}): Promise<Map<string, number>> {
+  const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'openevents-ml-spark-'));
+  try {
+    const input = path.join(workDir, 'rows.ndjson');
+    await writeRows(input, docs.map((d) => ({ d, split: 'test' })));
+    const output = path.join(workDir, 'out');
+    await runJob(['predict', '--model', modelDir, '--input', input, '--output', output], options);
+    return await readPredictions(path.join(output, 'predictions.json'));
+  } finally {
+    await fs.rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function writeRows(file: string, rows: Array<{ d: LabelledDoc; split: string }>): Promise<void> {
+  const lines = rows.map(({ d, split }) => JSON.stringify({ event_id: d.eventId, group_id: d.groupId, label: d.label, text: d.text, split }));
+  await fs.writeFile(file, lines.join('\n') + '\n');
+}
+
+async function readPredictions(file: string): Promise<Map<string, number>> {
+  const rows = JSON.parse(await fs.readFile(file, 'utf8')) as Array<{ event_id: string; probability: number }>;
+  return new Map(rows.map((r) => [r.event_id, r.probability]));
+}
+
+/** The spark-submit the toolkit uses. */
+export function sparkSubmitPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SPARK_SUBMIT ?? path.join(ROOT, '.venv/bin/spark-submit');
+}
+
+async function runJob(args: string[], options: SparkRunOptions): Promise<void> {
+  const submit = options.sparkSubmit ?? sparkSubmitPath();
+  if (!existsSync(submit)) throw new Error(`spark-submit not found at ${submit} (run scripts/setup.sh --test, or set SPARK_SUBMIT)`);
+  const venvBin = path.dirname(submit);
+  const env = {
+    ...process.env,
+    // spark-submit finds pyspark (and the job its Python) through PATH.
+    PATH: `${venvBin}${path.delimiter}${process.env.PATH ?? ''}`,
+    PYSPARK_PYTHON: process.env.PYSPARK_PYTHON ?? path.join(venvBin, 'python'),
+  };
+  const child = spawn(
+    submit,
+    ['--master', options.master ?? 'local[*]', '--driver-memory', '2g', '--conf', 'spark.ui.enabled=false', ML_JOB, ...args],
+    { env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-20_000);
+  });
+  const onAbort = (): void => void child.kill('SIGTERM');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (c) => resolve(c));
+    });
+    if (options.signal?.aborted) throw new Error('spark job stopped');
+    if (code !== 0) {
+      const tail = stderr.split('\n').filter((l) => !/ (INFO|WARN) /.test(l)).slice(-15).join('\n');
+      throw new Error(`spark ml job failed (exit ${code}):\n${tail}`);
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
