@@ -1,0 +1,48 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { STOPWORDS_DIR, eventText, htmlToText, stopWords, tokenize } from '../../src/ml/text.ts';
+
+describe('tokenize', () => {
+  it('keeps lower-cased runs of Unicode letters and drops digits, punctuation and single letters', () => {
+    // Given a mixed text
+    const text = 'Hike MOUNT-Si (8 miles) @ 9am: Über Café Niño Ёлка a b';
+    // When it is tokenised
+    const tokens = tokenize(text, new Set());
+    // Then only letter runs of length ≥ 2 remain, lower-cased, accents kept
+    expect(tokens).toEqual(['hike', 'mount', 'si', 'miles', 'am', 'über', 'café', 'niño', 'ёлка']);
+  });
+
+  it('drops stop words of every shipped language and the label words themselves', () => {
+    // Given one stop word per language plus the label words and two topic words
+    const text = 'the und los les uma della het Tech technology OUTDOORS outdoor adventure adventures trail python';
+    // When tokenised with the shipped lists
+    // Then only the topic words survive
+    expect(tokenize(text)).toEqual(['trail', 'python']);
+  });
+
+  it('ships English, German, Spanish, French, Portuguese, Italian and Dutch lists and the label list', () => {
+    const files = readdirSync(STOPWORDS_DIR).sort();
+    expect(files).toEqual(['de.txt', 'en.txt', 'es.txt', 'fr.txt', 'it.txt', 'labels.txt', 'nl.txt', 'pt.txt']);
+    // Every non-comment line of every file is in the set, and no comment leaks in
+    const expected = new Set<string>();
+    for (const f of files) {
+      for (const line of readFileSync(path.join(STOPWORDS_DIR, f), 'utf8').split('\n')) {
+        if (line.trim() && !line.startsWith('#')) expected.add(line.trim());
+      }
+    }
+    expect([...stopWords()].sort()).toEqual([...expected].sort());
+  });
+});
+
+describe('htmlToText', () => {
+  it('removes tags, scripts and comments and decodes entities', () => {
+    const html = '<p>Caf&eacute; &amp; trail&nbsp;run</p><script>var x = "code";</script><!-- hidden --><br>&#72;&#x69; &Uuml;ber &unknown;';
+    expect(htmlToText(html)).toBe('Café & trail run Hi Über &unknown;');
+  });
+
+  it('joins the event name and description', () => {
+    expect(eventText('Hike', 'up the hill')).toBe('Hike\nup the hill');
+    expect(eventText('Hike', null)).toBe('Hike');
+  });
+});
