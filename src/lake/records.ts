@@ -1,0 +1,105 @@
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+
+/**
+ * Reading raw objects: our own NDJSON(.gz) files and Firehose-style objects, whose records are
+ * JSON objects written back to back ("}{"), with or without newlines between them.
+ */
+
+const gunzipAsync = promisify(gunzip);
+
+/** True when the bytes start with the gzip magic number. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/** The object's content, gunzipped when it is gzip (detected by magic bytes, not the name). */
+export async function decodeObject(bytes: Uint8Array): Promise<Buffer> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return isGzip(buf) ? gunzipAsync(buf) : buf;
+}
+
+/**
+ * Splits a line that holds several JSON objects back to back ("{...}{...}" or "{...} {...}")
+ * into the objects' bytes. Returns undefined unless the whole line is such a concatenation of
+ * at least two complete objects (then it is one record, or garbage, for the caller to judge).
+ * The scan respects strings and escapes, so a "}{" inside a string value does not split.
+ */
+export function splitConcatenated(line: Buffer): Buffer[] | undefined {
+  const out: Buffer[] = [];
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let start = -1;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === 0x5c) escaped = true;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (depth === 0) {
+      if (c === 0x20 || c === 0x09 || c === 0x0d) continue;
+      if (c !== 0x7b) return undefined; // only objects at the top level
+      start = i;
+      depth = 1;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) out.push(line.subarray(start, i + 1));
+    }
+  }
+  if (depth !== 0 || inString || out.length < 2) return undefined;
+  return out;
+}
+
+/** Cheap pre-check before splitConcatenated: a '}' followed (after blanks) by a '{'. */
+export function mayBeConcatenated(line: Buffer): boolean {
+  let at = line.indexOf(0x7d);
+  while (at >= 0 && at < line.length - 1) {
+    let j = at + 1;
+    while (j < line.length && (line[j] === 0x20 || line[j] === 0x09)) j++;
+    if (line[j] === 0x7b) return true;
+    at = line.indexOf(0x7d, at + 1);
+  }
+  return false;
+}
+
+/**
+ * The records of a decoded object, in order: one per line, and one per object where a line
+ * holds objects back to back. Blank lines are skipped; a trailing "\r" is dropped.
+ */
+export function* splitRecords(content: Buffer): Generator<Buffer> {
+  let start = 0;
+  while (start < content.length) {
+    let nl = content.indexOf(0x0a, start);
+    if (nl < 0) nl = content.length;
+    let line = content.subarray(start, nl);
+    start = nl + 1;
+    if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+    if (isBlank(line)) continue;
+    const parts = mayBeConcatenated(line) ? splitConcatenated(line) : undefined;
+    if (parts) yield* parts;
+    else yield line;
+  }
+}
+
+/** Number of records in a raw object (gzip or plain, NDJSON or Firehose-style). */
+export async function countRecords(bytes: Uint8Array): Promise<number> {
+  const content = await decodeObject(bytes);
+  let n = 0;
+  for (const _ of splitRecords(content)) n++;
+  return n;
+}
+
+function isBlank(line: Buffer): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}

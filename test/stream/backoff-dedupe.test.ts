@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelayMs, parseRetryAfter, reconnectDelayMs } from '../../src/stream/backoff.ts';
+import { DedupeWindow } from '../../src/stream/dedupe.ts';
+
+const policy = { initialMs: 100, maxMs: 5_000 };
+
+describe('backoff', () => {
+  it('draws full jitter below an exponentially growing ceiling capped at max', () => {
+    // With random() at its top, the delay is the ceiling itself (minus rounding)
+    const top = () => 0.999999;
+    expect([0, 1, 2, 3, 6, 20].map((a) => backoffDelayMs(a, policy, top))).toEqual([99, 199, 399, 799, 4999, 4999]);
+    // and with random() = 0 it is 0: full jitter spans [0, ceiling)
+    expect(backoffDelayMs(5, policy, () => 0)).toBe(0);
+  });
+
+  it('parses Retry-After as seconds or an HTTP date', () => {
+    const now = Date.parse('2026-11-28T06:00:00Z');
+    expect(parseRetryAfter('3', now)).toBe(3000);
+    expect(parseRetryAfter(['7'], now)).toBe(7000);
+    expect(parseRetryAfter('Sat, 28 Nov 2026 06:00:10 GMT', now)).toBe(10_000);
+    expect(parseRetryAfter('Sat, 28 Nov 2026 05:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+
+  it('never waits less than Retry-After asks', () => {
+    expect(reconnectDelayMs(0, policy, 2000, () => 0.5)).toBe(2000);
+    expect(reconnectDelayMs(10, policy, 10, () => 0.5)).toBe(2500);
+  });
+});
+
+describe('DedupeWindow', () => {
+  it('drops exact (id, mtime) repeats but not a newer version of the same id', () => {
+    const d = new DedupeWindow({ windowMs: 1000 });
+    expect(d.add('a', 1)).toBe(true);
+    expect(d.add('a', 1)).toBe(false);
+    expect(d.add('a', 2)).toBe(true);
+    expect(d.add('b', 1)).toBe(true);
+    expect(d.highestMtime).toBe(2);
+  });
+
+  it('forgets only pairs below highest − window once past minKeep, and never exceeds maxKeep', () => {
+    // Given a window of 100 ms, minKeep 10 and maxKeep 50
+    const d = new DedupeWindow({ windowMs: 100, minKeep: 10, maxKeep: 50 });
+    for (let i = 0; i < 1000; i++) d.add(`e${i}`, i);
+    d.prune();
+    // Then every pair at or above highest − window is remembered ...
+    for (let i = 999 - 49; i < 1000; i++) expect(d.has(`e${i}`, i)).toBe(true);
+    // ... memory stays at or under maxKeep, and old pairs are gone
+    expect(d.size).toBeLessThanOrEqual(50);
+    expect(d.has('e0', 0)).toBe(false);
+  });
+
+  it('keeps everything of a small stream and survives a save/load round trip', () => {
+    const d = new DedupeWindow({ windowMs: 10 });
+    for (let i = 0; i < 500; i++) d.add(`id-${i % 97}`, 1_000 + i);
+    const restored = new DedupeWindow({ windowMs: 10 });
+    restored.load(JSON.parse(JSON.stringify(d.toJSON())) as Record<string, string[]>);
+    expect(restored.size).toBe(500);
+    for (let i = 0; i < 500; i++) expect(restored.add(`id-${i % 97}`, 1_000 + i)).toBe(false);
+    expect(restored.highestMtime).toBe(1499);
+  });
+});

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateLine } from '../../src/stream/contract.ts';
+import { ROOT } from '../helpers/moto.ts';
+
+const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
+const v = (text: string, max = 1024 * 1024) => validateLine(Buffer.from(text), max);
+
+describe('validateLine', () => {
+  it('accepts every complete record of the real capture and rejects its cut-off last line as truncated', () => {
+    // Given the capture's lines (the last one is cut off mid-record)
+    const lines = readFileSync(CAPTURE, 'utf8').split('\n').filter((l) => l.length > 0);
+    const results = lines.map((l) => v(l));
+    // Then all but the last are valid, keyed by their own id and mtime
+    for (let i = 0; i < lines.length - 1; i++) {
+      const parsed = JSON.parse(lines[i]!) as { id: string; mtime: number };
+      expect(results[i]).toEqual({ kind: 'valid', id: parsed.id, mtime: parsed.mtime });
+    }
+    expect(results.at(-1)).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/^truncated record/) });
+  });
+
+  it('keeps unknown fields out of its way: only id and mtime matter', () => {
+    expect(v('{"mtime":5,"zzz":[1,{"id":3}],"id":"x1"}')).toEqual({ kind: 'valid', id: 'x1', mtime: 5 });
+  });
+
+  it.each([
+    ['{"name":"no id","mtime":1}', /^unusable id: missing/],
+    ['{"id":123,"mtime":1}', /^unusable id: a number/],
+    ['{"id":"","mtime":1}', /^unusable id: empty/],
+    ['{"id":"a"}', /^unusable mtime: missing/],
+    ['{"id":"a","mtime":"yesterday"}', /^unusable mtime/],
+    ['{"id":"a","mtime":1.5}', /^unusable mtime/],
+    ['{"id":"a","mtime":-3}', /^unusable mtime/],
+    ['{"id":"a","mtime":1e400}', /^unusable mtime/],
+    ['[]', /^not a JSON object \(array\)/],
+    ['null', /^not a JSON object \(null\)/],
+    ['not json at all', /^malformed JSON/],
+    ["{'id':'a','mtime':1}", /^malformed JSON/],
+    ['{"id":"a","mtime":1}} trailing', /^malformed JSON/],
+    ['{"id":"a","mtime":14257', /^truncated record/],
+    ['{"id":"a","name":"cut in a str', /^truncated record/],
+  ])('rejects %s with a reason', (line, reason) => {
+    const got = v(line);
+    expect(got.kind).toBe('invalid');
+    if (got.kind === 'invalid') expect(got.reason).toMatch(reason);
+  });
+
+  it('rejects invalid UTF-8 and oversized lines, and treats blank lines as keep-alives', () => {
+    expect(validateLine(Buffer.from([0x7b, 0xff, 0x7d]), 100)).toEqual({ kind: 'invalid', reason: 'invalid UTF-8' });
+    expect(v('{"id":"a","mtime":1}', 10)).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/^oversized record: 20 bytes > 10/) });
+    expect(v('   ')).toEqual({ kind: 'blank' });
+    expect(v('')).toEqual({ kind: 'blank' });
+  });
+});
