@@ -68,7 +68,7 @@ export function barChartSpec(
     data: { values: rows },
     encoding: {
       y: { field: 'label', type: 'nominal', sort: null, axis: { title: null, labelLimit: labelWidth - 6, minExtent: labelWidth, maxExtent: labelWidth, labelFontSize: 11.5, labelColor: INK, ticks: false, domain: false, labelPadding: 6 } },
-      x: { field: 'count', type: 'quantitative', axis: { title: options.unit, tickCount: 4, format: format === ',d' ? '~s' : format, grid: true } },
+      x: { field: 'count', type: 'quantitative', axis: { title: options.unit, tickCount: 4, ...(format === ',d' ? { tickMinStep: 1 } : {}), format: format === ',d' ? countFormat(rows.map((r) => r.count)) : format, grid: true } },
     },
     layer: [
       { mark: { type: 'bar', cornerRadiusEnd: 3, height: { band: 0.72 } } },
@@ -77,26 +77,47 @@ export function barChartSpec(
   });
 }
 
-/** Records received per UTC arrival hour, as an area over time. */
+/** Records received per UTC arrival hour: one bar per hour, so a single hour reads as well as weeks. */
 export function eventsPerHourSpec(rows: HourCount[]): TopLevelSpec {
+  const HOUR = 3_600_000;
+  const starts = rows.map((r) => Date.parse(`${r.hour}:00:00Z`));
+  const first = Math.min(...starts);
+  const last = Math.max(...starts) + HOUR;
+  // Fewer than a day of hours: centre them on a day-wide axis rather than stretch one bar across it.
+  const pad = Math.max(0, (24 * HOUR - (last - first)) / 2);
   return spec({
     width: 720,
     height: 200,
-    data: { values: rows.map((r) => ({ t: `${r.hour}:00:00Z`, events: r.events })) },
-    encoding: {
-      x: { field: 't', type: 'temporal', scale: { type: 'utc' }, axis: { title: 'arrival hour (UTC)', grid: false, labelOverlap: true } },
-      y: { field: 'events', type: 'quantitative', axis: { title: 'records received', tickCount: 4, format: '~s' } },
+    data: {
+      values: [
+        ...rows.map((r, i) => ({ t: starts[i], t2: (starts[i] ?? 0) + HOUR, events: r.events })),
+        // Zero-height bars at the padded ends widen the time scale (an explicit domain clashes with x2).
+        ...(pad > 0 ? [{ t: first - pad, t2: first - pad, events: 0 }, { t: last + pad, t2: last + pad, events: 0 }] : []),
+      ],
     },
-    layer: [
-      { mark: { type: 'area', opacity: 0.18, interpolate: 'monotone' } },
-      { mark: { type: 'line', strokeWidth: 2, interpolate: 'monotone', point: rows.length <= 48 ? { size: 18, filled: true } : false } },
-    ],
+    mark: { type: 'rect', color: ACCENT, stroke: '#ffffff', strokeWidth: rows.length <= 200 ? 0.75 : 0 },
+    encoding: {
+      x: {
+        field: 't',
+        type: 'temporal',
+        scale: { type: 'utc' },
+        axis: { title: 'arrival hour (UTC)', grid: false, labelOverlap: true },
+      },
+      x2: { field: 't2' },
+      y: { field: 'events', type: 'quantitative', axis: { title: 'records received', tickCount: 4, tickMinStep: 1, format: countFormat(rows.map((r) => r.events)) } },
+      y2: { datum: 0 },
+    },
   });
+}
+
+/** Axis number format: plain thousands separators, SI prefixes only for large counts. */
+function countFormat(values: number[]): string {
+  return Math.max(0, ...values) >= 100_000 ? '~s' : ',d';
 }
 
 /** Unique events by status. */
 export function statusMixSpec(rows: Count[]): TopLevelSpec {
-  return barChartSpec(rows, { unit: 'unique events', width: 210, labelWidth: 86 });
+  return barChartSpec(rows, { unit: 'unique events', width: 200, labelWidth: 100 });
 }
 
 /** Group locations on an Equal Earth world: land outline, graticule, one circle per location cell. */
@@ -134,26 +155,33 @@ function legendSteps(max: number): number[] {
   return [...new Set([Math.max(1, Math.round(top / 10)), Math.round(top / 2), top])].filter((v) => v > 0);
 }
 
-/** Minutes from the start of each hour until its raw data last arrived and until the ETL finished it. */
+/**
+ * How long after each hour began its raw data last arrived and the ETL finished it, in minutes,
+ * hours or days as the data needs (a replayed archive arrives years after its hours).
+ */
 export function freshnessSpec(rows: HourFreshness[]): TopLevelSpec {
-  const values: Array<{ t: string; series: string; minutes: number }> = [];
+  const values: Array<{ t: string; series: string; delay: number }> = [];
   for (const r of rows) {
     const start = Date.parse(`${r.hour}:00:00Z`);
-    if (r.rawArrivedAt) values.push({ t: `${r.hour}:00:00Z`, series: 'raw arrived', minutes: (Date.parse(r.rawArrivedAt) - start) / 60_000 });
-    if (r.etlDoneAt) values.push({ t: `${r.hour}:00:00Z`, series: 'ETL done', minutes: (Date.parse(r.etlDoneAt) - start) / 60_000 });
+    if (r.rawArrivedAt) values.push({ t: `${r.hour}:00:00Z`, series: 'raw arrived', delay: Date.parse(r.rawArrivedAt) - start });
+    if (r.etlDoneAt) values.push({ t: `${r.hour}:00:00Z`, series: 'ETL done', delay: Date.parse(r.etlDoneAt) - start });
   }
-  // A late reprocessing of an old hour would flatten every other point on a linear scale.
-  const spread = Math.max(0, ...values.map((v) => v.minutes)) > 24 * 60;
+  const delays = values.map((v) => v.delay);
+  const max = Math.max(0, ...delays);
+  const [unit, ms] = max <= 6 * 3_600_000 ? ['minutes', 60_000] : max <= 7 * 86_400_000 ? ['hours', 3_600_000] : ['days', 86_400_000];
+  // One late hour (a reprocessing, a backfill) would flatten every other point on a linear scale.
+  const positive = delays.filter((d) => d > 0);
+  const spread = positive.length > 1 && Math.max(...positive) / Math.min(...positive) > 50;
   return spec({
     width: 720,
     height: 200,
-    data: { values },
+    data: { values: values.map((v) => ({ ...v, delay: v.delay / ms })) },
     encoding: {
       x: { field: 't', type: 'temporal', scale: { type: 'utc' }, axis: { title: 'arrival hour (UTC)', grid: false, labelOverlap: true } },
-      y: { field: 'minutes', type: 'quantitative', scale: spread ? { type: 'symlog' } : { zero: true }, axis: { title: 'minutes after the hour began', tickCount: 5, format: '~s' } },
+      y: { field: 'delay', type: 'quantitative', scale: spread ? { type: 'symlog' } : { zero: true }, axis: { title: `${unit} after the hour began`, tickCount: 5, format: ',~r' } },
       color: { field: 'series', type: 'nominal', scale: { domain: ['raw arrived', 'ETL done'], range: [ACCENT, '#d9663c'] }, legend: { title: null, orient: 'top' } },
     },
-    layer: [{ mark: { type: 'line', strokeWidth: 1.5, opacity: 0.7 } }, { mark: { type: 'point', filled: true, size: 22 } }],
+    layer: [{ mark: { type: 'line', strokeWidth: 1.5, opacity: 0.7 } }, { mark: { type: 'point', filled: true, size: 26, opacity: 0.9 } }],
   });
 }
 

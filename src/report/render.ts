@@ -91,7 +91,7 @@ export async function renderReport(data: ReportData): Promise<string> {
   const fresh = await figure({
     id: 'freshness',
     title: 'Data freshness',
-    note: 'minutes after each hour began until its raw data last arrived and until the ETL finished it',
+    note: 'time from the start of each hour until its raw data last arrived and until the ETL finished it',
     spec: data.freshness.length ? freshnessSpec(data.freshness) : undefined,
     description: `Raw arrival and ETL completion for ${data.freshness.length} hours; ${data.freshness.filter((f) => !f.etlDoneAt).length} not yet processed.`,
     table: {
