@@ -63,3 +63,26 @@ export function fit(text: string, width: number): string {
   if (text.length > width) return width === 1 ? '…' : text.slice(0, width - 1) + '…';
   return text.padEnd(width);
 }
+
+/**
+ * Resamples timed values into `width` buckets covering the `spanMs` before `nowMs`: each bucket
+ * holds the largest value that fell in it, or undefined when none did (a gap, not a zero).
+ */
+export function buckets(samples: ReadonlyArray<{ atMs: number; value: number }>, nowMs: number, spanMs: number, width: number): Array<number | undefined> {
+  const out: Array<number | undefined> = Array.from({ length: Math.max(0, width) }, () => undefined);
+  if (width <= 0) return out;
+  const start = nowMs - spanMs;
+  for (const s of samples) {
+    if (s.atMs < start || s.atMs > nowMs) continue;
+    const i = Math.min(width - 1, Math.floor(((s.atMs - start) / spanMs) * width));
+    const prev = out[i];
+    out[i] = prev === undefined ? s.value : Math.max(prev, s.value);
+  }
+  return out;
+}
+
+/** 'HH:MM:SS' of an ISO timestamp (UTC), or the input cut to 8 when it is not one. */
+export function clock(iso: string): string {
+  const m = /T(\d{2}:\d{2}:\d{2})/.exec(iso);
+  return m?.[1] ?? iso.slice(0, 8);
+}

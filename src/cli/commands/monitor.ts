@@ -1,5 +1,59 @@
 import type { Command } from 'commander';
-import type { CliContext } from '../context.ts';
+import path from 'node:path';
+import { intOption, printJson, println, type CliContext } from '../context.ts';
+import { loadStatus, runMonitor, runPlainMonitor } from '../../tui/run-monitor.ts';
+import { statusText } from '../../tui/plain.ts';
 
-/** Registers the `monitor` command(s). Not implemented yet. */
-export function registerMonitorCommands(_program: Command, _ctx: CliContext): void {}
+interface MonitorOptions {
+  lake?: string;
+  refresh?: number;
+  readonly?: boolean;
+}
+
+/**
+ * Registers `monitor` and `status`, and makes `openevents` with no command open the monitor on a
+ * terminal (and print help otherwise).
+ */
+export function registerMonitorCommands(program: Command, ctx: CliContext): void {
+  const monitor = async (options: MonitorOptions): Promise<void> => {
+    const config = ctx.config({ ...(options.lake ? { lake: options.lake } : {}), ...(options.refresh ? { monitor: { refreshMs: options.refresh } } : {}) });
+    const jobEnv = configEnv(program, ctx);
+    const base = { ctx, config, readonly: options.readonly === true, ...(jobEnv ? { jobEnv } : {}) };
+    if (ctx.stdout.isTTY && ctx.stdin.isTTY) await runMonitor(base);
+    else await runPlainMonitor({ ...base, write: (line) => println(ctx.stdout, line) });
+  };
+
+  program
+    .command('monitor')
+    .description('Watch the pipeline live in a full-screen terminal UI with one-key actions (plain lines when not on a terminal)')
+    .option('--lake <location>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
+    .option('--refresh <ms>', 'refresh interval in ms (default: config monitor.refreshMs, 1000)', intOption('--refresh', 100))
+    .option('--readonly', 'disable every action (watch only)', false)
+    .action(monitor);
+
+  program
+    .command('status')
+    .description('Print what the monitor shows, once: stream, lake hours, jobs, recent logs')
+    .option('--lake <location>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
+    .option('--json', 'print the model as JSON', false)
+    .action(async (options: { lake?: string; json?: boolean }) => {
+      const config = ctx.config(options.lake ? { lake: options.lake } : {});
+      const snapshot = await loadStatus({ ctx, config });
+      if (options.json) printJson(ctx.stdout, snapshot);
+      else println(ctx.stdout, statusText(snapshot));
+    });
+
+  // `openevents` alone: the monitor on a terminal, the usual help otherwise.
+  program.allowExcessArguments(true).action(async () => {
+    const [unknown] = program.args;
+    if (unknown !== undefined) program.error(`error: unknown command '${unknown}'`, { code: 'commander.unknownCommand' });
+    if (ctx.stdout.isTTY && ctx.stdin.isTTY) await monitor({});
+    else program.outputHelp();
+  });
+}
+
+/** Jobs the monitor starts read the same config file as the monitor. */
+function configEnv(program: Command, ctx: CliContext): Record<string, string> | undefined {
+  const file = program.opts<{ config?: string }>().config;
+  return file ? { OPENEVENTS_CONFIG: path.resolve(ctx.cwd, file) } : undefined;
+}

@@ -39,7 +39,7 @@ export function gridHours(nowMs: number, count = 24): HourId[] {
 /**
  * Builds the Lake pane's 24-hour grid. ETL state: a job processing the hour right now makes it
  * running; otherwise the ETL's own state; without one, the newest job that processed the hour.
- * Late: the hour ended more than `graceMs` ago, has raw data and is not processed.
+ * Late: the hour ended more than `graceMs` ago, has raw data and no ETL has run on it.
  * Missing: a past hour without raw data between hours that have some (or after the first one
  * while the streamer runs): data should be there and is not.
  */
@@ -54,7 +54,7 @@ export function buildLakeGrid(input: LakeGridInput): LakeHour[] {
     const files = raw?.files ?? 0;
     const { state, reason } = etlStateOf(hour, input.etl.get(hour), input.jobs);
     const ended = hourStartMs(hour) + 3_600_000;
-    const late = files > 0 && ended + input.graceMs < input.nowMs && (state === 'waiting' || state === 'failed');
+    const late = files > 0 && ended + input.graceMs < input.nowMs && state === 'waiting';
     const missing =
       files === 0 &&
       hour !== current &&
@@ -96,5 +96,5 @@ function etlStateOf(hour: HourId, etl: EtlHourInfo | undefined, jobs: readonly J
 
 /** Hours `b` would backfill: processed with failure, or late (closed with raw data, never processed). */
 export function backfillTargets(hours: readonly LakeHour[]): HourId[] {
-  return hours.filter((h) => h.files > 0 && (h.etl === 'failed' || (h.late && h.etl === 'waiting'))).map((h) => h.hour);
+  return hours.filter((h) => h.files > 0 && (h.etl === 'failed' || h.late)).map((h) => h.hour);
 }

@@ -1,0 +1,112 @@
+import { render } from 'ink';
+import { createElement } from 'react';
+import type { CliContext } from '../cli/context.ts';
+import type { Config } from '../config/schema.ts';
+import { Monitor } from './components/Monitor.tsx';
+import { auditedRunner, type ActionRunner } from './model/actions.ts';
+import { createLocalPipeline } from './model/local.ts';
+import { refreshSnapshot } from './model/snapshot.ts';
+import type { PipelineSources } from './model/sources.ts';
+import type { PipelineSnapshot } from './model/types.ts';
+import { plainLine } from './plain.ts';
+import { colorsEnabled } from './theme.ts';
+
+export interface RunMonitorOptions {
+  /** Terminal streams, environment (NO_COLOR) and the stop signal (SIGINT/SIGTERM quits like `q`). */
+  ctx: Pick<CliContext, 'stdout' | 'stdin' | 'stderr' | 'env' | 'cwd' | 'stopSignal'>;
+  config: Config;
+  /** The pipeline to watch; default: the local pipeline of `config`. */
+  sources?: PipelineSources;
+  /** Runs the actions; default with the default sources: local jobs, audited to the lake's telemetry. */
+  runner?: ActionRunner;
+  /** No actions at all. */
+  readonly?: boolean;
+  /** Extra environment for jobs the monitor starts (e.g. OPENEVENTS_CONFIG). */
+  jobEnv?: Record<string, string>;
+}
+
+/**
+ * Shows the monitor full-screen on the context's terminal and resolves when the user quits
+ * (`q`, Ctrl-C) or the stop signal fires. Jobs it started keep running. Use this from
+ * `openevents demo` to show the pipeline while it runs.
+ */
+export async function runMonitor(options: RunMonitorOptions): Promise<void> {
+  const { ctx, config } = options;
+  const { sources, runner } = await resolvePipeline(options);
+  const stdout = ctx.stdout as NodeJS.WriteStream;
+  const alternate = stdout.isTTY === true;
+  // The alternate screen keeps the operator's scrollback intact, as full-screen tools do.
+  if (alternate) stdout.write('\u001b[?1049h\u001b[H');
+  try {
+    await new Promise<void>((resolve) => {
+      const instance = render(
+        createElement(Monitor, {
+          sources,
+          ...(runner ? { runner } : {}),
+          readonly: options.readonly === true,
+          refreshMs: config.monitor.refreshMs,
+          color: colorsEnabled(ctx.env),
+          onQuit: () => instance.unmount(),
+        }),
+        {
+          stdout,
+          stdin: ctx.stdin as NodeJS.ReadStream,
+          stderr: ctx.stderr as NodeJS.WriteStream,
+          exitOnCtrlC: false,
+          patchConsole: false,
+          maxFps: 20,
+        },
+      );
+      const stop = (): void => instance.unmount();
+      ctx.stopSignal.addEventListener('abort', stop, { once: true });
+      void instance.waitUntilExit().finally(() => {
+        ctx.stopSignal.removeEventListener('abort', stop);
+        resolve();
+      });
+    });
+  } finally {
+    if (alternate) stdout.write('\u001b[?1049l');
+  }
+}
+
+/**
+ * Without a terminal: one plain line per refresh until the stop signal. `write` gets each line.
+ */
+export async function runPlainMonitor(options: RunMonitorOptions & { write: (line: string) => void }): Promise<void> {
+  const { sources } = await resolvePipeline({ ...options, readonly: true });
+  const { stopSignal } = options.ctx;
+  let last: PipelineSnapshot | undefined;
+  while (!stopSignal.aborted) {
+    last = await refreshSnapshot(sources, last);
+    options.write(plainLine(last));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, options.config.monitor.refreshMs);
+      function done(): void {
+        clearTimeout(timer);
+        stopSignal.removeEventListener('abort', done);
+        resolve();
+      }
+      stopSignal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+/** The model once (for `openevents status`). */
+export async function loadStatus(options: Pick<RunMonitorOptions, 'ctx' | 'config' | 'sources'>): Promise<PipelineSnapshot> {
+  const { sources } = await resolvePipeline({ ...options, readonly: true });
+  return refreshSnapshot(sources);
+}
+
+async function resolvePipeline(options: Pick<RunMonitorOptions, 'ctx' | 'config' | 'sources' | 'runner' | 'readonly' | 'jobEnv'>): Promise<{
+  sources: PipelineSources;
+  runner: ActionRunner | undefined;
+}> {
+  if (options.sources) return { sources: options.sources, runner: options.readonly ? undefined : options.runner };
+  const pipeline = await createLocalPipeline({
+    config: options.config,
+    cwd: options.ctx.cwd,
+    ...(options.jobEnv ? { jobEnv: options.jobEnv } : {}),
+  });
+  const runner = options.readonly ? undefined : (options.runner ?? auditedRunner(pipeline.actions, pipeline.telemetry, pipeline.who));
+  return { sources: pipeline.sources, runner };
+}
