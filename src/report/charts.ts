@@ -242,7 +242,11 @@ export async function renderChart(chart: TopLevelSpec, id: string, title: string
       `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${width}" height="${height}" viewBox="${escapeHtml(viewBox)}" role="img" ` +
       `aria-labelledby="${id}-t ${id}-d" preserveAspectRatio="xMidYMin meet">` +
       `<title id="${id}-t">${escapeHtml(title)}</title><desc id="${id}-d">${escapeHtml(description)}</desc>`;
-    return head + svg.slice(open[0].length);
+    // Vega numbers its clip paths per view (clip1, clip2...): prefix them so charts on one page
+    // cannot pick up each other's definitions.
+    const body = svg.slice(open[0].length).replace(/(<[a-zA-Z][^<>]*\s)id="([^"<>]+)"/g, `$1id="${id}-$2"`)
+      .replace(/url\(#([^)<>"]+)\)/g, `url(#${id}-$1)`);
+    return head + body;
   } finally {
     view.finalize();
   }

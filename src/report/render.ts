@@ -114,7 +114,7 @@ export async function renderReport(data: ReportData): Promise<string> {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy()}">
+<meta http-equiv="Content-Security-Policy" content="${trusted(contentSecurityPolicy())}">
 <meta name="referrer" content="no-referrer">
 <meta name="generator" content="openevents">
 <title>Meetup open events${titleRange}</title>

@@ -20,6 +20,8 @@ export interface SynthLakeOptions {
   start?: Date;
   /** Name about this share of events, one group, one venue and one city with HOSTILE-like text. */
   hostile?: string;
+  /** Hour indexes left without data (their events move to the next hour): a quiet hour mid-range. */
+  gapHours?: number[];
 }
 
 export interface SynthLakeSummary {
@@ -95,6 +97,7 @@ export async function synthesizeCuratedLake(root: string, options: SynthLakeOpti
         hh(i, 9) % 10000 / 10000.0 AS su,
         hh(i, 10) % 10 AS vr
       FROM range(${n}) t(i)`);
+    if (options.gapHours?.length) await run(`UPDATE e SET hour_idx = hour_idx + 1 WHERE hour_idx IN (${options.gapHours.join(', ')})`);
     const statusCase = `CASE ${STATUS.reduce<[string, number]>(([sql, acc], [s, p]) => [`${sql} WHEN su < ${acc + p} THEN ${lit(s)}`, acc + p], ['', 0])[0]} ELSE 'upcoming' END`;
     const hourExpr = (idx: string) => `strftime(make_timestamp(${startMs}::BIGINT * 1000 + ${idx}::BIGINT * 3600000000), '%Y-%m-%dT%H')`;
     const out = (table: CuratedTable) => path.join(root, 'curated', table).replaceAll("'", "''");
@@ -212,3 +215,26 @@ const CATEGORY_NAMES: Record<number, string> = {
   23: 'outdoors-adventure', 24: 'paranormal', 25: 'parents-family', 26: 'pets-animals', 27: 'photography', 28: 'religion-beliefs',
   29: 'sci-fi-fantasy', 30: 'singles', 31: 'socializing', 32: 'sports-recreation', 33: 'support', 34: 'tech', 35: 'women', 36: 'writing',
 };
+
+/** The real capture in shared/ (tests only; the product never reads shared/). */
+export const REAL_CAPTURE = path.resolve(import.meta.dirname, '../../../shared/data/meetup/open_events_2015-03-08.ndjson');
+
+/**
+ * Raw NDJSON lines for `copies` extra events cloned from the first record of the capture, each
+ * with a fresh id and the hostile `name` as event, group and venue name, so that name tops the
+ * event-names chart.
+ */
+export async function hostileRecords(name: string, copies: number): Promise<string[]> {
+  const text = await fs.readFile(REAL_CAPTURE, 'utf8');
+  const template = JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown> & { group: Record<string, unknown>; venue?: Record<string, unknown> };
+  return Array.from({ length: copies }, (_, i) =>
+    JSON.stringify({
+      ...template,
+      id: `hostile${i}`,
+      name,
+      mtime: (template.mtime as number) + i,
+      group: { ...template.group, id: 990_000_001, name },
+      venue: { ...template.venue, name, city: name },
+    }),
+  );
+}
