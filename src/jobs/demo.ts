@@ -83,12 +83,30 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const startMs = currentHourStart - historyHours * 3_600_000;
     const count = historyHours * perHour;
     step('history', `importing ${count.toLocaleString('en-US')} generated events over ${historyHours} h (${hourIdOf(startMs)} … ${hourIdOf(currentHourStart - 1)})`);
-    const lines = (function* () {
-      for (const record of createGenerator({ seed, count, startMs, spanMs: historyHours * 3_600_000 - 1 })) yield record.line;
-    })();
-    const imported = await importLines(store, lines, { partitionBy: 'mtime', writer: `demo-history-${seed}`, now: now() });
-    result.historyEvents = imported.records;
-    step('history', `${imported.records.toLocaleString("en-US")} events in ${imported.hours.length} hours`);
+    // The generator's timeline runs evenly from startMs; record k "arrived" at its place on it.
+    // Partition by that arrival hour, as the streamer would have: a record re-sent after a
+    // reconnect has an old mtime but arrives now.
+    const spanMs = historyHours * 3_600_000 - 1;
+    let hour: string | undefined;
+    let batch: string[] = [];
+    const flush = async (): Promise<void> => {
+      if (!hour || batch.length === 0) return;
+      const imported = await importLines(store, batch, { partitionBy: 'arrival', arrivalHour: hour, writer: `demo-history-${seed}-${hour}`, now: now() });
+      result.historyEvents += imported.records;
+      batch = [];
+    };
+    let k = 0;
+    for (const record of createGenerator({ seed, count, startMs, spanMs })) {
+      const arrival = hourIdOf(startMs + Math.floor((k * spanMs) / count));
+      k += 1;
+      if (arrival !== hour) {
+        await flush();
+        hour = arrival;
+      }
+      batch.push(record.line);
+    }
+    await flush();
+    step('history', `${result.historyEvents.toLocaleString('en-US')} events in ${historyHours} hours`);
   }
 
   // 2. Batch stages over what is there.
