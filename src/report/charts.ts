@@ -86,7 +86,7 @@ export function eventsPerHourSpec(rows: HourCount[]): TopLevelSpec {
   // Fewer than a day of hours: centre them on a day-wide axis rather than stretch one bar across it.
   const pad = Math.max(0, (24 * HOUR - (last - first)) / 2);
   return spec({
-    width: 720,
+    width: 600,
     height: 200,
     data: {
       values: [

@@ -224,13 +224,13 @@ export const REAL_CAPTURE = path.resolve(import.meta.dirname, '../../../shared/d
  * with a fresh id and the hostile `name` as event, group and venue name, so that name tops the
  * event-names chart.
  */
-export async function hostileRecords(name: string, copies: number): Promise<string[]> {
+export async function hostileRecords(name: string, copies: number, idPrefix = 'hostile'): Promise<string[]> {
   const text = await fs.readFile(REAL_CAPTURE, 'utf8');
   const template = JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown> & { group: Record<string, unknown>; venue?: Record<string, unknown> };
   return Array.from({ length: copies }, (_, i) =>
     JSON.stringify({
       ...template,
-      id: `hostile${i}`,
+      id: `${idPrefix}${i}`,
       name,
       mtime: (template.mtime as number) + i,
       group: { ...template.group, id: 990_000_001, name },

@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runEtl } from '../../src/etl/run.ts';
+import { LocalStore } from '../../src/lake/local-store.ts';
+import { putJson } from '../../src/lake/store.ts';
+import { runCli } from '../helpers/cli.ts';
+import { ROOT } from '../helpers/moto.ts';
+import { CHROMIUM, launchChromium, openWatched } from '../helpers/report-browser.ts';
+import { HOSTILE, sampleMetrics } from '../helpers/report-fixtures.ts';
+import { REAL_CAPTURE, hostileRecords } from '../helpers/report-lake.ts';
+
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+
+/** The report's charts, by figure id; each must have drawn marks. */
+const CHARTS = [
+  'events-per-hour',
+  'status-mix',
+  'top-categories',
+  'top-eventNames',
+  'top-groupCities',
+  'top-groupCountries',
+  'top-groupNames',
+  'top-venueCities',
+  'top-venueCountries',
+  'top-venueNames',
+  'group-map',
+  'freshness',
+  'confusion',
+  'top-words',
+];
+
+describe.skipIf(!existsSync(CHROMIUM))('the built report in chromium', () => {
+  let root: string;
+  let out: string;
+  let built: { location: string; indexLocation: string; outFile: string; bytes: number };
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // Given a lake made by the real ETL from the real capture plus 12 events named <script>…,
+    // and a trained model's metrics
+    root = await mkdtemp(path.join(os.tmpdir(), 'oe-report-browser-'));
+    out = path.join(root, 'site');
+    const store = new LocalStore(root);
+    const raw = Buffer.concat([await readFile(REAL_CAPTURE), Buffer.from('\n' + (await hostileRecords(HOSTILE, 12)).join('\n') + '\n')]);
+    await store.put('raw/2015/03/08/14/w1-0-770.ndjson', raw);
+    await store.put('raw/2015/03/08/16/w1-771-771.ndjson', (await hostileRecords('late arrival', 1, 'late'))[0]! + '\n');
+    const etl = await runEtl(store, { select: { all: true } });
+    expect(etl.failed).toEqual([]);
+    await putJson(store, 'models/run-1/metrics.json', sampleMetrics());
+    // When the report is built with the real command
+    const run = await runCli(['report', 'build', '--lake', root, '--out', out, '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    built = JSON.parse(run.stdout);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('writes the timestamped report, index.html and the --out copy, all the same page', async () => {
+    expect(path.dirname(built.location)).toBe(path.join(root, 'reports'));
+    expect(path.basename(built.location)).toMatch(/^\d{4}-\d{2}-\d{2}T\d{6}Z\.html$/);
+    expect(built.indexLocation).toBe(path.join(root, 'reports', 'index.html'));
+    expect(built.outFile).toBe(path.join(out, path.basename(built.location)));
+    const page = await readFile(built.location);
+    expect(page.equals(await readFile(built.indexLocation))).toBe(true);
+    expect(page.equals(await readFile(built.outFile))).toBe(true);
+    expect(page.byteLength).toBe(built.bytes);
+  });
+
+  it('renders every chart with marks, logs no errors, fetches nothing and runs nothing', async () => {
+    const url = pathToFileURL(built.indexLocation).href;
+    const { page, watch } = await openWatched(browser, url, { width: 1280, height: 900 });
+    try {
+      for (const id of CHARTS) {
+        const marks = await page.locator(`#${id} svg.chart`).evaluate((svg) => {
+          const box = svg.getBoundingClientRect();
+          // Drawn marks: Vega's mark groups hold paths/lines/text with real geometry.
+          const drawn = [...svg.querySelectorAll('.role-mark > *, .mark-symbol path, .mark-rect path, .mark-shape path')].filter((el) => {
+            const b = (el as SVGGraphicsElement).getBBox();
+            return b.width > 0 || b.height > 0;
+          });
+          return { width: box.width, height: box.height, drawn: drawn.length };
+        });
+        expect(marks.width, id).toBeGreaterThan(100);
+        expect(marks.height, id).toBeGreaterThan(50);
+        expect(marks.drawn, id).toBeGreaterThan(0);
+      }
+      // The hostile name tops the event-names chart (12 unique events) and shows as text, in the
+      // chart's axis (truncated to fit) and in full in its data table
+      const labels = await page.locator('#top-eventNames .role-axis-label text').allTextContents();
+      expect(labels.some((l) => l.startsWith('<script>alert'))).toBe(true);
+      const firstRow = await page.locator('#top-eventNames tbody tr').first().locator('td').allTextContents();
+      expect(firstRow).toEqual([HOSTILE, '12']);
+      expect(await page.locator('script').count()).toBe(0);
+      expect(watch.dialogs).toEqual([]);
+      expect(watch.consoleErrors).toEqual([]);
+      expect(watch.requests).toEqual([url]);
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'report.png'), fullPage: true });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('fits a phone screen without sideways scrolling', async () => {
+    const { page, watch } = await openWatched(browser, pathToFileURL(built.indexLocation).href, { width: 390, height: 844 });
+    try {
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      const widest = await page.locator('svg.chart').evaluateAll((svgs) => Math.max(...svgs.map((s) => s.getBoundingClientRect().right)));
+      expect(widest).toBeLessThanOrEqual(390);
+      expect(watch.consoleErrors).toEqual([]);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'report-phone.png'), fullPage: false });
+    } finally {
+      await page.close();
+    }
+  });
+});
