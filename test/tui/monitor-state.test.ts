@@ -143,6 +143,46 @@ describe('keys to actions', () => {
   });
 });
 
+describe('keys through the reducer', () => {
+  const press = (state: MonitorState, ...inputs: Array<string | Partial<import('../../src/tui/state/monitor-state.ts').KeyPress>>) =>
+    inputs.reduce<MonitorState>(
+      (s, k) => monitorReducer(s, { type: 'key', key: typeof k === 'string' ? { input: k } : { input: '', ...k }, gridRows: 8, atMs: NOW }),
+      state,
+    );
+
+  it('queues a run for an action that needs no question, and y/N for one that does', () => {
+    const state = initialState(snapshot(hours({ 23: { files: 1 } })));
+    const etl = press(state, 'e');
+    expect(etl.effects).toEqual([{ id: 1, type: 'run', request: { kind: 'etl', hour: hours()[23]!.hour } }]);
+    const asked = press(state, 'p');
+    expect(asked.confirm).toEqual({ kind: 'publish' });
+    expect(asked.effects).toEqual([]);
+    expect(press(asked, 'y').effects).toEqual([{ id: 1, type: 'run', request: { kind: 'publish' } }]);
+    expect(press(asked, 'x').effects).toEqual([{ id: 1, type: 'refuse', request: { kind: 'publish' }, why: 'declined at the y/N prompt' }]);
+  });
+
+  it('asks y/N before any paid action on the aws profile', () => {
+    const aws = initialState({ ...snapshot(hours({ 23: { files: 1 } })), profile: 'aws' });
+    expect(press(aws, 'e').confirm).toEqual({ kind: 'etl', hour: hours()[23]!.hour });
+    expect(press(aws, 'm').confirm).toEqual({ kind: 'train' });
+  });
+
+  it('types into the filter instead of running actions while the filter is open', () => {
+    const state = press(initialState(snapshot(hours())), '/', 's', 'm', { backspace: true }, 'b', { enter: true });
+    expect(state.filter).toBe('sb');
+    expect(state.effects).toEqual([]);
+  });
+
+  it('queues quit on q, and refuses (with a notice) in read-only mode', () => {
+    expect(press(initialState(snapshot(hours())), 'q').effects).toEqual([{ id: 1, type: 'quit' }]);
+    const ro = press(initialState(snapshot(hours()), true), 's');
+    expect(ro.effects).toEqual([{ id: 1, type: 'refuse', request: { kind: 'stream', stop: false }, why: 'read-only monitor' }]);
+    expect(ro.notice?.text).toMatch(/read-only/);
+    // Taken effects leave the queue
+    expect(monitorReducer(ro, { type: 'effects-taken', ids: [1] }).effects).toEqual([]);
+  });
+});
+
 describe('layout', () => {
   it('fits 80×24 and 120×40 in one row less than the terminal, with all 24 hours', () => {
     for (const [columns, rows] of [

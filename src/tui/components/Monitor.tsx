@@ -48,7 +48,6 @@ export function Monitor(props: MonitorProps) {
     state,
     dispatch,
     runner: readonly ? undefined : props.runner,
-    profile: props.sources.profile,
     gridRows: layout.gridRows,
     refreshNow,
     onQuit: props.onQuit,

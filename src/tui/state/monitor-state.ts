@@ -1,5 +1,5 @@
 import type { HourId } from '../../lake/layout.ts';
-import type { ActionRequest } from '../model/actions.ts';
+import { needsConfirmation, type ActionRequest } from '../model/actions.ts';
 import { backfillTargets } from '../model/lake-grid.ts';
 import { paneNames, type LakeHour, type LogLine, type PaneName, type PipelineSnapshot } from '../model/types.ts';
 import { sanitize } from '../sanitize.ts';
@@ -26,10 +26,43 @@ export interface MonitorState {
   confirm?: ActionRequest;
   notice?: { text: string; tone: 'info' | 'error'; atMs: number };
   readonly: boolean;
+  /** Work the keys asked for, for the key hook to carry out (in order) and acknowledge. */
+  effects: MonitorEffect[];
+  /** Id of the next effect. */
+  nextEffect: number;
+}
+
+/** What a key asks the outside world to do. */
+export type MonitorEffect =
+  | { id: number; type: 'run'; request: ActionRequest }
+  | { id: number; type: 'refuse'; request: ActionRequest; why: string }
+  | { id: number; type: 'quit' };
+
+/** A key press, as much of it as the monitor uses. */
+export interface KeyPress {
+  input: string;
+  up?: boolean;
+  down?: boolean;
+  left?: boolean;
+  right?: boolean;
+  tab?: boolean;
+  shift?: boolean;
+  enter?: boolean;
+  escape?: boolean;
+  backspace?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
 }
 
 export type MonitorAction =
   | { type: 'snapshot'; snapshot: PipelineSnapshot }
+  /**
+   * A key press. Keys go through the reducer (not a handler closed over the last render's state)
+   * so that keys typed faster than React re-renders each see the state the previous one left.
+   */
+  | { type: 'key'; key: KeyPress; gridRows: number; atMs: number }
+  /** The key hook has taken these effects. */
+  | { type: 'effects-taken'; ids: number[] }
   | { type: 'focus-next' }
   | { type: 'focus-prev' }
   /** Arrow keys; `gridRows` is how many hours a lake grid column holds (left/right jump a column). */
@@ -45,7 +78,7 @@ export type MonitorAction =
   | { type: 'notice'; text: string; tone: 'info' | 'error'; atMs: number };
 
 export function initialState(snapshot: PipelineSnapshot, readonly = false): MonitorState {
-  return { snapshot, focus: 'lake', selectedJob: 0, logScroll: 0, filter: '', help: false, readonly };
+  return { snapshot, focus: 'lake', selectedJob: 0, logScroll: 0, filter: '', help: false, readonly, effects: [], nextEffect: 1 };
 }
 
 export function monitorReducer(state: MonitorState, action: MonitorAction): MonitorState {
@@ -59,6 +92,10 @@ export function monitorReducer(state: MonitorState, action: MonitorAction): Moni
       else delete next.selectedHour;
       return next;
     }
+    case 'key':
+      return onKey(state, action.key, action.gridRows, action.atMs);
+    case 'effects-taken':
+      return { ...state, effects: state.effects.filter((e) => !action.ids.includes(e.id)) };
     case 'focus-next':
     case 'focus-prev': {
       const i = paneNames.indexOf(state.focus);
@@ -93,6 +130,50 @@ export function monitorReducer(state: MonitorState, action: MonitorAction): Moni
     case 'notice':
       return { ...state, notice: { text: sanitize(action.text, 300), tone: action.tone, atMs: action.atMs } };
   }
+}
+
+type EffectBody = { type: 'run'; request: ActionRequest } | { type: 'refuse'; request: ActionRequest; why: string } | { type: 'quit' };
+
+function withEffect(state: MonitorState, effect: EffectBody): MonitorState {
+  return { ...state, effects: [...state.effects, { ...effect, id: state.nextEffect } as MonitorEffect], nextEffect: state.nextEffect + 1 };
+}
+
+function onKey(state: MonitorState, key: KeyPress, gridRows: number, atMs: number): MonitorState {
+  const r = monitorReducer;
+  const notice = (s: MonitorState, text: string, tone: 'info' | 'error' = 'info'): MonitorState => r(s, { type: 'notice', text, tone, atMs });
+  const { input } = key;
+  if (state.confirm) {
+    const request = state.confirm;
+    const cleared = r(state, { type: 'confirm-clear' });
+    if (input === 'y' || input === 'Y') return notice(withEffect(cleared, { type: 'run', request }), 'starting…');
+    return notice(withEffect(cleared, { type: 'refuse', request, why: 'declined at the y/N prompt' }), 'cancelled');
+  }
+  if (state.filterDraft !== undefined) {
+    if (key.enter) return r(state, { type: 'filter-commit' });
+    if (key.escape) return r(state, { type: 'filter-cancel' });
+    if (key.backspace) return r(state, { type: 'filter-backspace' });
+    if (input && !key.ctrl && !key.meta) return r(state, { type: 'filter-type', text: input });
+    return state;
+  }
+  if (input === 'q' || (key.ctrl && input === 'c')) return withEffect(state, { type: 'quit' });
+  if (input === '?') return r(state, { type: 'help', open: !state.help });
+  if (state.help) return key.escape ? r(state, { type: 'help', open: false }) : state;
+  if (key.tab) return r(state, { type: key.shift ? 'focus-prev' : 'focus-next' });
+  if (key.up) return r(state, { type: 'move', dx: 0, dy: -1, gridRows });
+  if (key.down) return r(state, { type: 'move', dx: 0, dy: 1, gridRows });
+  if (key.left) return r(state, { type: 'move', dx: -1, dy: 0, gridRows });
+  if (key.right) return r(state, { type: 'move', dx: 1, dy: 0, gridRows });
+  if (input === '/') return r(state, { type: 'filter-start' });
+  if (key.escape && state.filter) return { ...state, filter: '', logScroll: 0 };
+  const asked = requestForKey(state, input);
+  if (!asked) return state;
+  if (state.readonly) {
+    const refused = 'request' in asked ? withEffect(state, { type: 'refuse', request: asked.request, why: 'read-only monitor' }) : state;
+    return notice(refused, 'read-only: actions are disabled', 'error');
+  }
+  if ('error' in asked) return notice(state, asked.error, 'error');
+  if (needsConfirmation(asked.request, state.snapshot.profile)) return r(state, { type: 'confirm', request: asked.request });
+  return notice(withEffect(state, { type: 'run', request: asked.request }), 'starting…');
 }
 
 function move(state: MonitorState, dx: number, dy: number, gridRows: number): MonitorState {
