@@ -1,0 +1,94 @@
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalJobRunner } from '../../src/jobs/local.ts';
+import { LocalTelemetry } from '../../src/telemetry/telemetry.ts';
+import { OPENEVENTS, spawnCli, waitForLine } from '../helpers/cli.ts';
+import { ROOT } from '../helpers/moto.ts';
+import { createTmux, tmuxAvailable } from '../helpers/tui-tmux.ts';
+
+/**
+ * The monitor end to end, as an operator uses it: a real terminal (tmux), the real source server,
+ * the real streamer started with `s`, the real ETL started with `e`, quit with `q`.
+ * It needs the `source serve`, `stream` and `etl` commands (other stages) and tmux.
+ */
+const help = execFileSync(process.execPath, [OPENEVENTS, '--help'], { cwd: ROOT, encoding: 'utf8' });
+const sourceHelp = execFileSync(process.execPath, [OPENEVENTS, 'source', '--help'], { cwd: ROOT, encoding: 'utf8' });
+const missing = [
+  !tmuxAvailable() && 'tmux',
+  !/^\s+stream\b/m.test(help) && 'openevents stream',
+  !/^\s+etl\b/m.test(help) && 'openevents etl',
+  !/^\s+serve\b/m.test(sourceHelp) && 'openevents source serve',
+].filter(Boolean);
+
+describe.skipIf(missing.length > 0)(`monitor in tmux against a live local pipeline${missing.length ? ` (skipped: no ${missing.join(', ')})` : ''}`, () => {
+  const lake = mkdtempSync(path.join(tmpdir(), 'oe-tui-e2e-'));
+  const tmux = createTmux(`oe-tui-e2e-${process.pid}`);
+  let server: ChildProcess | undefined;
+
+  afterAll(async () => {
+    tmux.kill();
+    // The streamer outlives the monitor by design: stop it like an operator would.
+    const runner = new LocalJobRunner({ dir: path.join(lake, '_state/jobs') });
+    for (const job of await runner.list()) {
+      if (job.state === 'running' || job.state === 'pending') {
+        await runner.stop(job.id);
+        await runner.wait(job.id, 30_000).catch(() => undefined);
+      }
+    }
+    server?.kill('SIGTERM');
+    rmSync(lake, { recursive: true, force: true });
+  });
+
+  it('sees events/s rise after s, an hour turn done after e, and quits on q', async () => {
+    // Given a generator serving 200 events/s on loopback
+    server = spawnCli(['source', 'serve', '--generate', '--rate', '200', '--port', '0']);
+    const url = (await waitForLine(server, /listening on (\S+)/))[1]!;
+
+    // And the monitor on a 120×40 terminal, pointed at it (raw files rotate every 2 s so hours fill fast)
+    const env = [
+      `OPENEVENTS_SOURCE_URL=${url}`,
+      'OPENEVENTS_STREAM_ROTATE_AGE_MS=2000',
+      'OPENEVENTS_STREAM_STATS_INTERVAL_MS=1000',
+      'OPENEVENTS_MONITOR_REFRESH_MS=500',
+    ].join(' ');
+    tmux.start(`cd ${ROOT} && env ${env} ${process.execPath} ${OPENEVENTS} monitor --lake ${lake}; echo MONITOR-EXIT=$?; sleep 60`, 120, 40);
+    await tmux.waitFor((s) => s.includes('s start stream'), 'the monitor to start');
+    const before = await tmux.waitFor((s) => /● stopped/.test(s), 'the stream pane to say stopped');
+    expect(before).not.toMatch(/● running/);
+
+    // When s is pressed, then events/s rises above zero with the streamer running
+    tmux.send('s');
+    const streaming = await tmux.waitFor((s) => eventsPerSec(s) > 0 && /● running/.test(s), 'events/s to rise');
+    expect(eventsPerSec(streaming)).toBeGreaterThan(0);
+    expect(streaming).toMatch(/running\s+stream http:\/\/127\.0\.0\.1/); // the streamer job
+
+    // When the newest hour has raw data, e runs its ETL, then it turns done
+    const withData = await tmux.waitFor((s) => /^\d{4}-\d{2}-\d{2}T\d{2}\s+\d+ files?\s/m.test(s), 'raw data in the selected hour');
+    const hour = /^(\d{4}-\d{2}-\d{2}T\d{2})\s+\d+ files?/m.exec(withData)![1]!;
+    tmux.send('e');
+    const done = await tmux.waitFor((s) => new RegExp(`^${hour}\\s.*ETL done`, 'm').test(s), `${hour} to turn done`, 120_000);
+    expect(done).toMatch(/succeeded\s+etl \d{4}/);
+
+    // When q is pressed, the monitor exits with 0
+    tmux.send('q');
+    await tmux.waitFor((s) => s.includes('MONITOR-EXIT=0'), 'the monitor to exit');
+
+    // And every action left an audit line with who did what
+    const audit = await new LocalTelemetry(lake).read({ kind: 'audit', component: 'monitor' });
+    expect(audit.map((r) => [r.data?.action, r.data?.target, r.data?.result])).toEqual([
+      ['stream.start', 'streamer', 'ok'],
+      ['etl', hour, 'ok'],
+    ]);
+    expect(audit.every((r) => typeof r.data?.who === 'string' && (r.data.who as string).length > 0)).toBe(true);
+  });
+});
+
+/** The events/s figure of the Stream pane (e.g. '212 ev/s', '1.2k ev/s'). */
+function eventsPerSec(screen: string): number {
+  const m = /● \w+\s+([\d.]+)(k?) ev\/s/.exec(screen);
+  if (!m) return 0;
+  return Number(m[1]) * (m[2] === 'k' ? 1000 : 1);
+}
