@@ -108,7 +108,7 @@ async function runJob(args: string[], options: SparkRunOptions): Promise<void> {
   };
   const child = spawn(
     submit,
-    ['--master', options.master ?? 'local[*]', '--driver-memory', '2g', '--conf', 'spark.ui.enabled=false', ML_JOB, ...args],
+    ['--master', options.master ?? 'local[*]', '--driver-memory', '2g', '--conf', 'spark.ui.enabled=false', '--conf', 'spark.sql.shuffle.partitions=8', ML_JOB, ...args],
     { env, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

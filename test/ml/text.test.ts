@@ -21,6 +21,11 @@ describe('tokenize', () => {
     expect(tokenize(text)).toEqual(['trail', 'python']);
   });
 
+  it('gives the tokens spark/tests/test_ml.py expects from Spark for the same text', () => {
+    expect(tokenize('Hike MOUNT-Si (8 miles) the Über Café a Outdoors adventure')).toEqual(['hike', 'mount', 'miles', 'café']);
+    expect(tokenize('Python & Tech talks: und los les')).toEqual(['python', 'talks']);
+  });
+
   it('ships English, German, Spanish, French, Portuguese, Italian and Dutch lists and the label list', () => {
     const files = readdirSync(STOPWORDS_DIR).sort();
     expect(files).toEqual(['de.txt', 'en.txt', 'es.txt', 'fr.txt', 'it.txt', 'labels.txt', 'nl.txt', 'pt.txt']);
