@@ -34,6 +34,21 @@ const CHARTS = [
   'top-words',
 ];
 
+/**
+ * In-page script (tsconfig has no DOM types): the chart's rendered size and how many of its Vega
+ * marks have real geometry.
+ */
+const MARKS_IN = (id: string): string => `(() => {
+  const svg = document.querySelector('#${id} svg.chart');
+  if (!svg) return { width: 0, height: 0, drawn: 0 };
+  const box = svg.getBoundingClientRect();
+  const drawn = [...svg.querySelectorAll('.role-mark > *')].filter((el) => {
+    const b = el.getBBox();
+    return b.width > 0 || b.height > 0;
+  });
+  return { width: box.width, height: box.height, drawn: drawn.length };
+})()`;
+
 describe.skipIf(!existsSync(CHROMIUM))('the built report in chromium', () => {
   let root: string;
   let out: string;
@@ -80,15 +95,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the built report in chromium', () => {
     const { page, watch } = await openWatched(browser, url, { width: 1280, height: 900 });
     try {
       for (const id of CHARTS) {
-        const marks = await page.locator(`#${id} svg.chart`).evaluate((svg) => {
-          const box = svg.getBoundingClientRect();
-          // Drawn marks: Vega's mark groups hold paths/lines/text with real geometry.
-          const drawn = [...svg.querySelectorAll('.role-mark > *, .mark-symbol path, .mark-rect path, .mark-shape path')].filter((el) => {
-            const b = (el as SVGGraphicsElement).getBBox();
-            return b.width > 0 || b.height > 0;
-          });
-          return { width: box.width, height: box.height, drawn: drawn.length };
-        });
+        const marks = (await page.evaluate(MARKS_IN(id))) as { width: number; height: number; drawn: number };
         expect(marks.width, id).toBeGreaterThan(100);
         expect(marks.height, id).toBeGreaterThan(50);
         expect(marks.drawn, id).toBeGreaterThan(0);
@@ -113,9 +120,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the built report in chromium', () => {
   it('fits a phone screen without sideways scrolling', async () => {
     const { page, watch } = await openWatched(browser, pathToFileURL(built.indexLocation).href, { width: 390, height: 844 });
     try {
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
       expect(overflow).toBeLessThanOrEqual(0);
-      const widest = await page.locator('svg.chart').evaluateAll((svgs) => Math.max(...svgs.map((s) => s.getBoundingClientRect().right)));
+      const widest = (await page.evaluate(`Math.max(...[...document.querySelectorAll('svg.chart')].map((s) => s.getBoundingClientRect().right))`)) as number;
       expect(widest).toBeLessThanOrEqual(390);
       expect(watch.consoleErrors).toEqual([]);
       await page.screenshot({ path: path.join(ARTIFACTS, 'report-phone.png'), fullPage: false });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../src/report/render.ts';
 import { TOP_CHARTS } from '../../src/report/types.ts';
-import { HOSTILE, sampleMetrics, sampleReportData } from '../helpers/report-fixtures.ts';
+import { sampleMetrics, sampleReportData } from '../helpers/report-fixtures.ts';
 
 describe('renderReport', () => {
   it('writes a page with no script element and the hostile name only as escaped text', async () => {

@@ -1,0 +1,151 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  CreateBucketCommand,
+  GetBucketPolicyCommand,
+  GetBucketWebsiteCommand,
+  GetObjectCommand,
+  GetPublicAccessBlockCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutBucketPolicyCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3Client } from '../../src/aws/clients.ts';
+import { LocalStore } from '../../src/lake/local-store.ts';
+import { normalizePrefix, publishReport, websiteUrl } from '../../src/report/publish.ts';
+import { runCli } from '../helpers/cli.ts';
+import { startMoto, type Moto } from '../helpers/moto.ts';
+
+describe('report publish against moto_server', () => {
+  let moto: Moto;
+  let s3: S3Client;
+  let root: string;
+  let env: NodeJS.ProcessEnv;
+  const bucket = 'openevents-site';
+  const older = '<!doctype html><title>old</title>';
+  const newest = '<!doctype html><title>new</title><p>&lt;script&gt;</p>';
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    // The SDK's default credential chain reads process.env: point it at the emulator's test keys.
+    Object.assign(process.env, moto.env);
+    env = { ...process.env };
+    s3 = s3Client({ endpointUrl: moto.endpoint, env });
+    // Given a lake with two built reports, and a bucket whose policy already grants something else
+    root = await mkdtemp(path.join(os.tmpdir(), 'oe-report-publish-'));
+    const store = new LocalStore(root);
+    await store.put('reports/2026-11-27T100000Z.html', older);
+    await store.put('reports/2026-11-28T100000Z.html', newest);
+    await store.put('reports/index.html', newest);
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: bucket,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Sid: 'KeepMe', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/private/*` }],
+        }),
+      }),
+    );
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await moto?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('uploads the newest report and index.html, configures the website and opens only the prefix', async () => {
+    // When the report is published with the real command
+    const run = await runCli(['report', 'publish', '--lake', root, '--bucket', bucket, '--prefix', 'dash'], { env });
+    // (the SDK may warn about the Node version on stderr; nothing else may appear there)
+    expect(run.stderr).not.toMatch(/error|hint/i);
+    expect(run.code).toBe(0);
+    // Then it prints the emulator's URL of the page
+    expect(run.stdout.split('\n')[0]).toBe(`${moto.endpoint}/${bucket}/dash/index.html`);
+
+    // and exactly the newest report and index.html are in the bucket, with their headers
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect((listed.Contents ?? []).map((o) => o.Key).sort()).toEqual(['dash/2026-11-28T100000Z.html', 'dash/index.html']);
+    const report = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'dash/2026-11-28T100000Z.html' }));
+    expect(report.ContentType).toBe('text/html; charset=utf-8');
+    expect(report.CacheControl).toBe('public, max-age=31536000, immutable');
+    const index = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'dash/index.html' }));
+    expect(index.ContentType).toBe('text/html; charset=utf-8');
+    expect(index.CacheControl).toBe('no-cache, max-age=0');
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dash/index.html' }))).Body!.transformToString();
+    expect(body).toBe(newest);
+
+    // and the bucket is a website serving index.html
+    const website = await s3.send(new GetBucketWebsiteCommand({ Bucket: bucket }));
+    expect(website.IndexDocument?.Suffix).toBe('index.html');
+
+    // and public policies are allowed while public ACLs stay blocked
+    const block = await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }));
+    expect(block.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: false });
+
+    // and the policy grants anonymous GetObject on the prefix only, keeping the existing statement
+    const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? '{}');
+    expect(policy.Statement).toEqual([
+      { Sid: 'KeepMe', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/private/*` },
+      { Sid: 'OpenEventsPublicReport', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/dash/*` },
+    ]);
+  });
+
+  it('publishing again replaces its own policy statement instead of adding another', async () => {
+    const result = await publishReport(new LocalStore(root), { bucket, prefix: 'dash/', client: s3, endpoint: moto.endpoint });
+    expect(result.websiteConfigured).toBe(false);
+    const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? '{}');
+    expect(policy.Statement.filter((s: { Sid?: string }) => s.Sid === 'OpenEventsPublicReport')).toHaveLength(1);
+    expect(policy.Statement).toHaveLength(2);
+  });
+
+  it('says the bucket does not exist, with a hint', async () => {
+    const attempt = publishReport(new LocalStore(root), { bucket: 'no-such-bucket-here', client: s3 });
+    await expect(attempt).rejects.toMatchObject({ name: 'UserError', message: 'The bucket "no-such-bucket-here" does not exist.', hint: expect.stringContaining('Create it first') });
+  });
+
+  it('says there are no credentials, with a hint, and exits 1', async () => {
+    const bare: NodeJS.ProcessEnv = { ...env, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
+    delete bare.AWS_ACCESS_KEY_ID;
+    delete bare.AWS_SECRET_ACCESS_KEY;
+    delete bare.AWS_PROFILE;
+    const run = await runCli(['report', 'publish', '--lake', root, '--bucket', bucket], { env: bare });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error: No AWS credentials were found');
+    expect(run.stderr).toContain('hint: Set AWS_PROFILE');
+  });
+
+  it('says there is nothing to publish before a report is built', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'oe-report-empty-'));
+    try {
+      const attempt = publishReport(new LocalStore(empty), { bucket, client: s3 });
+      await expect(attempt).rejects.toMatchObject({ name: 'UserError', message: expect.stringContaining('No report has been built'), hint: expect.stringContaining('openevents report build') });
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('with the local profile and no bucket, prints the report file instead', async () => {
+    const run = await runCli(['report', 'publish', '--lake', root], { env: { ...env, OPENEVENTS_PROFILE: 'local' } });
+    expect(run.code).toBe(0);
+    const file = run.stdout.trim();
+    expect(file).toBe(path.join(root, 'reports', '2026-11-28T100000Z.html'));
+    expect(await readFile(file, 'utf8')).toBe(newest);
+  });
+});
+
+describe('website URLs and prefixes', () => {
+  it('uses the region-specific S3 website endpoint', () => {
+    expect(websiteUrl('b', 'us-east-1', 'reports/')).toBe('http://b.s3-website-us-east-1.amazonaws.com/reports/');
+    expect(websiteUrl('b', 'eu-central-1', '')).toBe('http://b.s3-website.eu-central-1.amazonaws.com/');
+  });
+  it('normalizes prefixes to "" or a folder', () => {
+    expect(normalizePrefix(undefined)).toBe('');
+    expect(normalizePrefix('/reports')).toBe('reports/');
+    expect(normalizePrefix('a/b/')).toBe('a/b/');
+  });
+});
