@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Config } from '../config/schema.ts';
+import { configSchema, type Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { listAll, putJson, type ObjectStore } from '../lake/store.ts';
 import { countLabelledEvents, labelledDocsFromRaw, loadLabelledDocs, type RawReadStats } from './data.ts';
@@ -51,8 +51,10 @@ export async function hasEnoughLabelledEvents(store: ObjectStore, min = MIN_LABE
 }
 
 export interface TrainOptions {
-  engine: Engine;
-  params: TrainParams;
+  /** Default 'ts' (embedded). */
+  engine?: Engine;
+  /** Default: the config schema's `ml` defaults (see paramsFromConfig). */
+  params?: TrainParams;
   /** The labelled docs; default: read from the curated tables. */
   docs?: readonly LabelledDoc[];
   now?: () => Date;
@@ -64,8 +66,9 @@ export interface TrainOptions {
  * one side with the chosen engine, scores the other, and writes `models/<run-id>/`. Returns the
  * run's metrics.json.
  */
-export async function trainModel(store: ObjectStore, options: TrainOptions): Promise<RunMetricsFile> {
-  const { engine, params } = options;
+export async function trainModel(store: ObjectStore, options: TrainOptions = {}): Promise<RunMetricsFile> {
+  const engine = options.engine ?? 'ts';
+  const params = options.params ?? paramsFromConfig(configSchema.parse({}).ml);
   const docs = options.docs ?? (await loadLabelledDocs(store));
   checkTrainable(docs);
   const split = splitByGroup(docs, params.testFraction, params.seed);
