@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Config } from '../config/schema.ts';
 import { UserError, errorMessage } from '../errors.ts';
 import { hourIdOf, hoursBetween, hourPath, QUARANTINE, RAW, type HourId } from '../lake/layout.ts';
@@ -15,6 +15,7 @@ import { checkpointKey, loadCheckpoint, saveCheckpoint, WRITER_ID, type StreamCh
 import { QUARANTINE_KEEP_BYTES, REASONS, validateLine } from './contract.ts';
 import { DedupeWindow } from './dedupe.ts';
 import { isOversized, LineFramer, type Framed } from './framing.ts';
+import { openHttpStream, type HttpStream } from './http-source.ts';
 
 /** The stream settings the streamer uses (config `stream.*`). */
 export type StreamSettings = Config['stream'];
@@ -205,39 +206,36 @@ class Streamer {
     let progressed = false;
     try {
       this.notice('connecting', `connecting to ${url}`);
-      let res: Dispatcher.ResponseData;
+      let res: HttpStream;
       try {
-        res = await request(url, {
-          method: 'GET',
-          signal: abort.signal,
+        res = await openHttpStream(url, {
           headers: { accept: 'application/json, application/x-ndjson' },
-          headersTimeout: this.s.stallTimeoutMs,
-          bodyTimeout: 0, // stalls are detected here, not while backpressure pauses the body
+          headersTimeoutMs: this.s.stallTimeoutMs,
+          signal: abort.signal,
           ...(this.o.dispatcher ? { dispatcher: this.o.dispatcher } : {}),
         });
       } catch (error) {
         return { reason: describeError(error), progressed };
       }
-      if (res.statusCode !== 200) {
-        await res.body.dump().catch(() => undefined);
+      if (res.status !== 200) {
+        res.close();
         const retryAfterMs = parseRetryAfter(res.headers['retry-after'], this.now());
-        if (res.statusCode === 429 || res.statusCode >= 500) {
-          return { reason: `HTTP ${res.statusCode}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), progressed };
+        if (res.status === 429 || res.status >= 500) {
+          return { reason: `HTTP ${res.status}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), progressed };
         }
-        throw new UserError(`the source answered HTTP ${res.statusCode} for ${url}`, {
+        throw new UserError(`the source answered HTTP ${res.status} for ${url}`, {
           hint: 'check --url (or config source.url): it should be an open_events stream such as http://127.0.0.1:8088/2/open_events',
         });
       }
       this.state = 'running';
       this.notice('connected', `connected to ${url}`);
-      const it = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
       let reason = 'the source closed the stream';
       let ownAbort = false;
       let waitingSinceMs = this.now();
-      let next = it.next();
+      let next = res.next();
       next.catch(() => undefined);
       for (;;) {
-        let r: IteratorResult<Buffer> | typeof TICK;
+        let r: Buffer | null | typeof TICK;
         try {
           r = await Promise.race([next, this.tick()]);
         } catch (error) {
@@ -255,20 +253,20 @@ class Streamer {
           await this.maintain();
           continue;
         }
-        if (r.done) break;
+        if (r === null) break;
         const before = this.counts.events;
-        await this.onChunk(r.value);
+        await this.onChunk(r);
         if (this.counts.events > before) progressed = true;
         if (this.stopping) {
           ownAbort = true;
           abort.abort();
           break;
         }
-        next = it.next();
+        next = res.next();
         next.catch(() => undefined);
         waitingSinceMs = this.now();
       }
-      res.body.destroy();
+      res.close();
       const partial = this.framer.end();
       // A record cut by a broken connection is the transport's doing, not the source's: the
       // resume re-sends it (its mtime is inside the window), so it is counted, not quarantined.
