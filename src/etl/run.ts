@@ -278,6 +278,9 @@ async function runSpark(
     'local[*]',
     '--conf',
     'spark.ui.enabled=false',
+    // local[*] on one machine: a handful of shuffle partitions, not the cluster default of 200.
+    '--conf',
+    'spark.sql.shuffle.partitions=4',
     path.join(root, 'spark/jobs/etl.py'),
     '--lake',
     store.url,
@@ -291,7 +294,13 @@ async function runSpark(
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(sparkSubmit, args, {
       cwd: root,
-      env: { ...process.env, ...options.env, PYSPARK_PYTHON: path.join(root, '.venv/bin/python') },
+      // spark-submit finds its home and Python through PATH: put the project's .venv first.
+      env: {
+        ...process.env,
+        ...options.env,
+        PATH: `${path.join(root, '.venv/bin')}${path.delimiter}${options.env?.PATH ?? process.env.PATH ?? ''}`,
+        PYSPARK_PYTHON: path.join(root, '.venv/bin/python'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -328,6 +337,9 @@ async function runSpark(
   }
 }
 
+/** The most telling lines of a failed job's stderr: its last exception, else its last lines. */
 function lastLines(text: string, n: number): string {
-  return text.trim().split('\n').slice(-n).join(' | ');
+  const lines = text.trim().split('\n');
+  const errors = lines.filter((l) => /^\S.*(Exception|Error)\b.*:/.test(l) && !/^\d\d\/\d\d\/\d\d .* (WARN|INFO)/.test(l));
+  return (errors.length > 0 ? errors.slice(-1) : lines.slice(-n)).join(' | ').slice(0, 2000);
 }
