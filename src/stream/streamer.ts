@@ -125,6 +125,7 @@ class Streamer {
   private lastStats = { atMs: 0, events: 0, bytes: 0 };
   private readonly startedAtMs: number;
   private tickPromise: Promise<typeof TICK> | undefined;
+  private nextMaintainAtMs = 0;
   private readonly framed: Framed[] = [];
 
   constructor(options: StreamerOptions) {
@@ -257,6 +258,8 @@ class Streamer {
         const before = this.counts.events;
         await this.onChunk(r);
         if (this.counts.events > before) progressed = true;
+        // A busy stream never lets the timer win the race: do the time-driven work here too.
+        if (this.now() >= this.nextMaintainAtMs) await this.maintain();
         if (this.stopping) {
           ownAbort = true;
           abort.abort();
@@ -373,6 +376,7 @@ class Streamer {
   /** Rotation by age and hour, due hours, periodic stats. */
   private async maintain(): Promise<void> {
     const nowMs = this.now();
+    this.nextMaintainAtMs = nowMs + this.tickMs;
     const open = this.raw.current;
     const fileDue = open !== undefined && (nowMs - open.openedAtMs >= this.s.rotateAgeMs || open.hour !== hourIdOf(nowMs));
     const quarantineDue = this.quarantine.length > 0 && nowMs - this.quarantineSinceMs >= this.s.rotateAgeMs;
