@@ -85,11 +85,13 @@ export async function curatedFiles(store: ObjectStore, options: OpenCuratedOptio
       const file = path.join(cacheRoot as string, ...info.key.split('/'));
       keep.add(file);
       const stat = await fs.stat(file).catch(() => undefined);
-      if (!stat || stat.size !== info.size || stat.mtimeMs < info.mtimeMs) {
+      // The mirror's files carry their object's modification time, so a rewritten object is seen.
+      if (!stat || stat.size !== info.size || Math.trunc(stat.mtimeMs) !== Math.trunc(info.mtimeMs)) {
         const bytes = await store.get(info.key);
         if (!bytes) continue;
         await fs.mkdir(path.dirname(file), { recursive: true });
         await fs.writeFile(file, bytes);
+        await fs.utimes(file, new Date(info.mtimeMs), new Date(info.mtimeMs));
       }
       out[table].push(file);
     }
