@@ -67,10 +67,6 @@ def configure(builder, env):
     """Session settings the shared SQL relies on, plus s3a for s3:// lakes (endpoint from AWS_ENDPOINT_URL)."""
     builder = (
         builder.config("spark.sql.session.timeZone", "UTC")
-        # The SQL files write regexes with single backslashes, as DuckDB reads them.
-        .config("spark.sql.parser.escapedStringLiterals", "true")
-        # Casts the SQL guards itself; a stray value must never fail a whole run.
-        .config("spark.sql.ansi.enabled", "false")
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         # The normalisation expressions are large; whole-stage code generation would try (and fail)
         # to compile them into one Java method before falling back, which costs more than it saves.
@@ -146,20 +142,44 @@ def _hour_for(by_path, path):
 
 # ---- transform (pure) ------------------------------------------------------------------------
 
+# SQL settings the shared SQL is written for; they apply while it is parsed and analysed.
+SQL_CONF = {
+    # The SQL files write regexes with single backslashes, as DuckDB reads them.
+    "spark.sql.parser.escapedStringLiterals": "true",
+    # The SQL guards its own casts; a stray value must never fail a whole run.
+    "spark.sql.ansi.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+}
+
+
 def transform(spark, raw_records, hours, processed_at, sql_dir=DEFAULT_SQL_DIR):
-    """Runs the shared SQL steps over raw_records; returns {table: DataFrame} for the curated tables."""
-    raw_records.createOrReplaceTempView("raw_records")
-    spark.createDataFrame([(h,) for h in hours], "arrival_hour STRING").createOrReplaceTempView("etl_hours")
-    outputs = {}
-    for name, is_output, sql in Expander("spark", sql_dir).steps({"processed_at": processed_at}):
-        df = spark.sql(sql)
-        if is_output:
-            outputs[name] = df
-        else:
-            # Intermediates are read by several outputs: compute them once.
-            df = df.persist()
-            df.createOrReplaceTempView(name)
-    return outputs
+    """Runs the shared SQL steps over raw_records; returns {table: DataFrame} for the curated tables.
+
+    raw_records: DataFrame(arrival_hour, source_key, line_no, raw); hours: the arrival hours of the
+    batch (each gets a row in `hours`, empty or not). No I/O.
+    """
+    previous = {k: spark.conf.get(k, None) for k in SQL_CONF}
+    for k, v in SQL_CONF.items():
+        spark.conf.set(k, v)
+    try:
+        raw_records.createOrReplaceTempView("raw_records")
+        spark.createDataFrame([(h,) for h in hours], "arrival_hour STRING").createOrReplaceTempView("etl_hours")
+        outputs = {}
+        for name, is_output, sql in Expander("spark", sql_dir).steps({"processed_at": processed_at}):
+            df = spark.sql(sql)
+            if is_output:
+                outputs[name] = df
+            else:
+                # Intermediates are read by several outputs: compute them once.
+                df = df.persist()
+                df.createOrReplaceTempView(name)
+        return outputs
+    finally:
+        for k, v in previous.items():
+            if v is None:
+                spark.conf.unset(k)
+            else:
+                spark.conf.set(k, v)
 
 
 # ---- load --------------------------------------------------------------------------------------

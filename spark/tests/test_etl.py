@@ -1,0 +1,134 @@
+"""Tests of the Spark ETL job: framing, the dialect layer, and the pure transform on tiny inline data."""
+import json
+
+import pytest
+
+from jobs import etl
+from jobs.framing import frame_records, split_concatenated
+from jobs.sqlgen import Expander
+
+H1 = "2015-03-08T06"
+H2 = "2015-03-08T07"
+
+
+def ev(**over):
+    base = {
+        "id": "e1",
+        "mtime": 1000,
+        "status": "upcoming",
+        "name": "Learn Salsa",
+        "time": 1426366800000,
+        "utc_offset": -25200000,
+        "payment_required": "0",
+        "description": "<p>Salsa &amp; bachata</p>",
+        "venue": {"name": "Lineage Performing Arts Center", "address_1": "89 S Fair Oaks Ave", "city": "Pasadena", "country": "US", "lat": 34.144001, "lon": -118.150459},
+        "group": {"id": 7, "name": "LA Salsa", "country": "US", "city": "Pasadena", "group_lat": 34.14, "group_lon": -118.17, "category": {"id": 5, "name": "dancing", "shortname": "dancing"}},
+    }
+    base.update(over)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def raw(spark, rows):
+    """raw_records from (hour, key, line_no, record-or-text) tuples."""
+    data = [(h, k, n, r if isinstance(r, str) else json.dumps(r)) for h, k, n, r in rows]
+    return spark.createDataFrame(data, etl.RAW_SCHEMA)
+
+
+# ---- framing ---------------------------------------------------------------------------------
+
+def test_framing_splits_firehose_objects_and_keeps_braces_inside_strings():
+    # Given a Firehose-style line with objects back to back, braces in strings and a cut-off tail
+    data = b'{"a":"}{"}{"b":{"c":1}} {"d":2}{"e":'
+    # When it is framed / Then each object is a record and the tail is kept (to be quarantined)
+    assert frame_records(data) == ['{"a":"}{"}', '{"b":{"c":1}}', '{"d":2}', '{"e":']
+
+
+def test_framing_detects_gzip_by_magic_bytes_and_skips_blank_lines():
+    import gzip
+
+    assert frame_records(gzip.compress(b'{"a":1}\r\n\n  \n{"a":2}\n')) == ['{"a":1}', '{"a":2}']
+
+
+def test_split_concatenated_gives_up_on_unbalanced_closers():
+    assert split_concatenated('{"a":1}}{"b":2}') == ['{"a":1}}{"b":2}']
+
+
+# ---- dialect layer ---------------------------------------------------------------------------
+
+def test_expander_expands_primitives_per_engine_and_leaves_strings_alone():
+    sql = "SELECT @re_replace(x, '@not_a_macro(', '') -- @at(y, 1)\n"
+    assert Expander("spark").expand(sql) == "SELECT regexp_replace(x, '@not_a_macro(', '') \n"
+    assert Expander("duckdb").expand(sql) == "SELECT regexp_replace(x, '@not_a_macro(', '', 'g') \n"
+
+
+def test_expander_rejects_unknown_macros_and_wrong_arity():
+    with pytest.raises(ValueError, match="unknown SQL macro @nope"):
+        Expander("spark").expand("SELECT @nope(1)")
+    with pytest.raises(ValueError, match="takes 1 arguments, got 2"):
+        Expander("spark").expand("SELECT @clean(a, b)")
+
+
+def test_parameters_become_quoted_literals():
+    assert Expander("spark").expand("SELECT ${p}", {"p": "it's"}) == "SELECT 'it''s'"
+
+
+# ---- transform -------------------------------------------------------------------------------
+
+def test_transform_keeps_the_newest_version_per_hour_and_quarantines_with_reasons(spark):
+    # Given two hours of raw records: two versions of e1, records that cannot be placed
+    rows = [
+        (H1, "raw/a", 1, ev(id="e1", mtime=1000, status="upcoming")),
+        (H1, "raw/a", 2, ev(id="e1", mtime=900, status="proposed")),
+        (H1, "raw/a", 3, ev(id="e2", mtime="2000", group=None)),
+        (H1, "raw/a", 4, ev(id=" ", mtime=1)),
+        (H1, "raw/a", 5, ev(id="e3", mtime="later")),
+        (H1, "raw/a", 6, '{"id":"e4","mti'),
+        (H2, "raw/b", 1, ev(id="e1", mtime=1500, status="canceled")),
+    ]
+    # When the transform runs
+    out = etl.transform(spark, raw(spark, rows), [H1, H2], "2026-01-01 00:00:00")
+    # Then each hour holds its newest version of e1
+    events = sorted((r["arrival_hour"], r["event_id"], r["status"], r["mtime"]) for r in out["events"].collect())
+    assert events == [(H1, "e1", "upcoming", 1000), (H2, "e1", "canceled", 1500)]
+    # And every record that cannot be placed is quarantined with its reason
+    q = sorted((r["line_no"], r["reason"]) for r in out["quarantine"].collect())
+    assert q == [(3, "missing_group"), (4, "missing_id"), (5, "missing_mtime"), (6, "invalid_json")]
+    hours = sorted((r["arrival_hour"], r["raw_records"], r["valid_records"], r["quarantined"]) for r in out["hours"].collect())
+    assert hours == [(H1, 6, 2, 4), (H2, 1, 1, 0)]
+    # And the history keeps both versions of hour 1
+    assert sorted((r["mtime"], r["status"]) for r in out["event_changes"].collect() if r["arrival_hour"] == H1) == [(900, "proposed"), (1000, "upcoming")]
+
+
+def test_transform_normalises_types_text_countries_and_venue_keys(spark):
+    rows = [
+        (H1, "raw/a", 1, ev(id="e1", mtime=1, yes_rsvp_count=" 4 ", payment_required="1", description="<b>Caf&eacute;</b>&nbsp;&#233;&#x263A; &amp;lt;")),
+        (H1, "raw/a", 2, ev(id="e2", mtime=2, venue={"name": " lineage  PERFORMING arts center", "address_1": "89 s fair oaks ave", "city": "PASADENA", "country": " us", "lat": "34.1440004", "lon": "-118.15046"})),
+    ]
+    out = etl.transform(spark, raw(spark, rows), [H1], "2026-01-01 00:00:00")
+    e = {r["event_id"]: r for r in out["events"].collect()}
+    assert e["e1"]["yes_rsvp_count"] == 4
+    assert e["e1"]["payment_required"] is True
+    assert e["e1"]["description_text"] == "Café é☺ &lt;"
+    assert str(e["e1"]["time_local"]) == "2015-03-14 14:00:00"
+    # The same venue written differently gets one key
+    assert e["e1"]["venue_key"] == e["e2"]["venue_key"] and len(e["e1"]["venue_key"]) == 16
+    groups = out["groups"].collect()
+    assert [(g["group_id"], g["country"]) for g in groups] == [(7, "us")]
+
+
+def test_configure_points_s3a_at_the_endpoint_from_the_environment():
+    class Builder:
+        def __init__(self):
+            self.conf = {}
+
+        def config(self, k, v):
+            self.conf[k] = v
+            return self
+
+    b = etl.configure(Builder(), {"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"})
+    assert b.conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:5000"
+    assert b.conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
+    assert "spark.hadoop.fs.s3a.endpoint" not in etl.configure(Builder(), {}).conf
+    assert etl.hadoop_url("s3://bucket/lake/") == "s3a://bucket/lake"
+    assert etl.hadoop_url("file:///tmp/lake") == "file:///tmp/lake"
+    assert etl.source_key("file:/tmp/lake/raw/2015/03/08/06/w-1-2.ndjson.gz") == "raw/2015/03/08/06/w-1-2.ndjson.gz"
