@@ -9,8 +9,8 @@ import { hasEnoughLabelledEvents, paramsFromConfig, trainModel } from '../ml/ser
 import { buildReport } from '../report/build.ts';
 import { createGenerator, generatorFeed } from '../source/generator.ts';
 import { startSourceServer, type SourceServer } from '../source/server.ts';
-import { runStreamer, type StreamStats } from '../stream/streamer.ts';
 import type { TelemetrySink } from '../telemetry/telemetry.ts';
+import type { LocalJobRunner } from './local.ts';
 
 /**
  * The main job, `openevents demo`: the whole local pipeline on embedded defaults, no AWS.
@@ -18,10 +18,10 @@ import type { TelemetrySink } from '../telemetry/telemetry.ts';
  *   1. import several hours of generated history into the raw lake (partitioned by mtime),
  *   2. run the ETL on those closed hours, train the classifier once enough labelled events
  *      exist, build the report — so a meaningful pipeline shows within a minute or two,
- *   3. serve a live generated stream on loopback and stream it into the lake, running the ETL
- *      on each hour as it closes,
- *   4. on stop (duration, signal, or the monitor quitting): flush the streamer, ETL what
- *      arrived, rebuild the report and return where it is.
+ *   3. stream the live generated source (startDemoSource) into the lake with a streamer job,
+ *      running the ETL every minute on hours with new data,
+ *   4. on stop (duration, signal, or the monitor quitting): stop the streamer (it flushes), ETL
+ *      what arrived, rebuild the report and return where it is.
  *
  * It never prints: each step is reported through `onStep` (and to telemetry), so the command
  * shows plain lines or the monitor.
@@ -34,25 +34,23 @@ export interface DemoOptions {
   historyHours?: number;
   /** Generated history events per hour (default 2,000). */
   eventsPerHour?: number;
-  /** Live stream rate, events/s (default 50). */
-  rate?: number;
   seed?: number;
-  /** Where the live source listens (default 127.0.0.1, a free port). */
-  host?: string;
-  port?: number;
+  /** The live source the streamer reads (the command starts it; see startDemoSource). */
+  liveUrl: string;
+  /** Runs the streamer as a local job, like the monitor's `s` key. */
+  runner: LocalJobRunner;
+  /** The local lake folder (the streamer job's --lake). */
+  lakeRoot: string;
   /** Stop on this signal (Ctrl-C, --duration, the monitor quitting). */
   signal: AbortSignal;
   /** How often to ETL hours that closed while live (default 60 s). */
   etlEveryMs?: number;
   onStep?: (step: DemoStep) => void;
-  onStats?: (stats: StreamStats) => void;
-  /** Called once the live source is up, with its URL (the monitor's streamer key points there). */
-  onLive?: (url: string) => void;
   now?: () => number;
 }
 
 export interface DemoStep {
-  stage: 'history' | 'etl' | 'ml' | 'report' | 'source' | 'stream' | 'done';
+  stage: 'history' | 'etl' | 'ml' | 'report' | 'stream' | 'done';
   message: string;
 }
 
@@ -71,7 +69,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     options.onStep?.({ stage, message });
     options.telemetry.emit({ level: 'info', component: 'demo', kind: 'log', msg: `${stage}: ${message}` });
   };
-  const { store, config } = options;
+  const { store } = options;
   const seed = options.seed ?? 1;
   const historyHours = options.historyHours ?? 6;
   const perHour = options.eventsPerHour ?? 2_000;
@@ -113,54 +111,56 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await etlPending(options, step, result);
   await trainIfReady(options, step, result);
   await report(options, step, result);
-  if (options.signal.aborted) return finish(options, step, result);
+  const receivedBeforeLive = (await computeStats(store)).totals.eventsReceived;
 
-  // 3. Live: a generated stream on loopback, streamed into the lake.
-  const rate = options.rate ?? 50;
-  let server: SourceServer | undefined;
-  try {
-    server = await startSourceServer({
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 0,
-      feed: generatorFeed({ seed: seed + 1, startMs: now(), stepMs: Math.max(1, Math.round(1000 / Math.max(rate, 1))) }),
-      rate,
-    });
-    step('source', `live source at ${server.url} (${rate} events/s)`);
-    options.onLive?.(server.url);
+  // 3. Live: the streamer runs as a local job (the same job the monitor's `s` key starts and
+  //    stops), reading the live source, until the demo is stopped.
+  if (!options.signal.aborted) {
+    const url = options.liveUrl;
+    const runner = options.runner;
+    const streamer = await runner.running('stream');
+    if (streamer) step('stream', `a streamer is already running (job ${streamer.id}); leaving it be`);
+    else {
+      const job = await runner.start({
+        kind: 'stream',
+        label: `stream ${url}`,
+        steps: [{ label: 'stream', args: ['stream', '--url', url, '--lake', options.lakeRoot, '--writer', 'demo', '--quiet'] }],
+      });
+      step('stream', `streaming ${url} into the lake (job ${job.id})`);
+    }
     const timer = setInterval(() => {
       void etlPending(options, step, result).catch((error: unknown) => step('etl', `failed: ${errorMessage(error)}`));
     }, options.etlEveryMs ?? 60_000);
     try {
-      const summary = await runStreamer({
-        url: server.url,
-        store,
-        settings: config.stream,
-        writer: 'demo',
-        stopSignal: options.signal,
-        telemetry: options.telemetry,
-        ...(options.onStats ? { onStats: options.onStats } : {}),
-        onNotice: (notice) => step('stream', notice.message),
+      await new Promise<void>((resolve) => {
+        if (options.signal.aborted) resolve();
+        else options.signal.addEventListener('abort', () => resolve(), { once: true });
       });
-      result.liveEvents = summary.durable;
-      step('stream', `stopped: ${summary.durable.toLocaleString('en-US')} events durable, ${summary.duplicates} duplicates dropped, ${summary.invalid} quarantined`);
     } finally {
       clearInterval(timer);
     }
-  } finally {
-    await server?.close();
+    // Stop whichever streamer runs now (the operator may have restarted it) and wait for its
+    // flush: a SIGTERMed streamer writes its open file and checkpoint before it exits.
+    const running = await runner.running('stream');
+    if (running) {
+      await runner.stop(running.id);
+      const ended = await runner.wait(running.id, 120_000);
+      step('stream', `streamer ${ended.state}${ended.reason ? `: ${ended.reason}` : ''}`);
+    }
   }
-  return finish(options, step, result);
+  await finish(options, step, result);
+  result.liveEvents = (await computeStats(store)).totals.eventsReceived - receivedBeforeLive;
+  return result;
 }
 
 /** After the live phase: the ETL over what arrived (the current hour too), then the report. */
-async function finish(options: DemoOptions, step: (s: DemoStep['stage'], m: string) => void, result: DemoResult): Promise<DemoResult> {
+async function finish(options: DemoOptions, step: (s: DemoStep['stage'], m: string) => void, result: DemoResult): Promise<void> {
   await etlPending(options, step, result);
   if (!result.modelRun) await trainIfReady(options, step, result);
   await report(options, step, result);
   const stats = await computeStats(options.store);
   result.uniqueEvents = stats.totals.uniqueEvents;
   step('done', `${stats.totals.eventsReceived.toLocaleString('en-US')} events received, ${stats.totals.uniqueEvents.toLocaleString('en-US')} unique; report: ${result.reportLocation ?? 'not built'}`);
-  return result;
 }
 
 /** ETL runs of one demo, one at a time: the periodic run and the final one never race. */
@@ -196,4 +196,18 @@ async function report(options: DemoOptions, step: (s: DemoStep['stage'], m: stri
   const built = await buildReport(options.store);
   result.reportLocation = built.indexLocation;
   step('report', `built ${built.location} (${Math.round(built.bytes / 1024)} KiB)`);
+}
+
+/**
+ * The demo's live source: generated events at `rate` per second on loopback, mtimes from now.
+ * Started before anything else so the monitor's streamer key points at it from the first frame.
+ */
+export function startDemoSource(options: { seed: number; rate: number; host?: string; port?: number; now?: number }): Promise<SourceServer> {
+  const rate = Math.max(options.rate, 1);
+  return startSourceServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    feed: generatorFeed({ seed: options.seed + 1, startMs: options.now ?? Date.now(), stepMs: Math.max(1, Math.round(1000 / rate)) }),
+    rate,
+  });
 }

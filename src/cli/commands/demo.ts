@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
-import { runDemo, type DemoStep } from '../../jobs/demo.ts';
+import path from 'node:path';
+import { runDemo, startDemoSource, type DemoStep } from '../../jobs/demo.ts';
+import { LocalJobRunner } from '../../jobs/local.ts';
+import { STATE } from '../../lake/layout.ts';
 import { openLake } from '../../lake/open.ts';
 import { LocalTelemetry } from '../../telemetry/telemetry.ts';
+import { runMonitor } from '../../tui/run-monitor.ts';
 import { UserError } from '../../errors.ts';
 import { intOption, numberOption, printJson, println, type CliContext } from '../context.ts';
 
@@ -28,70 +32,74 @@ export function registerDemoCommands(program: Command, ctx: CliContext): void {
     .option('--rate <n>', 'live stream rate, events/s', numberOption('--rate', 1), 50)
     .option('--seed <n>', 'generator seed (same seed, same events)', intOption('--seed', 0), 1)
     .option('--no-monitor', 'plain progress lines even on a terminal')
-    .option('--json', 'print the final summary as JSON')
+    .option('--json', 'print the final summary as JSON on stdout (implies --no-monitor)')
     .action(async (flags: DemoFlags) => {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
       if (config.profile !== 'local') {
         throw new UserError(`the demo runs the local profile; the config says profile "${config.profile}"`, {
-          hint: 'run with OPENEVENTS_PROFILE=local, or use the aws commands',
+          hint: 'run with OPENEVENTS_PROFILE=local',
         });
       }
       const store = await openLake(config.lake, ctx.cwd);
       const root = store.localPath('');
       if (!root) throw new UserError('the demo needs a local lake folder', { hint: 'pass --lake ./lake' });
       const telemetry = new LocalTelemetry(root);
+      const runner = new LocalJobRunner({ dir: path.join(root, STATE, 'jobs'), cwd: ctx.cwd });
 
+      // Stops on Ctrl-C/SIGTERM, on --duration after going live, or when the monitor quits.
       const stop = new AbortController();
       const onStop = (): void => stop.abort();
       ctx.stopSignal.addEventListener('abort', onStop, { once: true });
-      let timer: NodeJS.Timeout | undefined;
+      const timers: NodeJS.Timeout[] = [];
 
-      const useMonitor = flags.monitor && ctx.stdout.isTTY === true && !flags.json;
-      const monitor = useMonitor ? await startDemoMonitor(ctx, config, root, stop) : undefined;
+      const source = await startDemoSource({ seed: flags.seed, rate: flags.rate });
+      const liveConfig = { ...config, lake: root, source: { ...config.source, url: source.url } };
+      const useMonitor = flags.monitor && !flags.json && ctx.stdout.isTTY === true && ctx.stdin.isTTY === true;
+      const monitor = useMonitor
+        ? runMonitor({ ctx: { ...ctx, stopSignal: stop.signal }, config: liveConfig }).finally(onStop)
+        : undefined;
       const onStep = (s: DemoStep): void => {
         if (!monitor && !flags.json) println(ctx.stderr, `demo ${s.stage}: ${s.message}`);
+        if (s.stage === 'stream' && s.message.startsWith('streaming') && flags.duration !== undefined) {
+          // --duration counts live streaming, from the moment the streamer starts.
+          timers.push(setTimeout(onStop, flags.duration * 1000));
+        }
       };
-      let lastStats = 0;
+      if (!monitor && !flags.json) {
+        println(ctx.stderr, `demo: live source at ${source.url} (${flags.rate} events/s); lake ${root}`);
+        timers.push(setInterval(() => void streamLine(telemetry, (line) => println(ctx.stderr, line)), 10_000));
+      }
       try {
         const result = await runDemo({
           store,
-          config,
+          config: liveConfig,
           telemetry,
+          runner,
+          lakeRoot: root,
+          liveUrl: source.url,
           historyHours: flags.historyHours,
           eventsPerHour: flags.eventsPerHour,
-          rate: flags.rate,
           seed: flags.seed,
           signal: stop.signal,
           onStep,
-          // --duration counts live streaming, from the moment the live source is up.
-          onLive: () => {
-            if (flags.duration !== undefined) timer = setTimeout(onStop, flags.duration * 1000);
-          },
-          onStats: (stats) => {
-            // A progress line every 10 s of live streaming when not showing the monitor.
-            if (monitor || flags.json || Date.now() - lastStats < 10_000) return;
-            lastStats = Date.now();
-            println(ctx.stderr, `demo stream: ${stats.events} events, ${stats.eventsPerSec.toFixed(0)}/s, ${stats.reconnects} reconnects, ${stats.duplicates} duplicates`);
-          },
         });
-        await monitor?.close();
         if (flags.json) printJson(ctx.stdout, result);
         else println(ctx.stdout, `report: ${result.reportLocation ?? 'not built'}`);
       } finally {
-        if (timer) clearTimeout(timer);
+        for (const timer of timers) clearTimeout(timer);
+        stop.abort();
         ctx.stopSignal.removeEventListener('abort', onStop);
-        await monitor?.close();
+        await monitor;
+        await source.close();
         await telemetry.close();
       }
     });
 }
 
-/** The monitor shown while the demo runs; quitting it stops the demo. */
-async function startDemoMonitor(
-  _ctx: CliContext,
-  _config: ReturnType<CliContext['config']>,
-  _root: string,
-  _stop: AbortController,
-): Promise<{ close(): Promise<void> } | undefined> {
-  return undefined;
+/** One progress line from the streamer job's newest stats record. */
+async function streamLine(telemetry: LocalTelemetry, write: (line: string) => void): Promise<void> {
+  const [stats] = await telemetry.read({ kind: 'stats', component: 'stream', sinceMs: Date.now() - 30_000, limit: 1 });
+  const d = stats?.data;
+  if (!d) return;
+  write(`demo stream: ${String(d.events)} events, ${Number(d.eventsPerSec).toFixed(0)}/s, ${String(d.reconnects)} reconnects, ${String(d.duplicates)} duplicates, state ${String(d.state)}`);
 }
