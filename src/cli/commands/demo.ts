@@ -55,11 +55,16 @@ export function registerDemoCommands(program: Command, ctx: CliContext): void {
       const source = await startDemoSource({ seed: flags.seed, rate: flags.rate });
       const liveConfig = { ...config, lake: root, source: { ...config.source, url: source.url } };
       const useMonitor = flags.monitor && !flags.json && ctx.stdout.isTTY === true && ctx.stdin.isTTY === true;
+      let monitorOpen = useMonitor;
       const monitor = useMonitor
-        ? runMonitor({ ctx: { ...ctx, stopSignal: stop.signal }, config: liveConfig }).finally(onStop)
+        ? runMonitor({ ctx: { ...ctx, stopSignal: stop.signal }, config: liveConfig }).finally(() => {
+            monitorOpen = false;
+            onStop();
+          })
         : undefined;
+      // While the monitor is up its Logs pane shows the steps; before and after, plain lines.
       const onStep = (s: DemoStep): void => {
-        if (!monitor && !flags.json) println(ctx.stderr, `demo ${s.stage}: ${s.message}`);
+        if (!monitorOpen && !flags.json) println(ctx.stderr, `demo ${s.stage}: ${s.message}`);
         if (s.stage === 'stream' && s.message.startsWith('streaming') && flags.duration !== undefined) {
           // --duration counts live streaming, from the moment the streamer starts.
           timers.push(setTimeout(onStop, flags.duration * 1000));
