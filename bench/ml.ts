@@ -29,9 +29,11 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const fmt = (n: number, digits = 1): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 const params = paramsFromConfig(configSchema.parse({}).ml);
-const docs = corpusDocs(generateCorpus({ events, seed: 2026 }));
+// Real descriptions average about 200 words: the filler range makes the generated ones as long.
+const docs = corpusDocs(generateCorpus({ events, seed: 2026, fillerWords: [80, 320] }));
 const { train, test } = applySplit(docs, splitByGroup(docs, params.testFraction, params.seed));
-console.log(`ml bench: ${train.length.toLocaleString('en-US')} training / ${test.length.toLocaleString('en-US')} test descriptions (split by group)`);
+const meanChars = docs.reduce((s, d) => s + d.text.length, 0) / docs.length;
+console.log(`ml bench: ${train.length.toLocaleString('en-US')} training / ${test.length.toLocaleString('en-US')} test descriptions (split by group), ${fmt(meanChars, 0)} characters each on average`);
 console.log(
   `params: ${params.trees} trees, max depth ${params.maxDepth}, vocabulary ${params.vocabularySize} (min df ${params.minDf}), features per split ${params.featuresPerSplit || 'sqrt'}, seed ${params.seed}`,
 );

@@ -34,8 +34,7 @@ const LETTERS = /\p{L}+/gu;
 /** Lower-cased runs of Unicode letters, at least MIN_TOKEN_LENGTH long, minus stop words. */
 export function tokenize(text: string, stop: ReadonlySet<string> = stopWords()): string[] {
   const out: string[] = [];
-  for (const match of text.toLowerCase().matchAll(LETTERS)) {
-    const token = match[0];
+  for (const token of text.toLowerCase().match(LETTERS) ?? []) {
     if (token.length >= MIN_TOKEN_LENGTH && !stop.has(token)) out.push(token);
   }
   return out;

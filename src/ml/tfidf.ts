@@ -45,27 +45,41 @@ export function fitVocabulary(docs: readonly string[][], options: VocabularyOpti
 
 /** TF-IDF rows for tokenised documents; terms outside the vocabulary are ignored. */
 export function transform(vocabulary: Vocabulary, docs: readonly string[][], index = termIndex(vocabulary)): SparseRows {
+  const { idf } = vocabulary;
   const rowPtr = new Int32Array(docs.length + 1);
-  const cols: number[] = [];
-  const vals: number[] = [];
-  const counts = new Map<number, number>();
-  docs.forEach((tokens, r) => {
-    counts.clear();
-    for (const token of tokens) {
+  let cols = new Int32Array(1024);
+  let vals = new Float32Array(1024);
+  let nnz = 0;
+  const counts = new Int32Array(vocabulary.terms.length);
+  const touched: number[] = [];
+  for (let r = 0; r < docs.length; r++) {
+    for (const token of docs[r]!) {
       const c = index.get(token);
-      if (c !== undefined) counts.set(c, (counts.get(c) ?? 0) + 1);
+      if (c === undefined) continue;
+      if (counts[c]!++ === 0) touched.push(c);
     }
-    const present = [...counts.keys()].sort((a, b) => a - b);
-    for (const c of present) {
-      const value = counts.get(c)! * vocabulary.idf[c]!;
+    touched.sort((a, b) => a - b);
+    if (nnz + touched.length > cols.length) {
+      const size = Math.max(cols.length * 2, nnz + touched.length);
+      const moreCols = new Int32Array(size);
+      moreCols.set(cols);
+      cols = moreCols;
+      const moreVals = new Float32Array(size);
+      moreVals.set(vals);
+      vals = moreVals;
+    }
+    for (const c of touched) {
+      const value = counts[c]! * idf[c]!;
+      counts[c] = 0;
       if (value > 0) {
-        cols.push(c);
-        vals.push(value);
+        cols[nnz] = c;
+        vals[nnz++] = value;
       }
     }
-    rowPtr[r + 1] = cols.length;
-  });
-  return { rows: docs.length, cols: vocabulary.terms.length, rowPtr, colIdx: Int32Array.from(cols), values: Float32Array.from(vals) };
+    touched.length = 0;
+    rowPtr[r + 1] = nnz;
+  }
+  return { rows: docs.length, cols: vocabulary.terms.length, rowPtr, colIdx: cols.slice(0, nnz), values: vals.slice(0, nnz) };
 }
 
 /** term → column index. */

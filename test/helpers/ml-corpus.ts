@@ -88,6 +88,8 @@ export interface CorpusOptions {
   seed: number;
   /** Mean events per group (group sizes vary from 1 to about twice this). */
   eventsPerGroup?: number;
+  /** Range of filler (non-topic) words per description; default [10, 50]. Real ones average ~200 words. */
+  fillerWords?: [number, number];
 }
 
 /** Generates `events` records from about events / eventsPerGroup groups, half of each class. */
@@ -116,7 +118,8 @@ export function generateCorpus(options: CorpusOptions): CorpusEvent[] {
       const topicWords = rng.next() < 0.05 ? rng.int(2) : 2 + rng.int(8);
       for (let i = 0; i < topicWords; i++) words.push(rng.next() < 0.4 ? pick(groupTopic) : pick(topic));
       if (foreign) for (let i = 0; i < topicWords; i++) words.push(pick(label ? foreign.tech : foreign.outdoors));
-      const generic = 10 + rng.int(40);
+      const [minFiller, maxFiller] = options.fillerWords ?? [10, 50];
+      const generic = minFiller + rng.int(maxFiller - minFiller);
       for (let i = 0; i < generic; i++) words.push(foreign && rng.next() < 0.6 ? pick(foreign.generic) : pick(GENERIC));
       if (rng.next() < 0.3) words.push(pick(AMBIGUOUS));
       for (let i = 0; i < 3; i++) words.push(pick(signature));
