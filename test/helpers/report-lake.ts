@@ -22,13 +22,18 @@ export interface SynthLakeOptions {
   hostile?: string;
   /** Hour indexes left without data (their events move to the next hour): a quiet hour mid-range. */
   gapHours?: number[];
+  /**
+   * Share of events (0..1) that arrive again, changed, 1–24 hours later: like the ETL's output,
+   * every table then holds one row per version per arrival hour and the views keep the newest.
+   */
+  revisions?: number;
 }
 
 export interface SynthLakeSummary {
   hours: string[];
+  /** Unique events, and the event records (versions) stored. */
   events: number;
-  groups: number;
-  venues: number;
+  records: number;
 }
 
 const CITIES: Array<[string, string, number, number, number]> = [
@@ -97,7 +102,11 @@ export async function synthesizeCuratedLake(root: string, options: SynthLakeOpti
         hh(i, 9) % 10000 / 10000.0 AS su,
         hh(i, 10) % 10 AS vr
       FROM range(${n}) t(i)`);
-    if (options.gapHours?.length) await run(`UPDATE e SET hour_idx = hour_idx + 1 WHERE hour_idx IN (${options.gapHours.join(', ')})`);
+    await run(`CREATE TABLE ev AS
+      SELECT *, 1 AS ver FROM e
+      UNION ALL
+      SELECT * REPLACE (least(${hoursN - 1}, hour_idx + 1 + i % 24) AS hour_idx, (su + 0.37) % 1 AS su), 2 AS ver FROM e WHERE hh(i, 12) % 1000 < ${Math.round((options.revisions ?? 0) * 1000)}`);
+    if (options.gapHours?.length) await run(`UPDATE ev SET hour_idx = hour_idx + 1 WHERE hour_idx IN (${options.gapHours.join(', ')})`);
     const statusCase = `CASE ${STATUS.reduce<[string, number]>(([sql, acc], [s, p]) => [`${sql} WHEN su < ${acc + p} THEN ${lit(s)}`, acc + p], ['', 0])[0]} ELSE 'upcoming' END`;
     const hourExpr = (idx: string) => `strftime(make_timestamp(${startMs}::BIGINT * 1000 + ${idx}::BIGINT * 3600000000), '%Y-%m-%dT%H')`;
     const out = (table: CuratedTable) => path.join(root, 'curated', table).replaceAll("'", "''");
@@ -107,7 +116,7 @@ export async function synthesizeCuratedLake(root: string, options: SynthLakeOpti
       await run(`COPY (SELECT ${select}, ${exprs.arrival_hour} AS arrival_hour FROM ${from}) TO '${out(table)}' (FORMAT parquet, PARTITION_BY (arrival_hour), OVERWRITE_OR_IGNORE)`);
     };
     const first = lit(hourIdOf(startMs));
-    const mtime = `(${startMs} + hour_idx * 3600000 + i % 3600000)`;
+    const mtime = `(${startMs} + hour_idx * 3600000 + i % 3599000 + ver)`;
     await copy(
       'events',
       {
@@ -126,13 +135,26 @@ export async function synthesizeCuratedLake(root: string, options: SynthLakeOpti
         mtime,
         arrival_hour: hourExpr('hour_idx'),
       },
-      `(SELECT *, ${list(EVENT_A)}[1 + name_idx % ${EVENT_A.length}] || ' ' || ${list(EVENT_B)}[1 + name_idx // ${EVENT_A.length}] AS name FROM e)`,
+      `(SELECT *, ${list(EVENT_A)}[1 + name_idx % ${EVENT_A.length}] || ' ' || ${list(EVENT_B)}[1 + name_idx // ${EVENT_A.length}] AS name FROM ev)`,
     );
-    await copy('event_changes', { event_id: 'event_id', mtime, status: statusCase, yes_rsvp_count: '0', arrival_hour: hourExpr('hour_idx') }, 'e');
+    await copy('event_changes', { event_id: 'event_id', mtime, status: statusCase, yes_rsvp_count: '0', arrival_hour: hourExpr('hour_idx') }, 'ev');
+    // Groups and venues are written in every hour one of their events arrived in, as the ETL does.
     await copy(
       'groups',
-      { group_id: 'group_id', name: 'name', urlname: 'urlname', join_mode: 'join_mode', city: 'city', country: 'country', lat: 'lat', lon: 'lon', category_id: 'category_id', mtime: `${startMs}`, arrival_hour: first },
-      'g',
+      {
+        group_id: 'group_id',
+        name: 'name',
+        urlname: 'urlname',
+        join_mode: 'join_mode',
+        city: 'city',
+        country: 'country',
+        lat: 'lat',
+        lon: 'lon',
+        category_id: 'category_id',
+        mtime: `${startMs} + hour_idx * 3600000`,
+        arrival_hour: hourExpr('hour_idx'),
+      },
+      '(SELECT g.*, x.hour_idx FROM (SELECT DISTINCT group_id, hour_idx FROM ev) x JOIN g USING (group_id))',
     );
     await copy(
       'venues',
@@ -143,23 +165,23 @@ export async function synthesizeCuratedLake(root: string, options: SynthLakeOpti
         country: 'upper(country)',
         lat: 'lat',
         lon: 'lon',
-        mtime: `${startMs}`,
-        arrival_hour: first,
+        mtime: `${startMs} + hour_idx * 3600000`,
+        arrival_hour: hourExpr('hour_idx'),
       },
-      `(SELECT g.group_id * 3 + k AS v, g.city, g.country, g.lat, g.lon FROM g, range(3) r(k))`,
+      `(SELECT DISTINCT ev.group_id * 3 + ev.vr % 3 AS v, ev.hour_idx, g.city, g.country, g.lat, g.lon FROM ev JOIN g USING (group_id) WHERE ev.vr < 7)`,
     );
     await copy(
       'categories',
       { category_id: 'id', name: 'name', shortname: 'name', mtime: `${startMs}`, arrival_hour: first },
       `(SELECT unnest(${list(CATEGORY_IDS)}) AS id, unnest(${list(CATEGORY_IDS.map((id) => CATEGORY_NAMES[id] ?? `category-${id}`))}) AS name)`,
     );
-    await copy('fees', { event_id: 'event_id', amount: '10.0', currency: `'USD'`, description: `'per person'`, mtime, arrival_hour: hourExpr('hour_idx') }, `(SELECT * FROM e WHERE i % 10 = 0)`);
-    await run(`CREATE TABLE h AS SELECT hour_idx, count(*) AS n FROM e GROUP BY hour_idx`);
+    await copy('fees', { event_id: 'event_id', amount: '10.0', currency: `'USD'`, description: `'per person'`, mtime, arrival_hour: hourExpr('hour_idx') }, `(SELECT * FROM ev WHERE i % 10 = 0)`);
+    await run(`CREATE TABLE h AS SELECT hour_idx, count(*) AS n FROM ev GROUP BY hour_idx`);
     await copy(
       'hours',
       {
-        raw_records: 'n * 17 // 10 + (hour_idx % 7 = 0)::INTEGER',
-        valid_records: 'n * 17 // 10',
+        raw_records: 'n + (hour_idx % 7 = 0)::INTEGER',
+        valid_records: 'n',
         quarantined: '(hour_idx % 7 = 0)::INTEGER',
         processed_at: `make_timestamp((${startMs} + hour_idx * 3600000 + 3900000)::BIGINT * 1000)`,
         arrival_hour: hourExpr('hour_idx'),
@@ -171,7 +193,7 @@ export async function synthesizeCuratedLake(root: string, options: SynthLakeOpti
       { source_key: `'raw/w1.ndjson.gz'`, line_no: '1', reason: `'invalid_json'`, raw: `'{"id": '`, arrival_hour: hourExpr('hour_idx') },
       `(SELECT * FROM h WHERE hour_idx % 7 = 0)`,
     );
-    const perHour = (await (await db.runAndReadAll(`SELECT hour_idx, n FROM h ORDER BY hour_idx`)).getRowObjectsJS()) as Array<{ hour_idx: number; n: bigint }>;
+    const perHour = (await (await db.runAndReadAll(`SELECT CAST(hour_idx AS INTEGER) AS hour_idx, n FROM h ORDER BY hour_idx`)).getRowObjectsJS()) as Array<{ hour_idx: number; n: bigint }>;
     const hours: string[] = [];
     for (const { hour_idx: idx, n: count } of perHour) {
       const hourStart = startMs + idx * 3_600_000;
@@ -193,15 +215,16 @@ export async function synthesizeCuratedLake(root: string, options: SynthLakeOpti
         rawObjects: 1,
         rawBytes: 0,
         rawNewestMtimeMs: arrived.getTime(),
-        rawRecords: Math.floor((Number(count) * 17) / 10),
-        validRecords: Math.floor((Number(count) * 17) / 10),
+        rawRecords: Number(count),
+        validRecords: Number(count),
         quarantined: 0,
       };
       const stateFile = path.join(root, '_state', 'etl', 'hours', `${hour}.json`);
       await fs.mkdir(path.dirname(stateFile), { recursive: true });
       await fs.writeFile(stateFile, JSON.stringify(state));
     }
-    return { hours, events: n, groups: groupsN, venues: groupsN * 3 };
+    const records = perHour.reduce((sum, h) => sum + Number(h.n), 0);
+    return { hours, events: n, records };
   } finally {
     db.closeSync();
     instance.closeSync();

@@ -15,8 +15,11 @@ async function direct(root: string, sql: string): Promise<Array<Record<string, u
   const instance = await DuckDBInstance.create(':memory:');
   const db = await instance.connect();
   try {
-    for (const t of ['events', 'groups', 'venues', 'categories', 'hours']) {
-      await db.run(`CREATE VIEW ${t} AS SELECT * FROM read_parquet('${root}/curated/${t}/*/*.parquet', hive_partitioning = true)`);
+    // Dimension rows repeat in every arrival hour that mentions them: keep the newest per key.
+    const keys: Record<string, string | undefined> = { events: 'event_id', groups: 'group_id', venues: 'venue_key', categories: 'category_id', hours: undefined };
+    for (const [t, key] of Object.entries(keys)) {
+      const newest = key ? ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY mtime DESC, arrival_hour DESC) = 1` : '';
+      await db.run(`CREATE VIEW ${t} AS SELECT * FROM read_parquet('${root}/curated/${t}/*/*.parquet', hive_partitioning = true)${newest}`);
     }
     return (await db.runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>;
   } finally {
@@ -32,7 +35,7 @@ describe('loadReportData over a curated lake', () => {
   beforeAll(async () => {
     // Given a synthesized curated lake of 3,000 unique events over 30 hours with hostile names
     root = await mkdtemp(path.join(os.tmpdir(), 'oe-report-load-'));
-    await synthesizeCuratedLake(root, { events: 3000, hours: 30, hostile: HOSTILE, gapHours: [5] });
+    await synthesizeCuratedLake(root, { events: 3000, hours: 30, hostile: HOSTILE, gapHours: [5], revisions: 0.4 });
     // When the report data is loaded
     data = await loadReportData(new LocalStore(root), { now: () => new Date('2026-01-01T00:00:00Z') });
   });
