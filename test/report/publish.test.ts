@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -15,24 +15,34 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../src/aws/clients.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
+import { S3Store } from '../../src/lake/s3-store.ts';
 import { normalizePrefix, publishReport, websiteUrl } from '../../src/report/publish.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startMoto, type Moto } from '../helpers/moto.ts';
+import { synthesizeCuratedLake } from '../helpers/report-lake.ts';
+
+let moto: Moto;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  moto = await startMoto();
+  // The SDK's default credential chain reads process.env: point it at the emulator's test keys.
+  Object.assign(process.env, moto.env);
+});
+afterAll(async () => {
+  process.env = saved;
+  await moto?.stop();
+});
 
 describe('report publish against moto_server', () => {
-  let moto: Moto;
   let s3: S3Client;
   let root: string;
   let env: NodeJS.ProcessEnv;
   const bucket = 'openevents-site';
   const older = '<!doctype html><title>old</title>';
   const newest = '<!doctype html><title>new</title><p>&lt;script&gt;</p>';
-  const saved = { ...process.env };
 
   beforeAll(async () => {
-    moto = await startMoto();
-    // The SDK's default credential chain reads process.env: point it at the emulator's test keys.
-    Object.assign(process.env, moto.env);
     env = { ...process.env };
     s3 = s3Client({ endpointUrl: moto.endpoint, env });
     // Given a lake with two built reports, and a bucket whose policy already grants something else
@@ -53,8 +63,6 @@ describe('report publish against moto_server', () => {
     );
   });
   afterAll(async () => {
-    process.env = saved;
-    await moto?.stop();
     await rm(root, { recursive: true, force: true });
   });
 
@@ -135,6 +143,41 @@ describe('report publish against moto_server', () => {
     const file = run.stdout.trim();
     expect(file).toBe(path.join(root, 'reports', '2026-11-28T100000Z.html'));
     expect(await readFile(file, 'utf8')).toBe(newest);
+  });
+});
+
+describe('report build on an s3:// lake', () => {
+  let local: string;
+
+  afterAll(async () => {
+    if (local) await rm(local, { recursive: true, force: true });
+  });
+
+  it('reads the curated tables from S3 and writes the report and index.html back through the store', async () => {
+    // Given a small curated lake uploaded to s3://lake-bucket/lake/
+    local = await mkdtemp(path.join(os.tmpdir(), 'oe-report-s3lake-'));
+    await synthesizeCuratedLake(local, { events: 400, hours: 6 });
+    const s3 = s3Client({ endpointUrl: moto.endpoint });
+    await s3.send(new CreateBucketCommand({ Bucket: 'lake-bucket' }));
+    const lake = new S3Store('lake-bucket', 'lake', s3);
+    for (const file of await readdir(local, { recursive: true, withFileTypes: true })) {
+      if (!file.isFile()) continue;
+      const full = path.join(file.parentPath, file.name);
+      await lake.put(path.relative(local, full).split(path.sep).join('/'), await readFile(full));
+    }
+    // When the report is built with the real command
+    const run = await runCli(['report', 'build', '--lake', 's3://lake-bucket/lake', '--json'], { env: { ...process.env } });
+    expect(run.code, run.stderr).toBe(0);
+    const built = JSON.parse(run.stdout) as { location: string; key: string; indexLocation: string; bytes: number };
+    // Then both objects are in the lake's bucket, as HTML, and are the same page
+    expect(built.location).toBe(`s3://lake-bucket/lake/${built.key}`);
+    expect(built.indexLocation).toBe('s3://lake-bucket/lake/reports/index.html');
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'lake-bucket', Key: `lake/${built.key}` }));
+    expect(head.ContentType).toBe('text/html; charset=utf-8');
+    expect(head.ContentLength).toBe(built.bytes);
+    const page = await (await s3.send(new GetObjectCommand({ Bucket: 'lake-bucket', Key: 'lake/reports/index.html' }))).Body!.transformToString();
+    expect(page).toContain('<span class="value">400</span>'); // unique events
+    expect(page).toContain('Covering <strong><time datetime="2015-03-08T00:00Z">');
   });
 });
 
