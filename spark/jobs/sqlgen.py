@@ -10,8 +10,12 @@ import os
 import re
 import sys
 
+# The whitespace trimmed from strings: space, tab, LF, FF, CR.
+WS_CHARS = "(' ' || chr(9) || chr(10) || chr(12) || chr(13))"
+
 PRIMITIVES = {
     "duckdb": {
+        "trim_ws": lambda a: f"trim({a[0]}, {WS_CHARS})",
         "json_valid": lambda a: f"json_valid({a[0]})",
         "json_strings": lambda a: f"json_extract_string({a[0]}, [{', '.join(a[1:])}])",
         "at": lambda a: f"({a[0]})[{a[1]}]",
@@ -28,6 +32,7 @@ PRIMITIVES = {
         "list_join": lambda a: f"array_to_string({a[0]}, '')",
     },
     "spark": {
+        "trim_ws": lambda a: f"btrim({a[0]}, {WS_CHARS})",
         "json_valid": lambda a: f"(get_json_object({a[0]}, '$') IS NOT NULL)",
         "json_strings": lambda a: f"array({', '.join(f'get_json_object({a[0]}, {p})' for p in a[1:])})",
         "at": lambda a: f"element_at({a[0]}, {a[1]})",

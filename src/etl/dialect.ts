@@ -16,8 +16,12 @@ export const SQL_DIR = path.join(import.meta.dirname, 'sql');
 
 type Primitive = (args: string[]) => string;
 
+/** The whitespace trimmed from strings: space, tab, LF, FF, CR. */
+const WS_CHARS = `(' ' || chr(9) || chr(10) || chr(12) || chr(13))`;
+
 const PRIMITIVES: Record<Dialect, Record<string, Primitive>> = {
   duckdb: {
+    trim_ws: ([s]) => `trim(${s}, ${WS_CHARS})`,
     json_valid: ([s]) => `json_valid(${s})`,
     json_strings: ([doc, ...paths]) => `json_extract_string(${doc}, [${paths.join(', ')}])`,
     at: ([list, n]) => `(${list})[${n}]`,
@@ -34,6 +38,7 @@ const PRIMITIVES: Record<Dialect, Record<string, Primitive>> = {
     list_join: ([list]) => `array_to_string(${list}, '')`,
   },
   spark: {
+    trim_ws: ([s]) => `btrim(${s}, ${WS_CHARS})`,
     json_valid: ([s]) => `(get_json_object(${s}, '$') IS NOT NULL)`,
     json_strings: ([doc, ...paths]) => `array(${paths.map((p) => `get_json_object(${doc}, ${p})`).join(', ')})`,
     at: ([list, n]) => `element_at(${list}, ${n})`,
