@@ -195,7 +195,9 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
     let liveSinceDisconnect = 0;
     let liveSinceStall = 0;
 
-    while (!closed) {
+    // `closed` follows the 'close' event, which comes a tick after destroy(): check both, or a
+    // destroyed response would spin here without yielding to the event loop.
+    while (!closed && !res.destroyed) {
       const parts: Array<string | Buffer> = [];
       let bytes = 0;
       let action: 'disconnect' | 'stall' | undefined;
@@ -251,7 +253,7 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
           return;
         }
       }
-      if (closed) break;
+      if (closed || res.destroyed) break;
       if (action === 'stall') await sleep(faults.stall!.ms, res);
       else if (parts.length === 0) await sleep(rate > 0 ? untilNext() : 50, res);
     }
