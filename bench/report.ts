@@ -29,7 +29,7 @@ const REVISIONS = 0.7;
 const TARGET_MS = 5_000;
 const TARGET_BYTES = 2 * 1024 * 1024;
 
-const root = path.join(os.tmpdir(), `openevents-bench-report-${received}-v2`);
+const root = path.join(os.tmpdir(), `openevents-bench-report-${received}-v3`);
 const done = path.join(root, '.complete');
 if (args.fresh || !existsSync(done)) {
   await rm(root, { recursive: true, force: true });

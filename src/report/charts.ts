@@ -126,8 +126,8 @@ export function worldMapSpec(rows: GroupLocation[]): TopLevelSpec {
   return spec({
     width: 860,
     height: 420,
-    // The whole globe, not fitted to the points: Equal Earth spans ±2.7066 × ±1.3173 at scale 1.
-    projection: { type: 'equalEarth', scale: 158, translate: [430, 210] },
+    // Fitted to the whole globe, not to where the points happen to be.
+    projection: { type: 'equalEarth', fit: { type: 'Sphere' } },
     layer: [
       { data: { sphere: true }, mark: { type: 'geoshape', fill: '#f1f5f9', stroke: RULE, strokeWidth: 0.75 } },
       { data: { graticule: { step: [30, 30] } }, mark: { type: 'geoshape', filled: false, stroke: RULE, strokeWidth: 0.5 } },

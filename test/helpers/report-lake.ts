@@ -93,7 +93,7 @@ export async function synthesizeCuratedLake(root: string, options: SynthLakeOpti
         NULL AS photo_link
       FROM c`);
     // Events: skewed towards popular groups and names; arrival hours follow a daily rhythm.
-    const amp = (0.6 * 24) / (2 * Math.PI);
+    const amp = (0.45 * 24) / (2 * Math.PI);
     await run(`CREATE TABLE e AS
       SELECT i, 'ev' || i AS event_id,
         CAST(floor(${groupsN} * pow(hh(i, 7) % 1000000 / 1e6, 2)) AS BIGINT) AS group_id,
@@ -105,7 +105,8 @@ export async function synthesizeCuratedLake(root: string, options: SynthLakeOpti
     await run(`CREATE TABLE ev AS
       SELECT *, 1 AS ver FROM e
       UNION ALL
-      SELECT * REPLACE (least(${hoursN - 1}, hour_idx + 1 + i % 24) AS hour_idx, (su + 0.37) % 1 AS su), 2 AS ver FROM e WHERE hh(i, 12) % 1000 < ${Math.round((options.revisions ?? 0) * 1000)}`);
+      SELECT * REPLACE (hour_idx + 1 + i % 24 AS hour_idx, (su + 0.37) % 1 AS su), 2 AS ver FROM e
+      WHERE hh(i, 12) % 1000 < ${Math.round((options.revisions ?? 0) * 1000)} AND hour_idx + 1 + i % 24 < ${hoursN}`);
     if (options.gapHours?.length) await run(`UPDATE ev SET hour_idx = hour_idx + 1 WHERE hour_idx IN (${options.gapHours.join(', ')})`);
     const statusCase = `CASE ${STATUS.reduce<[string, number]>(([sql, acc], [s, p]) => [`${sql} WHEN su < ${acc + p} THEN ${lit(s)}`, acc + p], ['', 0])[0]} ELSE 'upcoming' END`;
     const hourExpr = (idx: string) => `strftime(make_timestamp(${startMs}::BIGINT * 1000 + ${idx}::BIGINT * 3600000000), '%Y-%m-%dT%H')`;
