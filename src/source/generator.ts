@@ -233,6 +233,10 @@ class Generator implements Feed {
   private readonly active = new Uint32Array(4096);
   private activeCount = 0;
   private burstLeft = 0;
+  // Events first seen with an old mtime, each due for a fresh change at a later row (FIFO, due rows ascending).
+  private readonly refreshEvent: number[] = [];
+  private readonly refreshDue: number[] = [];
+  private refreshHead = 0;
   private readonly burstStart: number;
   private readonly resend: number;
 
@@ -244,9 +248,11 @@ class Generator implements Feed {
     this.rng = new Rng(hash32(this.seed, 0x5e9));
     this.idOffset = hash32(this.seed, 1) % 20_000_000;
     const meanBurst = 35;
-    const oldShare = Math.min(0.3, model.oldMtimeShare);
+    // Half the capture's share of old records (each gets a fresh follow-up, which counts towards
+    // the capture's share of re-sent ids); the rest of the re-sends pick recent events.
+    const oldShare = Math.min(0.15, model.oldMtimeShare / 2);
     this.burstStart = oldShare / (meanBurst * (1 - oldShare));
-    this.resend = model.resendShare / (1 - oldShare);
+    this.resend = Math.max(0, model.resendShare - oldShare) / (1 - 2 * oldShare);
 
     const world = new Rng(hash32(this.seed, 0x3031d));
     const cityPick = weightedPairs(CITIES.map((c) => [c, c.weight] as const));
@@ -406,14 +412,25 @@ class Generator implements Feed {
       const ageMs = rng.chance(0.85) ? 3_600_000 * (0.9 + 0.7 * rng.next()) : 86_400_000 * (1 + 299 * rng.next() ** 2);
       e = this.newEvent(now - Math.round(ageMs));
       mtime = this.eventMtime[e]!;
+      // Each such event changes again soon, so its id also arrives with a current mtime: a consumer
+      // that loses an old-mtime record in flight (a crash) gets the event back through since_mtime.
+      this.refreshEvent.push(e);
+      this.refreshDue.push(k + rng.int(50, 400));
+    } else if (this.refreshHead < this.refreshDue.length && this.refreshDue[this.refreshHead]! <= k) {
+      e = this.refreshEvent[this.refreshHead]!;
+      this.refreshHead += 1;
+      if (this.refreshHead > 1024) {
+        this.refreshEvent.splice(0, this.refreshHead);
+        this.refreshDue.splice(0, this.refreshHead);
+        this.refreshHead = 0;
+      }
+      mtime = this.change(e, now, rng);
     } else if (this.activeCount > 20 && rng.chance(this.resend)) {
       // A change to a recent event: newer mtime, status or RSVP counts moved on.
       const u = rng.next();
       const back = Math.floor(u * u * Math.min(this.activeCount, this.active.length));
       e = this.active[(this.activeCount - 1 - back) % this.active.length]!;
-      mtime = Math.max(now, this.eventMtime[e]! + 1);
-      this.advance(e, rng);
-      this.eventMtime[e] = mtime;
+      mtime = this.change(e, now, rng);
     } else {
       e = this.newEvent(now);
       mtime = now;
@@ -440,6 +457,14 @@ class Generator implements Feed {
     this.active[this.activeCount % this.active.length] = e;
     this.activeCount += 1;
     return e;
+  }
+
+  /** Records a change to an event at `now` (strictly after its previous mtime); returns the new mtime. */
+  private change(e: number, now: number, rng: Rng): number {
+    const mtime = Math.max(now, this.eventMtime[e]! + 1);
+    this.advance(e, rng);
+    this.eventMtime[e] = mtime;
+    return mtime;
   }
 
   /** Moves an event on by one change. */

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { CATEGORIES, type OpenEvent } from '../../src/source/event.ts';
+import { createGenerator } from '../../src/source/generator.ts';
+
+const N = 6_000;
+const records = [...createGenerator({ seed: 42, count: N })];
+const events = records.map((r) => JSON.parse(r.line) as OpenEvent);
+
+function share<T>(values: T[], predicate: (v: T) => boolean): number {
+  return values.filter(predicate).length / values.length;
+}
+function countBy<T>(values: T[], key: (v: T) => string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const v of values) m.set(key(v), (m.get(key(v)) ?? 0) + 1);
+  return m;
+}
+function ranked(m: Map<string, number>): string[] {
+  return [...m].sort((a, b) => b[1] - a[1]).map(([k]) => k);
+}
+
+describe('generator', () => {
+  it('is deterministic for a seed and differs between seeds', () => {
+    const again = [...createGenerator({ seed: 42, count: 500 })].map((r) => r.line);
+    const other = [...createGenerator({ seed: 43, count: 500 })].map((r) => r.line);
+    expect(again).toEqual(records.slice(0, 500).map((r) => r.line));
+    expect(other.filter((line, i) => line === again[i])).toEqual([]);
+  });
+
+  it('writes one valid JSON object per line with the real record shape', () => {
+    for (const [i, r] of records.entries()) {
+      expect(r.line).not.toContain('\n');
+      const e = events[i]!;
+      expect(r.event).toEqual(e);
+      expect(typeof e.id).toBe('string');
+      expect(r.id).toBe(e.id);
+      expect(r.mtime).toBe(e.mtime);
+      expect(['upcoming', 'suggested', 'proposed', 'canceled', 'deleted']).toContain(e.status);
+      expect(['0', '1']).toContain(e.payment_required);
+      expect(e.payment_required === '1').toBe(e.fee !== undefined);
+      expect(typeof e.group.id).toBe('number');
+      expect(e.event_url).toMatch(/^http:\/\/www\.meetup\.com\/[^/]+\/events\/\d+\/$/);
+      for (const key of ['name', 'event_url', 'visibility', 'venue_visibility', 'rsvp_limit', 'yes_rsvp_count', 'maybe_rsvp_count']) expect(e).toHaveProperty(key);
+    }
+  });
+
+  it('looks like the capture: escaped slashes, HTML entities, both "us" and "US", several key orders, optional fields sometimes absent', () => {
+    expect(share(records, (r) => r.line.includes('http:\\/\\/'))).toBe(1);
+    expect(share(events, (e) => (e.description ?? '').includes('&amp;'))).toBeGreaterThan(0.05);
+    expect(share(events, (e) => (e.description ?? '').startsWith('<p>'))).toBeGreaterThan(0.5);
+    const venueCountries = new Set(events.flatMap((e) => (e.venue ? [e.venue.country] : [])));
+    expect(venueCountries).toContain('us');
+    expect(venueCountries).toContain('US');
+    expect(new Set(records.map((r) => r.line.slice(0, 20).replace(/:.*/, ''))).size).toBeGreaterThanOrEqual(2);
+    expect(share(events, (e) => /^\d+$/.test(e.id))).toBeGreaterThan(0.5);
+    expect(share(events, (e) => /^[a-z]+$/.test(e.id))).toBeGreaterThan(0.15);
+    for (const [field, low, high] of [['venue', 0.45, 0.8], ['duration', 0.35, 0.7], ['fee', 0.01, 0.1], ['description', 0.9, 0.995], ['time', 0.95, 0.999]] as const) {
+      const s = share(events, (e) => e[field] !== undefined);
+      expect(s, field).toBeGreaterThan(low);
+      expect(s, field).toBeLessThan(high);
+    }
+    expect(share(events, (e) => e.group.category === undefined)).toBeGreaterThan(0);
+  });
+
+  it('has real-size lines: on average within 20 % of the capture\'s ~2.4 KB', () => {
+    const avg = records.reduce((a, r) => a + Buffer.byteLength(r.line) + 1, 0) / N;
+    expect(avg).toBeGreaterThan(2_480 * 0.8);
+    expect(avg).toBeLessThan(2_480 * 1.2);
+  });
+
+  it('mixes categories like the reference: socializing first, then outdoors, tech and career among the top five; every category id valid', () => {
+    const byCategory = countBy(events.filter((e) => e.group.category), (e) => e.group.category!.shortname);
+    const top = ranked(byCategory);
+    expect(top[0]).toBe('socializing');
+    expect(top.slice(0, 5)).toEqual(expect.arrayContaining(['outdoors-adventure', 'tech', 'career-business']));
+    const valid = new Map(CATEGORIES.map((c) => [c.id, c]));
+    for (const e of events) if (e.group.category) expect(valid.get(e.group.category.id)).toEqual(e.group.category);
+    expect(byCategory.size).toBeGreaterThan(25);
+  });
+
+  it('places groups like the reference: us first, then gb and ca; New York and London the top cities', () => {
+    const countries = ranked(countBy(events, (e) => e.group.country));
+    expect(countries.slice(0, 3)).toEqual(['us', 'gb', 'ca']);
+    expect(share(events, (e) => e.group.country === 'us')).toBeGreaterThan(0.5);
+    expect(ranked(countBy(events, (e) => e.group.city)).slice(0, 3)).toEqual(expect.arrayContaining(['New York', 'London']));
+  });
+
+  it('reuses groups and venues across events', () => {
+    const groupEvents = countBy(events, (e) => String(e.group.id));
+    expect(groupEvents.size).toBeLessThan(N / 2);
+    expect(Math.max(...groupEvents.values())).toBeGreaterThan(20);
+    const venues = countBy(events.filter((e) => e.venue), (e) => JSON.stringify(e.venue));
+    expect(Math.max(...venues.values())).toBeGreaterThan(5);
+    // one group is always the same group object
+    const byId = new Map<number, string>();
+    for (const e of events) {
+      const json = JSON.stringify(e.group);
+      expect(byId.get(e.group.id) ?? json).toBe(json);
+      byId.set(e.group.id, json);
+    }
+  });
+
+  it('re-sends events with a newer mtime as they change, never the same (id, mtime) twice', () => {
+    const ids = new Set(events.map((e) => e.id));
+    expect(ids.size / N).toBeGreaterThan(0.55);
+    expect(ids.size / N).toBeLessThan(0.8);
+    const pairs = new Set(events.map((e) => `${e.id} ${e.mtime}`));
+    expect(pairs.size).toBe(N);
+    const versions = new Map<string, OpenEvent[]>();
+    for (const e of events) versions.set(e.id, [...(versions.get(e.id) ?? []), e]);
+    let changed = 0;
+    for (const list of versions.values()) {
+      for (let i = 1; i < list.length; i += 1) {
+        const [before, after] = [list[i - 1]!, list[i]!];
+        expect(after.mtime).toBeGreaterThan(before.mtime);
+        expect(after.name).toBe(before.name);
+        expect(after.group.id).toBe(before.group.id);
+        if (after.status !== before.status || after.yes_rsvp_count !== before.yes_rsvp_count) changed += 1;
+      }
+    }
+    expect(changed).toBeGreaterThan(N * 0.1);
+  });
+
+  it('mixes in older records after a simulated reconnect (mtime is not monotonic)', () => {
+    let maxSoFar = 0;
+    let older = 0;
+    for (const r of records) {
+      if (r.mtime < maxSoFar - 3_600_000) older += 1;
+      maxSoFar = Math.max(maxSoFar, r.mtime);
+    }
+    expect(older / N).toBeGreaterThan(0.05);
+    expect(older / N).toBeLessThan(0.4);
+  });
+
+  it('spreads mtimes over a requested window', () => {
+    const end = Date.UTC(2026, 5, 1);
+    const span = 6 * 3_600_000;
+    const history = [...createGenerator({ seed: 9, count: 2_000, startMs: end - span, spanMs: span })];
+    const fresh = history.filter((r) => r.mtime >= end - span);
+    expect(fresh.length / history.length).toBeGreaterThan(0.7);
+    expect(Math.max(...history.map((r) => r.mtime))).toBeLessThanOrEqual(end);
+    expect(Math.min(...fresh.map((r) => r.mtime))).toBeLessThan(end - span + 60_000);
+  });
+
+  it('writes descriptions whose words depend on the category', () => {
+    const text = (e: OpenEvent) => (e.description ?? '').toLowerCase();
+    const outdoors = events.filter((e) => e.group.category?.shortname === 'outdoors-adventure').map(text);
+    const tech = events.filter((e) => e.group.category?.shortname === 'tech').map(text);
+    const rate = (docs: string[], word: RegExp) => docs.filter((d) => word.test(d)).length / docs.length;
+    expect(rate(outdoors, /\b(hike|trail)\b/)).toBeGreaterThan(3 * rate(tech, /\b(hike|trail)\b/));
+    expect(rate(tech, /\b(data|developers|python|javascript)\b/)).toBeGreaterThan(3 * rate(outdoors, /\b(data|developers|python|javascript)\b/));
+    // and shared words keep it from being trivially separable
+    expect(rate(outdoors, /\b(rsvp|join|bring|free)\b/)).toBeGreaterThan(0.3);
+    expect(rate(tech, /\b(rsvp|join|bring|free)\b/)).toBeGreaterThan(0.3);
+  });
+});
