@@ -1,6 +1,6 @@
 import { bytes, compact, count, duration } from './format.ts';
 import { backfillTargets } from './model/lake-grid.ts';
-import type { PaneData, PipelineSnapshot } from './model/types.ts';
+import { lagMs, type PaneData, type PipelineSnapshot } from './model/types.ts';
 import { hourDetail } from './state/lake-view.ts';
 
 /**
@@ -22,7 +22,7 @@ export function statusText(s: PipelineSnapshot, logLines = 10): string {
   out.push(`Stream${stale(s.panes.stream)}: ${streamSummary(s)}`);
   const st = s.panes.stream.data;
   if (st) {
-    out.push(`  events ${count(st.events)}  bytes ${bytes(st.bytes)}  lag ${duration(st.lastEventAgeMs)}`);
+    out.push(`  events ${count(st.events)}  bytes ${bytes(st.bytes)}  lag ${duration(lagMs(st, s.atMs))}`);
     out.push(`  reconnects ${count(st.reconnects)}  invalid ${count(st.invalid)}  duplicates ${count(st.duplicates)}`);
   }
   out.push('');
@@ -49,7 +49,7 @@ function stale(pane: PaneData<unknown>): string {
 function streamSummary(s: PipelineSnapshot): string {
   const st = s.panes.stream.data;
   if (!st) return s.panes.stream.error ? `unavailable (${s.panes.stream.error})` : 'unknown';
-  return `${st.state} ${compact(st.eventsPerSec)} ev/s events ${count(st.events)} reconnects ${count(st.reconnects)} invalid ${count(st.invalid)} dup ${count(st.duplicates)} lag ${duration(st.lastEventAgeMs)}${st.note ? ` (${st.note})` : ''}`;
+  return `${st.state} ${compact(st.eventsPerSec)} ev/s events ${count(st.events)} reconnects ${count(st.reconnects)} invalid ${count(st.invalid)} dup ${count(st.duplicates)} lag ${duration(lagMs(st, s.atMs))}${st.quiet && st.statsAtMs !== undefined ? ` (no stats for ${duration(s.atMs - st.statsAtMs)})` : st.note ? ` (${st.note})` : ''}`;
 }
 
 function lakeSummary(s: PipelineSnapshot): string {

@@ -7,8 +7,8 @@ import type { ActionRunner } from '../model/actions.ts';
 import { emptySnapshot } from '../model/snapshot.ts';
 import type { PipelineSources } from '../model/sources.ts';
 import type { PipelineSnapshot } from '../model/types.ts';
-import { monitorLayout } from '../state/layout.ts';
-import { selectedLakeHour, visibleLogs } from '../state/monitor-state.ts';
+import { monitorLayout, type MonitorLayout } from '../state/layout.ts';
+import { selectedLakeHour, visibleLogs, type MonitorState } from '../state/monitor-state.ts';
 import { ColorContext } from '../theme.ts';
 import { Footer } from './Footer.tsx';
 import { Header } from './Header.tsx';
@@ -42,8 +42,6 @@ export function Monitor(props: MonitorProps) {
   const { columns, rows } = useTerminalSize(props.size);
   const layout = monitorLayout(columns, rows);
   const refreshNow = useRefresh(props.sources, props.refreshMs, dispatch);
-  // Ages and elapsed times are as of the last refresh: one render per refresh, no clock timer.
-  const nowMs = state.snapshot.atMs;
   useMonitorKeys({
     state,
     dispatch,
@@ -53,14 +51,29 @@ export function Monitor(props: MonitorProps) {
     onQuit: props.onQuit,
     now,
   });
+  return <MonitorView state={state} layout={layout} refreshMs={props.refreshMs} readonly={readonly} color={props.color ?? true} />;
+}
+
+export interface MonitorViewProps {
+  state: MonitorState;
+  layout: MonitorLayout;
+  refreshMs: number;
+  readonly: boolean;
+  color: boolean;
+}
+
+/** The whole screen for a state and a layout: no hooks, no I/O (tests and the render benchmark use it directly). */
+export function MonitorView({ state, layout, refreshMs, readonly, color }: MonitorViewProps) {
+  // Ages and elapsed times are as of the last refresh: one render per refresh, no clock timer.
+  const nowMs = state.snapshot.atMs;
   const { panes } = state.snapshot;
   const width = layout.columns;
   const jobsWidth = width - layout.streamWidth - 1;
   const bodyLines = layout.topLines + 1 + layout.gridRows + 2 + layout.logLines + 1;
   return (
-    <ColorContext.Provider value={props.color ?? true}>
+    <ColorContext.Provider value={color}>
       <Box flexDirection="column" width={width}>
-        <Header profile={state.snapshot.profile} lake={state.snapshot.lake} nowMs={nowMs} refreshMs={props.refreshMs} readonly={readonly} width={width} />
+        <Header profile={state.snapshot.profile} lake={state.snapshot.lake} nowMs={nowMs} refreshMs={refreshMs} readonly={readonly} width={width} />
         {state.help ? (
           <HelpOverlay width={width} lines={bodyLines} readonly={readonly} />
         ) : (

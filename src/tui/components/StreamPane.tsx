@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { buckets, bytes, compact, count, duration, fit, sparkline } from '../format.ts';
-import type { PaneData, StreamView } from '../model/types.ts';
+import { lagMs, type PaneData, type StreamView } from '../model/types.ts';
 import { useColor } from '../theme.ts';
 import { PaneTitle } from './PaneTitle.tsx';
 
@@ -31,14 +31,14 @@ export function StreamPane({ pane, width, lines, focused, nowMs }: StreamPanePro
   const body: Array<{ text: string; color?: string }> = [];
   if (s) {
     body.push({
-      text: `● ${s.state}  ${compact(s.eventsPerSec)} ev/s  ${bytes(s.bytesPerSec)}/s${s.note ? `  (${s.note})` : ''}`,
+      text: `● ${s.state}  ${compact(s.eventsPerSec)} ev/s  ${bytes(s.bytesPerSec)}/s${note(s, nowMs)}`,
       color: STATE_COLOR[s.state],
     });
     const sparkWidth = Math.max(8, width - 12);
     const series = buckets(s.history.map((h) => ({ atMs: h.atMs, value: h.eventsPerSec })), nowMs, SPARK_SPAN_MS, sparkWidth);
     const max = Math.max(0, ...series.map((v) => v ?? 0));
     body.push({ text: `${sparkline(series)} ${compact(max)}`, color: 'cyan' });
-    body.push({ text: `events ${count(s.events)}  bytes ${bytes(s.bytes)}  lag ${duration(s.lastEventAgeMs)}` });
+    body.push({ text: `events ${count(s.events)}  bytes ${bytes(s.bytes)}  lag ${duration(lagMs(s, nowMs))}` });
     body.push({ text: `reconnects ${count(s.reconnects)}  invalid ${count(s.invalid)}  dup ${count(s.duplicates)}` });
     if (lines > 4) body.push({ text: `last 10 min, max ${compact(max)} ev/s` });
     if (lines > 5) body.push({ text: s.statsAtMs !== undefined ? `stats ${duration(nowMs - s.statsAtMs)} ago` : '' });
@@ -54,4 +54,9 @@ export function StreamPane({ pane, width, lines, focused, nowMs }: StreamPanePro
       ))}
     </Box>
   );
+}
+
+function note(s: StreamView, nowMs: number): string {
+  if (s.quiet && s.statsAtMs !== undefined) return `  (no stats for ${duration(nowMs - s.statsAtMs)})`;
+  return s.note ? `  (${s.note})` : '';
 }

@@ -1,7 +1,5 @@
-import type { LocalJobRunner } from '../../jobs/local.ts';
 import type { JobRecord } from '../../jobs/types.ts';
 import { sanitize } from '../sanitize.ts';
-import type { PaneSource } from './sources.ts';
 import type { JobView } from './types.ts';
 
 /** A job record as the Jobs pane shows it (exported for the EMR adapter to mirror). */
@@ -26,13 +24,4 @@ export function jobView(record: JobRecord): JobView {
     ...(hours.length ? { hours, hourResults } : {}),
     logFile: sanitize(record.logFile, 400),
   };
-}
-
-/** The Jobs pane's source for local jobs (EMR clusters and steps will come from a sibling). */
-export class LocalJobsSource implements PaneSource<JobView[]> {
-  constructor(private readonly runner: LocalJobRunner) {}
-
-  async fetch(): Promise<JobView[]> {
-    return (await this.runner.list()).map(jobView);
-  }
 }

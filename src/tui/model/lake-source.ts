@@ -1,7 +1,7 @@
 import { getJson, type ObjectInfo, type ObjectStore } from '../../lake/store.ts';
 import { rawHourPrefix, manifestKey, type HourId, type HourManifest } from '../../lake/layout.ts';
 import { isRawDataKey } from '../../lake/manifest.ts';
-import { etlHourKey, type EtlHourState } from '../../etl/state.ts';
+import { ETL_STATE, etlHourKey, type EtlHourState } from '../../etl/state.ts';
 import { errorMessage } from '../../errors.ts';
 import { sanitize } from '../sanitize.ts';
 import { buildLakeGrid, gridHours, type EtlHourInfo, type RawHourInfo } from './lake-grid.ts';
@@ -58,57 +58,50 @@ export class LakeSource implements PaneSource<LakeView> {
   }
 }
 
-// Manifests do not change once written (a re-close rewrites them: the size or mtime changes).
-const manifestCache = new Map<string, { stamp: string; manifest: HourManifest | undefined }>();
-
 /**
- * Raw hours by listing `raw/YYYY/MM/DD/HH/` for each hour: files (not `_`/`.`-prefixed), bytes,
- * and records from the manifest when the hour is closed, else from the deterministic object
- * names `<writer>-<first>-<last>.*` (last - first + 1), else unknown.
+ * Raw hours of the grid. A closed hour is read from its `_manifest.json` (one small read, no
+ * listing); an open one by listing `raw/YYYY/MM/DD/HH/`: files (not `_`/`.`-prefixed), bytes, and
+ * records from the deterministic object names `<writer>-<first>-<last>.*` (last - first + 1),
+ * else unknown. Listing every hour each refresh would stat every raw object of the day each second.
  */
 export async function listRawHoursByPrefix(store: ObjectStore, hours: readonly HourId[]): Promise<RawHourInfo[]> {
   return Promise.all(
-    hours.map(async (hour) => {
+    hours.map(async (hour): Promise<RawHourInfo> => {
+      let manifest: HourManifest | undefined;
+      try {
+        manifest = await getJson<HourManifest>(store, manifestKey(hour));
+      } catch {
+        manifest = undefined; // unreadable manifest: list the hour instead
+      }
+      if (manifest && Array.isArray(manifest.files)) {
+        return {
+          hour,
+          files: manifest.files.length,
+          bytes: typeof manifest.bytes === 'number' ? manifest.bytes : manifest.files.reduce((n, f) => n + (f.bytes ?? 0), 0),
+          closed: true,
+          ...(typeof manifest.records === 'number' ? { records: manifest.records } : {}),
+        };
+      }
       const objects: ObjectInfo[] = [];
-      let manifestInfo: ObjectInfo | undefined;
-      for await (const info of store.list(rawHourPrefix(hour))) {
-        if (info.key === manifestKey(hour)) manifestInfo = info;
-        else if (isRawDataKey(info.key)) objects.push(info);
-      }
-      const manifest = manifestInfo ? await cachedManifest(store, manifestInfo) : undefined;
+      for await (const info of store.list(rawHourPrefix(hour))) if (isRawDataKey(info.key)) objects.push(info);
       const bytes = objects.reduce((sum, o) => sum + o.size, 0);
-      let records: number | undefined = typeof manifest?.records === 'number' ? manifest.records : undefined;
-      if (records === undefined) {
-        let sum = 0;
-        for (const o of objects) {
-          const m = /-(\d+)-(\d+)\.[^/]*$/.exec(o.key);
-          if (!m) {
-            sum = NaN;
-            break;
-          }
-          sum += Number(m[2]) - Number(m[1]) + 1;
+      let records: number | undefined;
+      let sum = 0;
+      for (const o of objects) {
+        const m = /-(\d+)-(\d+)\.[^/]*$/.exec(o.key);
+        if (!m) {
+          sum = NaN;
+          break;
         }
-        if (Number.isFinite(sum) && objects.length > 0) records = sum;
+        sum += Number(m[2]) - Number(m[1]) + 1;
       }
-      return { hour, files: objects.length, bytes, closed: manifestInfo !== undefined, ...(records !== undefined ? { records } : {}) };
+      if (Number.isFinite(sum) && objects.length > 0) records = sum;
+      return { hour, files: objects.length, bytes, closed: false, ...(records !== undefined ? { records } : {}) };
     }),
   );
 }
 
-async function cachedManifest(store: ObjectStore, info: ObjectInfo): Promise<HourManifest | undefined> {
-  const stamp = `${store.url}|${info.size}|${info.mtimeMs}`;
-  const hit = manifestCache.get(info.key + stamp);
-  if (hit) return hit.manifest;
-  let manifest: HourManifest | undefined;
-  try {
-    manifest = await getJson<HourManifest>(store, info.key);
-  } catch {
-    manifest = undefined; // unreadable manifest: the hour still shows, records unknown
-  }
-  if (manifestCache.size > 500) manifestCache.clear();
-  manifestCache.set(info.key + stamp, { stamp, manifest });
-  return manifest;
-}
+const etlCache = new Map<string, { stamp: string; info: EtlHourInfo | undefined }>();
 
 /**
  * The ETL's state for the given hours, from its per-hour records (src/etl/state.ts:
@@ -116,18 +109,31 @@ async function cachedManifest(store: ObjectStore, info: ObjectInfo): Promise<Hou
  * however many hours the lake holds. A record that cannot be read marks its hour failed with why.
  */
 export async function readEtlHours(store: ObjectStore, hours: readonly HourId[]): Promise<Map<HourId, EtlHourInfo>> {
+  const wanted = new Map(hours.map((h) => [etlHourKey(h), h]));
   const out = new Map<HourId, EtlHourInfo>();
+  // One listing; only records that changed since the last refresh are read again.
+  const infos: ObjectInfo[] = [];
+  for await (const info of store.list(`${ETL_STATE}/hours/`)) if (wanted.has(info.key)) infos.push(info);
   await Promise.all(
-    hours.map(async (hour) => {
-      let state: Partial<EtlHourState> | undefined;
-      try {
-        state = await getJson<Partial<EtlHourState>>(store, etlHourKey(hour));
-      } catch (error) {
-        out.set(hour, { state: 'failed', reason: sanitize(`unreadable ETL state: ${errorMessage(error)}`, 300) });
+    infos.map(async (info) => {
+      const hour = wanted.get(info.key)!;
+      const stamp = `${store.url}|${info.size}|${info.mtimeMs}`;
+      const cached = etlCache.get(info.key);
+      if (cached?.stamp === stamp) {
+        if (cached.info) out.set(hour, cached.info);
         return;
       }
-      if (state?.status === 'done') out.set(hour, { state: 'done' });
-      else if (state?.status === 'failed') out.set(hour, { state: 'failed', ...(state.error ? { reason: sanitize(state.error, 300) } : {}) });
+      let result: EtlHourInfo | undefined;
+      try {
+        const state = await getJson<Partial<EtlHourState>>(store, info.key);
+        if (state?.status === 'done') result = { state: 'done' };
+        else if (state?.status === 'failed') result = { state: 'failed', ...(state.error ? { reason: sanitize(state.error, 300) } : {}) };
+      } catch (error) {
+        result = { state: 'failed', reason: sanitize(`unreadable ETL state: ${errorMessage(error)}`, 300) };
+      }
+      if (etlCache.size > 1000) etlCache.clear();
+      etlCache.set(info.key, { stamp, info: result });
+      if (result) out.set(hour, result);
     }),
   );
   return out;

@@ -6,7 +6,8 @@ import { openLake } from '../../lake/open.ts';
 import type { ObjectStore } from '../../lake/store.ts';
 import { LocalTelemetry, type TelemetrySink } from '../../telemetry/telemetry.ts';
 import { TELEMETRY, STATE } from '../../lake/layout.ts';
-import { jobView, LocalJobsSource } from './jobs-source.ts';
+import { jobView } from './jobs-source.ts';
+import type { JobView } from './types.ts';
 import { LakeSource, type EtlStateReader, type RawHourLister } from './lake-source.ts';
 import { LogsSource } from './logs-source.ts';
 import type { ActionResult, PipelineActions, PipelineSources } from './sources.ts';
@@ -59,8 +60,11 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
         poll: () => Promise.reject(new Error('no local telemetry for an S3 lake (CloudWatch Logs source not wired yet)')),
       };
   const hub = new TelemetryHub(feed);
-  const jobs = (): Promise<ReturnType<typeof jobView>[]> => runner.list().then((rs) => rs.map(jobView));
-  const streamer = (): Promise<{ id: string } | undefined> => runner.running('stream');
+  // Three panes ask for the jobs each refresh: they share one read of the job files.
+  const listJobs = coalesce(() => runner.list());
+  const jobs = (): Promise<JobView[]> => listJobs().then((rs) => rs.map(jobView));
+  const streamer = async (): Promise<{ id: string } | undefined> =>
+    (await listJobs()).find((r) => r.kind === 'stream' && (r.state === 'running' || r.state === 'pending'));
   const sources: PipelineSources = {
     profile: config.profile,
     location: config.lake,
@@ -74,7 +78,7 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
       ...(options.listRawHours ? { listRawHours: options.listRawHours } : {}),
       ...(options.readEtlState ? { readEtlState: options.readEtlState } : {}),
     }),
-    jobs: new LocalJobsSource(runner),
+    jobs: { fetch: jobs },
     logs: new LogsSource(hub),
   };
   const lakeArg = root ?? config.lake;
@@ -137,4 +141,10 @@ export function localActions(runner: LocalJobRunner, lake: string, config: Confi
       return started(`backfill of ${hours.length} hour(s)`, job.id);
     },
   };
+}
+
+/** Concurrent calls share one in-flight promise. */
+function coalesce<T>(fn: () => Promise<T>): () => Promise<T> {
+  let inflight: Promise<T> | undefined;
+  return () => (inflight ??= fn().finally(() => (inflight = undefined)));
 }

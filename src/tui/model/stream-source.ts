@@ -93,15 +93,15 @@ export class StreamSource implements PaneSource<StreamView> {
     );
     const reported = state(d.state);
     const age = num(d.lastEventAgeMs);
-    // The record is a snapshot: the last event is older now by the record's own age.
-    if (age !== undefined) view.lastEventAgeMs = age + Math.max(0, now - latest.atMs);
+    // Kept as of the record, so the model only changes when a record arrives (see lagMs).
+    if (age !== undefined) view.lastEventAgeMs = age;
     const silentMs = now - latest.atMs;
     if (reported === 'stopped') {
       view.state = jobId ? 'starting' : 'stopped';
     } else if (silentMs > 3 * this.statsIntervalMs) {
       // No stats for three intervals: the streamer died without saying so, or was stopped.
       view.state = jobId ? 'unknown' : 'stopped';
-      view.note = `no stats for ${Math.round(silentMs / 1000)}s`;
+      view.quiet = true;
       view.eventsPerSec = 0;
     } else {
       view.state = reported ?? 'unknown';

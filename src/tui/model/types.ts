@@ -16,8 +16,10 @@ export interface StreamSample {
 
 export interface StreamView {
   state: StreamState;
-  /** Why the state is what it is when it was inferred (e.g. 'no stats for 40s'). */
+  /** Why the state is what it is when it was inferred (e.g. 'streamer started, no stats yet'). */
   note?: string;
+  /** No stats for three intervals: the reported figures are old (see statsAtMs). */
+  quiet?: boolean;
   eventsPerSec?: number;
   bytesPerSec?: number;
   events?: number;
@@ -25,6 +27,7 @@ export interface StreamView {
   reconnects?: number;
   invalid?: number;
   duplicates?: number;
+  /** Age of the last event when the newest stats record was written (see lagMs for now). */
   lastEventAgeMs?: number;
   /** When the newest stats record was written. */
   statsAtMs?: number;
@@ -119,3 +122,9 @@ export interface PipelineSnapshot {
 
 export type PaneName = keyof PipelineSnapshot['panes'];
 export const paneNames: readonly PaneName[] = ['stream', 'lake', 'jobs', 'logs'];
+
+/** The age of the last event at `nowMs` (the model holds it as of its stats record, so it stays constant between records). */
+export function lagMs(view: StreamView, nowMs: number): number | undefined {
+  if (view.lastEventAgeMs === undefined) return undefined;
+  return view.lastEventAgeMs + Math.max(0, nowMs - (view.statsAtMs ?? nowMs));
+}

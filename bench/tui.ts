@@ -1,0 +1,325 @@
+/**
+ * Monitor benchmarks (npm run bench:tui [-- --quick]):
+ *   1. render time of a full frame with a 24-hour grid (target: median < 16 ms), in-process;
+ *   2. CPU of the idle monitor at the default refresh over 60 s (target: < 3% of one core), the
+ *      real `openevents monitor` on a real terminal (tmux), from /proc/<pid>/stat;
+ *   3. RSS growth over 5 minutes with the streamer at 1,000 events/s (target: flat within 10%),
+ *      the real source server, streamer (started with `s`) and monitor.
+ * --quick: 15 s idle, 60 s streaming; --only render|idle|rss runs one part. Medians of several windows are reported.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LocalJobRunner } from '../src/jobs/local.ts';
+import { hourIdOf } from '../src/lake/layout.ts';
+import { monitorLayout } from '../src/tui/state/layout.ts';
+import { initialState, type MonitorState } from '../src/tui/state/monitor-state.ts';
+import type { PipelineSnapshot } from '../src/tui/model/types.ts';
+import { hourBefore, writeEtlHour, writeRawHour, writeStreamStats, writeTelemetry } from '../test/helpers/tui-lake.ts';
+import { createTmux } from '../test/helpers/tui-tmux.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const OPENEVENTS = path.join(ROOT, 'bin/openevents.js');
+const quick = process.argv.includes('--quick');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const IDLE_S = quick ? 15 : 60;
+const RSS_S = quick ? 60 : 300;
+const CLK_TCK = 100; // Linux USER_HZ
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (line: string) => process.stdout.write(line + '\n');
+
+// ---------------------------------------------------------------- 1. render time
+
+function fullSnapshot(nowMs: number, i: number): PipelineSnapshot {
+  const hours = Array.from({ length: 24 }, (_, h) => ({
+    hour: hourIdOf(nowMs - (23 - h) * 3_600_000),
+    files: 10 + h,
+    records: 12_000 + h * 37 + i,
+    bytes: 3_000_000 + h * 1000,
+    closed: h < 23,
+    etl: (['done', 'done', 'failed', 'running', 'waiting'] as const)[h % 5]!,
+    late: h % 7 === 0,
+    missing: false,
+    ...(h % 5 === 2 ? { etlReason: 'exit code 1 — duckdb: out of memory' } : {}),
+  }));
+  return {
+    atMs: nowMs,
+    profile: 'local',
+    lake: '/var/lib/openevents/lake',
+    panes: {
+      stream: {
+        stale: false,
+        data: {
+          state: 'running',
+          eventsPerSec: 1000 + (i % 50),
+          bytesPerSec: 2_400_000,
+          events: 1_234_567 + i * 1000,
+          bytes: 3e9,
+          reconnects: 3,
+          invalid: 12,
+          duplicates: 345,
+          lastEventAgeMs: 120,
+          statsAtMs: nowMs - 1000,
+          history: Array.from({ length: 120 }, (_, k) => ({ atMs: nowMs - (120 - k) * 5000, eventsPerSec: 900 + ((k * 37 + i) % 200) })),
+        },
+      },
+      lake: { stale: false, data: { url: 'file:///var/lib/openevents/lake', hours } },
+      jobs: {
+        stale: false,
+        data: Array.from({ length: 20 }, (_, k) => ({
+          id: `job-${k}`,
+          kind: 'etl',
+          label: `etl ${hours[k]!.hour}`,
+          state: (['running', 'succeeded', 'failed'] as const)[k % 3]!,
+          runner: 'local',
+          startedAtMs: nowMs - 60_000 * (k + 1),
+          ...(k % 3 ? { endedAtMs: nowMs - 30_000 * (k + 1) } : {}),
+          ...(k % 3 === 2 ? { reason: 'etl: exit code 1 — no raw objects' } : {}),
+        })),
+      },
+      logs: {
+        stale: false,
+        data: {
+          lines: Array.from({ length: 500 }, (_, k) => ({
+            ts: new Date(nowMs - (500 - k) * 1000).toISOString(),
+            level: (['info', 'warn', 'error', 'debug'] as const)[k % 4]!,
+            component: k % 2 ? 'stream' : 'etl',
+            kind: 'log',
+            msg: `message ${k + i} with some realistic length describing what happened to the hour and why`,
+          })),
+        },
+      },
+    },
+  };
+}
+
+class FakeStdout extends EventEmitter {
+  frames = 0;
+  isTTY = true;
+  onFrame: (() => void) | undefined;
+  constructor(
+    readonly columns: number,
+    readonly rows: number,
+  ) {
+    super();
+  }
+  last = '';
+  shownError = false;
+  write = (frame: string): boolean => {
+    this.last = frame;
+    if (process.env.BENCH_TUI_DUMP && /ERROR|Error/.test(frame) && !this.shownError) {
+      this.shownError = true;
+      process.stderr.write(frame.slice(0, 3000) + '\n');
+    }
+    this.frames += 1;
+    this.onFrame?.();
+    return true;
+  };
+}
+
+class FakeStdin extends EventEmitter {
+  isTTY = true;
+  setRawMode() {}
+  setEncoding() {}
+  resume() {}
+  pause() {}
+  ref() {}
+  unref() {}
+  read() {
+    return null;
+  }
+}
+
+/** As the monitor runs it: React's production build (`openevents monitor` sets NODE_ENV; see cli/commands/monitor.ts). */
+process.env.NODE_ENV ??= 'production';
+const { render } = await import('ink');
+const { createElement } = await import('react');
+const { MonitorView } = await import('../src/tui/components/Monitor.tsx');
+
+/** Wall and CPU milliseconds per frame (CPU says what rendering costs when other work shares the cores). */
+async function benchRender(columns: number, rows: number, runs = 300): Promise<{ wall: number[]; cpu: number[] }> {
+  const stdout = new FakeStdout(columns, rows);
+  const layout = monitorLayout(columns, rows);
+  const now = Date.now();
+  const view = (state: MonitorState) => createElement(MonitorView, { state, layout, refreshMs: 1000, readonly: false, color: true });
+  let state = initialState(fullSnapshot(now, 0));
+  const instance = render(view(state), {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stdin: new FakeStdin() as unknown as NodeJS.ReadStream,
+    debug: true,
+    patchConsole: false,
+    exitOnCtrlC: false,
+  });
+  const times: number[] = [];
+  const cpuTimes: number[] = [];
+  for (let i = 1; i <= runs; i++) {
+    state = { ...state, snapshot: fullSnapshot(now + i * 1000, i), selectedHour: hourIdOf(now - (i % 24) * 3_600_000) };
+    // From the new state to its frame written out (React commit, Yoga layout, Ink output).
+    const written = new Promise<void>((resolve) => (stdout.onFrame = resolve));
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    instance.rerender(view(state));
+    await written;
+    const t = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    if (i > 20) {
+      // after JIT warm-up
+      times.push(t);
+      cpuTimes.push((c.user + c.system) / 1000);
+    }
+  }
+  if (process.env.BENCH_TUI_DUMP) process.stdout.write(stdout.last + '\n');
+  instance.unmount();
+  return { wall: times, cpu: cpuTimes };
+}
+
+// ---------------------------------------------------------------- helpers for the real monitor
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? NaN);
+}
+
+function fixtureLake(): string {
+  const lake = mkdtempSync(path.join(tmpdir(), 'oe-bench-tui-'));
+  const now = Date.now();
+  for (let h = 23; h >= 1; h--) {
+    writeRawHour(lake, hourBefore(now, h), 1000 + h, { manifest: true });
+    writeEtlHour(lake, hourBefore(now, h), h % 6 === 0 ? 'failed' : 'done', h % 6 === 0 ? 'exit code 1' : undefined);
+  }
+  writeRawHour(lake, hourBefore(now, 0), 500);
+  // A day of stats every 5 s, as the streamer writes them: the monitor must not re-read it each refresh.
+  for (let k = 17_000; k >= 0; k--) {
+    const atMs = now - k * 5000;
+    if (new Date(atMs).toISOString().slice(0, 10) !== new Date(now).toISOString().slice(0, 10)) continue;
+    writeStreamStats(lake, atMs, { eventsPerSec: 0, events: 1e6, reconnects: 0, invalid: 0, duplicates: 0, lastEventAgeMs: 0, state: 'stopped' });
+  }
+  for (let k = 0; k < 200; k++) writeTelemetry(lake, { ts: new Date(now - k * 1000).toISOString(), component: 'etl', kind: 'log', msg: `log line ${k}` });
+  return lake;
+}
+
+async function startMonitor(tmux: ReturnType<typeof createTmux>, lake: string, env: string[] = []): Promise<number> {
+  tmux.start(`cd ${ROOT} && exec env ${env.join(' ')} ${process.execPath} ${OPENEVENTS} monitor --lake ${lake}`, 120, 40);
+  await tmux.waitFor((s) => s.includes('openevents monitor') && /Stream/.test(s) && !/loading/.test(s), 'the monitor', 60_000);
+  // `exec` above: the pane's process is the monitor itself.
+  return Number(execFileSync('tmux', ['-L', tmux.socket, 'display-message', '-p', '-t', 'main', '#{pane_pid}'], { encoding: 'utf8' }).trim());
+}
+
+// ---------------------------------------------------------------- 2. idle CPU
+
+async function benchIdle(): Promise<number[]> {
+  const lake = fixtureLake();
+  const tmux = createTmux(`oe-bench-tui-idle-${process.pid}`);
+  try {
+    const pid = await startMonitor(tmux, lake);
+    await sleep(5000); // start-up (tsx compile, first reads) is not idle
+    const windowS = 5;
+    const out: number[] = [];
+    for (let t = 0; t < IDLE_S; t += windowS) {
+      const a = cpuTicks(pid);
+      await sleep(windowS * 1000);
+      const b = cpuTicks(pid);
+      out.push(((b - a) / CLK_TCK / windowS) * 100);
+    }
+    return out;
+  } finally {
+    tmux.kill();
+    rmSync(lake, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- 3. RSS while streaming
+
+async function benchRss(): Promise<{ samples: Array<[number, number]>; cpu: number[] }> {
+  const lake = mkdtempSync(path.join(tmpdir(), 'oe-bench-tui-rss-'));
+  const tmux = createTmux(`oe-bench-tui-rss-${process.pid}`);
+  const server: ChildProcess = spawn(process.execPath, [OPENEVENTS, 'source', 'serve', '--generate', '--rate', '1000', '--port', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      server.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const m = /listening on (\S+)/.exec(buf);
+        if (m) resolve(m[1]!);
+      });
+      server.once('exit', () => reject(new Error(`source server exited: ${buf}`)));
+    });
+    const pid = await startMonitor(tmux, lake, [`OPENEVENTS_SOURCE_URL=${url}`]);
+    tmux.send('s');
+    await tmux.waitFor((s) => /● running\s+[\d.]+k? ev\/s/.test(s) && !/● running\s+0 ev\/s/.test(s), 'events to flow', 90_000);
+    await sleep(10_000); // let the sparkline history and log tail fill their windows
+    const samples: Array<[number, number]> = [];
+    const cpu: number[] = [];
+    const start = Date.now();
+    let ticks = cpuTicks(pid);
+    while (Date.now() - start < RSS_S * 1000) {
+      samples.push([(Date.now() - start) / 1000, rssKiB(pid)]);
+      await sleep(5000);
+      const now = cpuTicks(pid);
+      cpu.push(((now - ticks) / CLK_TCK / 5) * 100);
+      ticks = now;
+    }
+    samples.push([(Date.now() - start) / 1000, rssKiB(pid)]);
+    const screen = tmux.capture();
+    const eps = /● \w+\s+([\d.]+k?) ev\/s/.exec(screen)?.[1];
+    log(`  streamer rate at the end: ${eps ?? '?'} ev/s`);
+    return { samples, cpu };
+  } finally {
+    tmux.kill();
+    const runner = new LocalJobRunner({ dir: path.join(lake, '_state/jobs') });
+    for (const job of await runner.list()) {
+      if (job.state === 'running' || job.state === 'pending') {
+        await runner.stop(job.id);
+        await runner.wait(job.id, 30_000).catch(() => undefined);
+      }
+    }
+    server.kill('SIGTERM');
+    rmSync(lake, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+log(`bench:tui${quick ? ' (quick)' : ''}`);
+if (!only || only === 'render') for (const [c, r] of [
+  [120, 40],
+  [80, 24],
+] as const) {
+  const { wall, cpu } = await benchRender(c, r);
+  log(
+    `render, full frame with the 24-hour grid, ${c}×${r}: median ${median(wall).toFixed(2)} ms wall (p95 ${pct(wall, 0.95).toFixed(2)}), ` +
+      `${median(cpu).toFixed(2)} ms CPU, over ${wall.length} frames (target median < 16 ms: ${median(wall) < 16 ? 'ok' : 'MISSED'})`,
+  );
+}
+
+if (only === 'render') process.exit(0);
+const idle = only && only !== 'idle' ? [NaN] : await benchIdle();
+log(`idle CPU at the default refresh (1 s), ${IDLE_S} s in ${idle.length} windows: median ${median(idle).toFixed(2)}% of one core, max ${Math.max(...idle).toFixed(2)}% (target < 3%: ${median(idle) < 3 ? 'ok' : 'MISSED'})`);
+
+if (only === 'idle') process.exit(0);
+const { samples, cpu } = await benchRss();
+const fifth = Math.max(1, Math.floor(samples.length / 5));
+const early = median(samples.slice(0, fifth).map(([, kib]) => kib));
+const late = median(samples.slice(-fifth).map(([, kib]) => kib));
+const growth = ((late - early) / early) * 100;
+log(`RSS over ${RSS_S} s with the streamer at 1,000 events/s: first fifth median ${(early / 1024).toFixed(1)} MiB, last fifth median ${(late / 1024).toFixed(1)} MiB, growth ${growth.toFixed(1)}% (target within 10%: ${Math.abs(growth) <= 10 ? 'ok' : 'MISSED'}); monitor CPU meanwhile: median ${median(cpu).toFixed(2)}%`);
+log(`  RSS samples (s, MiB): ${samples.map(([t, kib]) => `${t.toFixed(0)}:${(kib / 1024).toFixed(1)}`).join(' ')}`);
+process.exit(0);
