@@ -162,7 +162,7 @@ async function modelSection(model: ModelMetrics | null, note: string | undefined
   const macroF1 = classes.length ? classes.reduce((s, [, c]) => s + c.f1, 0) / classes.length : NaN;
   const tiles: Array<[string, string]> = [
     ['accuracy', pct(m.accuracy)],
-    ['ROC AUC', m.rocAuc.toFixed(3)],
+    ['ROC AUC', m.rocAuc === null ? '–' : m.rocAuc.toFixed(3)],
     ['macro F1', Number.isFinite(macroF1) ? macroF1.toFixed(3) : '–'],
     ['training rows', fmt(model.data.trainRows)],
     ['test rows', fmt(model.data.testRows)],

@@ -85,7 +85,8 @@ export const modelMetricsSchema = z.object({
   }),
   metrics: z.object({
     accuracy: z.number(),
-    rocAuc: z.number(),
+    /** null when the test set lacks one of the classes. */
+    rocAuc: z.number().nullable(),
     perClass: z.record(z.string(), classMetrics),
     confusionMatrix: z.object({
       labels: z.array(z.string()),

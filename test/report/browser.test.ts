@@ -7,11 +7,12 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEtl } from '../../src/etl/run.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
-import { putJson } from '../../src/lake/store.ts';
+import { configSchema } from '../../src/config/schema.ts';
+import { paramsFromConfig, trainModel } from '../../src/ml/service.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ROOT } from '../helpers/moto.ts';
 import { CHROMIUM, launchChromium, openWatched } from '../helpers/report-browser.ts';
-import { HOSTILE, sampleMetrics } from '../helpers/report-fixtures.ts';
+import { HOSTILE } from '../helpers/report-fixtures.ts';
 import { REAL_CAPTURE, hostileRecords } from '../helpers/report-lake.ts';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -54,6 +55,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the built report in chromium', () => {
   let out: string;
   let built: { location: string; indexLocation: string; outFile: string; bytes: number };
   let browser: Browser;
+  let trained: Awaited<ReturnType<typeof trainModel>>;
 
   beforeAll(async () => {
     // Given a lake made by the real ETL from the real capture plus 12 events named <script>…,
@@ -66,7 +68,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the built report in chromium', () => {
     await store.put('raw/2015/03/08/16/w1-771-771.ndjson', (await hostileRecords('late arrival', 1, 'late'))[0]! + '\n');
     const etl = await runEtl(store, { select: { all: true } });
     expect(etl.failed).toEqual([]);
-    await putJson(store, 'models/run-1/metrics.json', sampleMetrics());
+    // A real model trained by the ML stage on the capture's outdoors/tech events (few trees: fast)
+    const ml = paramsFromConfig(configSchema.parse({}).ml, { trees: 10 });
+    trained = await trainModel(store, { params: ml });
     // When the report is built with the real command
     const run = await runCli(['report', 'build', '--lake', root, '--out', out, '--json']);
     expect(run.stderr).toBe('');
@@ -106,6 +110,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the built report in chromium', () => {
       expect(labels.some((l) => l.startsWith('<script>alert'))).toBe(true);
       const firstRow = await page.locator('#top-eventNames tbody tr').first().locator('td').allTextContents();
       expect(firstRow).toEqual([HOSTILE, '12']);
+      // The classifier section shows the trained run's numbers
+      const model = await page.locator('#h-model + *').textContent();
+      expect(model).toContain(trained.runId);
+      expect(await page.locator('#h-model ~ ul.kpis .value').first().textContent()).toBe(`${(trained.metrics.accuracy * 100).toFixed(1)}%`);
       expect(await page.locator('script').count()).toBe(0);
       expect(watch.dialogs).toEqual([]);
       expect(watch.consoleErrors).toEqual([]);

@@ -69,6 +69,12 @@ describe('renderReport', () => {
     expect(page).toContain('id="top-words"');
   });
 
+  it('shows a dash for a ROC AUC the ML stage could not compute', async () => {
+    const base = sampleMetrics();
+    const page = await renderReport(sampleReportData({ model: { ...base, metrics: { ...base.metrics, rocAuc: null } } }));
+    expect(page).toContain('<li class="kpi"><span class="value">–</span><span class="label">ROC AUC</span></li>');
+  });
+
   it('shows a "no model trained yet" panel and "no data yet" charts for an empty lake', async () => {
     const empty = sampleReportData({
       coveredFrom: null,
