@@ -9,6 +9,8 @@ export interface Tmux {
   send(...keys: string[]): void;
   /** The pane's text now. */
   capture(): string;
+  /** The pane's text with its SGR escapes (colours, attributes). */
+  captureEscapes(): string;
   /** Waits until the pane's text passes `check`; returns that text. No fixed sleeps. */
   waitFor(check: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
   kill(): void;
@@ -31,6 +33,9 @@ export function createTmux(socket: string): Tmux {
     },
     capture() {
       return tmux('capture-pane', '-p', '-t', session);
+    },
+    captureEscapes() {
+      return tmux('capture-pane', '-p', '-e', '-t', session);
     },
     async waitFor(check, what, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;

@@ -8,6 +8,7 @@ import { LocalTelemetry } from '../../src/telemetry/telemetry.ts';
 import { OPENEVENTS, spawnCli, waitForLine } from '../helpers/cli.ts';
 import { ROOT } from '../helpers/moto.ts';
 import { createTmux, tmuxAvailable } from '../helpers/tui-tmux.ts';
+import { hourBefore, writeEtlHour, writeRawHour, writeTelemetry } from '../helpers/tui-lake.ts';
 
 /**
  * The monitor end to end, as an operator uses it: a real terminal (tmux), the real source server,
@@ -83,6 +84,36 @@ describe.skipIf(missing.length > 0)(`monitor in tmux against a live local pipeli
       ['etl', hour, 'ok'],
     ]);
     expect(audit.every((r) => typeof r.data?.who === 'string' && (r.data.who as string).length > 0)).toBe(true);
+  });
+});
+
+describe.skipIf(!tmuxAvailable())('openevents with no command on an 80×24 terminal with NO_COLOR', () => {
+  const lake = mkdtempSync(path.join(tmpdir(), 'oe-tui-e2e-nc-'));
+  const tmux = createTmux(`oe-tui-e2e-nc-${process.pid}`);
+  afterAll(() => {
+    tmux.kill();
+    rmSync(lake, { recursive: true, force: true });
+  });
+
+  it('opens the monitor, fits the screen, uses no colours, escapes hostile log text, and quits on q', async () => {
+    // Given a lake with a failed hour and a log line carrying terminal escapes
+    const now = Date.now();
+    writeRawHour(lake, hourBefore(now, 2), 10, { manifest: true });
+    writeEtlHour(lake, hourBefore(now, 2), 'failed', 'boom');
+    writeTelemetry(lake, { ts: new Date(now).toISOString(), level: 'error', component: 'stream', kind: 'log', msg: 'evil\u001b]2;pwned\u0007\u001b[2J name' });
+    // When `openevents` runs with no command on a small terminal with NO_COLOR set
+    tmux.start(`cd ${ROOT} && env NO_COLOR=1 OPENEVENTS_LAKE=${lake} ${process.execPath} ${OPENEVENTS}; echo MONITOR-EXIT=$?; sleep 60`, 80, 24);
+    const screen = await tmux.waitFor((s) => s.includes('evil') && s.includes('FAIL'), 'the monitor with the lake');
+    // Then it is the monitor, within 80 columns, with the hostile text made harmless
+    expect(screen).toContain('openevents monitor');
+    expect(Math.max(...screen.split('\n').map((l) => [...l].length))).toBeLessThanOrEqual(80);
+    expect(screen).toContain('evil name');
+    expect(screen).not.toContain('pwned');
+    // And no colour escapes reach the terminal (bold/inverse/dim attributes are not colours)
+    const raw = tmux.captureEscapes();
+    expect(raw).not.toMatch(/\u001b\[[0-9;]*(3[0-7]|9[0-7]|38;)[0-9;]*m/);
+    tmux.send('q');
+    await tmux.waitFor((s) => s.includes('MONITOR-EXIT=0'), 'the monitor to exit');
   });
 });
 
