@@ -243,22 +243,49 @@ const CATEGORY_NAMES: Record<number, string> = {
 /** The real capture in shared/ (tests only; the product never reads shared/). */
 export const REAL_CAPTURE = path.resolve(import.meta.dirname, '../../../shared/data/meetup/open_events_2015-03-08.ndjson');
 
-/**
- * Raw NDJSON lines for `copies` extra events cloned from the first record of the capture, each
- * with a fresh id and the hostile `name` as event, group and venue name, so that name tops the
- * event-names chart.
- */
+/** `copies` records cloned from the capture's first record, renamed (see renamedCopies). */
 export async function hostileRecords(name: string, copies: number, idPrefix = 'hostile'): Promise<string[]> {
   const text = await fs.readFile(REAL_CAPTURE, 'utf8');
-  const template = JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown> & { group: Record<string, unknown>; venue?: Record<string, unknown> };
+  return renamedCopies(text.slice(0, text.indexOf('\n')), name, copies, idPrefix);
+}
+
+/**
+ * A raw lake of generated events (the source's generator): `count` records over `hours` arrival
+ * hours from `startMs`, one raw object per hour, plus `extra` lines appended to the first hour.
+ * Returns the arrival hours written.
+ */
+export async function generatedRawLake(
+  store: import('../../src/lake/store.ts').ObjectStore,
+  options: { seed: number; count: number; hours: number; startMs: number; extra?: string[] },
+): Promise<string[]> {
+  const { createGenerator } = await import('../../src/source/generator.ts');
+  const spanMs = options.hours * 3_600_000 - 1;
+  const byHour = new Map<string, string[]>();
+  let k = 0;
+  for (const record of createGenerator({ seed: options.seed, count: options.count, startMs: options.startMs, spanMs })) {
+    const hour = hourIdOf(options.startMs + Math.floor((k * spanMs) / options.count));
+    k += 1;
+    byHour.set(hour, [...(byHour.get(hour) ?? []), record.line]);
+  }
+  const hours = [...byHour.keys()].sort();
+  if (options.extra?.length && hours[0]) byHour.get(hours[0])!.push(...options.extra);
+  for (const hour of hours) {
+    const lines = byHour.get(hour)!;
+    await store.put(rawObjectKey(hour, 'gen', 0, lines.length - 1, 'ndjson'), lines.join('\n') + '\n');
+  }
+  return hours;
+}
+
+/** `copies` records cloned from `line` with fresh ids and `name` as event, group and venue name. */
+export function renamedCopies(line: string, name: string, copies: number, idPrefix: string): string[] {
+  const template = JSON.parse(line) as Record<string, unknown> & { group: Record<string, unknown>; venue?: Record<string, unknown> };
   return Array.from({ length: copies }, (_, i) =>
     JSON.stringify({
       ...template,
       id: `${idPrefix}${i}`,
       name,
-      mtime: (template.mtime as number) + i,
       group: { ...template.group, id: 990_000_001, name },
-      venue: { ...template.venue, name, city: name },
+      ...(template.venue ? { venue: { ...template.venue, name, city: name } } : {}),
     }),
   );
 }

@@ -13,7 +13,8 @@ import { runCli } from '../helpers/cli.ts';
 import { ROOT } from '../helpers/moto.ts';
 import { CHROMIUM, launchChromium, openWatched } from '../helpers/report-browser.ts';
 import { HOSTILE } from '../helpers/report-fixtures.ts';
-import { REAL_CAPTURE, hostileRecords } from '../helpers/report-lake.ts';
+import { generatedRawLake, renamedCopies } from '../helpers/report-lake.ts';
+import { createGenerator } from '../../src/source/generator.ts';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
@@ -58,17 +59,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the built report in chromium', () => {
   let trained: Awaited<ReturnType<typeof trainModel>>;
 
   beforeAll(async () => {
-    // Given a lake made by the real ETL from the real capture plus 12 events named <script>…,
-    // and a trained model's metrics
+    // Given a lake the real ETL made from 3,000 generated events over 5 hours, plus 12 events
+    // named <script>… (with that name as group, venue and city too), and a real trained model
     root = await mkdtemp(path.join(os.tmpdir(), 'oe-report-browser-'));
     out = path.join(root, 'site');
     const store = new LocalStore(root);
-    const raw = Buffer.concat([await readFile(REAL_CAPTURE), Buffer.from('\n' + (await hostileRecords(HOSTILE, 12)).join('\n') + '\n')]);
-    await store.put('raw/2015/03/08/14/w1-0-770.ndjson', raw);
-    await store.put('raw/2015/03/08/16/w1-771-771.ndjson', (await hostileRecords('late arrival', 1, 'late'))[0]! + '\n');
+    const [first] = createGenerator({ seed: 5, count: 1 });
+    const hostile = renamedCopies(first!.line, HOSTILE, 12, 'hostile');
+    await generatedRawLake(store, { seed: 11, count: 3000, hours: 5, startMs: Date.UTC(2026, 0, 5, 8), extra: hostile });
     const etl = await runEtl(store, { select: { all: true } });
     expect(etl.failed).toEqual([]);
-    // A real model trained by the ML stage on the capture's outdoors/tech events (few trees: fast)
+    // The model: the ML stage trains on the lake's outdoors/tech events (few trees: fast)
     const ml = paramsFromConfig(configSchema.parse({}).ml, { trees: 10 });
     trained = await trainModel(store, { params: ml });
     // When the report is built with the real command
