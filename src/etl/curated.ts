@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,44 +8,104 @@ import type { ObjectStore } from '../lake/store.ts';
 import { CURATED_TABLES, TABLES, type CuratedTable } from './tables.ts';
 
 export interface OpenCuratedOptions {
-  /** Where an s3:// lake's curated/ is mirrored (default: the OS temp folder, one folder per lake). */
+  /**
+   * Where the snapshot of the current state is kept, and an s3:// lake's curated/ mirrored
+   * (default: a folder per lake in the OS temp folder).
+   */
   cacheDir?: string;
 }
+
+/** Bump when the snapshot's SQL changes, so old snapshots are rebuilt. */
+const SNAPSHOT_VERSION = 1;
 
 /**
  * Opens an in-memory DuckDB connection with every curated table as a named view
  * (categories, groups, venues, events, event_changes, fees, quarantine, hours).
- * A local lake's Parquet is read in place; an s3:// lake's curated/ is first mirrored to a
- * cache folder through the ObjectStore (only changed objects are downloaded).
- * Current-state views keep the newest version per key (see docs/tables.md). Close it with
- * `connection.closeSync()`.
+ *
+ * The lake stores every table as per-hour partitions, so that an hour's ETL run writes only its
+ * own hour; the current state (newest version per key, docs/tables.md) is resolved when reading.
+ * Resolving it over a million rows on every query would cost more than the query, so the views
+ * read a snapshot: a DuckDB database file in the cache folder, built once per set of curated
+ * files (any ETL run makes a new set) and then opened read-only by every reader. A local
+ * lake's Parquet is read in place; an s3:// lake's curated/ is first mirrored through the
+ * ObjectStore (only changed objects are downloaded). Close it with `connection.closeSync()`.
  */
 export async function openCurated(store: ObjectStore, options: OpenCuratedOptions = {}): Promise<DuckDBConnection> {
   const files = await curatedFiles(store, options);
+  const snapshot = await currentSnapshot(store, files, options);
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
-  for (const table of CURATED_TABLES) await connection.run(viewSql(table, files[table]));
+  await connection.run(`ATTACH ${sqlString(snapshot)} AS curated_snapshot (READ_ONLY)`);
+  for (const table of CURATED_TABLES) {
+    await connection.run(`CREATE VIEW ${quoteIdent(table)} AS SELECT * FROM curated_snapshot.${quoteIdent(table)}`);
+  }
   return connection;
 }
 
-/** The SQL of one curated view over its Parquet files (exported for the ETL's own reads). */
-export function viewSql(table: CuratedTable, files: string[]): string {
+/** The default cache folder of a lake (snapshots, and the mirror of an s3:// lake). */
+export function curatedCacheDir(store: ObjectStore): string {
+  return cacheRootOf(store, {});
+}
+
+function cacheRootOf(store: ObjectStore, options: OpenCuratedOptions): string {
+  return options.cacheDir ?? path.join(os.tmpdir(), `openevents-curated-${createHash('sha1').update(store.url).digest('hex').slice(0, 12)}`);
+}
+
+/** The snapshot file for this set of curated files, built if it does not exist yet. */
+async function currentSnapshot(store: ObjectStore, files: Record<CuratedTable, string[]>, options: OpenCuratedOptions): Promise<string> {
+  const root = cacheRootOf(store, options);
+  const fingerprint = createHash('sha256').update(`v${SNAPSHOT_VERSION}\n`);
+  for (const table of CURATED_TABLES) {
+    for (const file of files[table]) {
+      const stat = await fs.stat(file);
+      fingerprint.update(`${table}\t${file}\t${stat.size}\t${Math.trunc(stat.mtimeMs)}\n`);
+    }
+  }
+  const name = `current-${fingerprint.digest('hex').slice(0, 20)}.duckdb`;
+  const target = path.join(root, name);
+  if (await fs.stat(target).catch(() => undefined)) return target;
+  await fs.mkdir(root, { recursive: true });
+  // Built under a temporary name and renamed: a reader never opens a half-built snapshot.
+  const tmp = path.join(root, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const instance = await DuckDBInstance.create(tmp, { memory_limit: '1GB', preserve_insertion_order: 'false' });
+  const connection = await instance.connect();
+  try {
+    for (const table of CURATED_TABLES) await connection.run(`CREATE TABLE ${quoteIdent(table)} AS ${selectSql(table, files[table])}`);
+    await connection.run('CHECKPOINT');
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+  await fs.rename(tmp, target);
+  await fs.rm(`${tmp}.wal`, { force: true });
+  // Older snapshots of this lake are stale; readers that still have one open keep their handle.
+  for (const entry of await fs.readdir(root)) {
+    if (entry !== name && /^current-.*\.duckdb$/.test(entry)) await fs.rm(path.join(root, entry), { force: true });
+  }
+  return target;
+}
+
+/**
+ * The current state of one table over its Parquet files, as a SELECT. `fees` reads `events`
+ * (the current event versions), so it must be built after it.
+ */
+export function selectSql(table: CuratedTable, files: string[]): string {
   const cols = Object.keys(TABLES[table].columns);
   const select = cols.map(quoteIdent).join(', ');
   const all = allRowsSql(table, files);
   switch (table) {
     case 'event_changes':
       // The same (event, mtime) can arrive in more than one hour (a replay): keep the latest arrival.
-      return `CREATE OR REPLACE VIEW ${table} AS SELECT ${select} FROM (${all}) QUALIFY row_number() OVER (PARTITION BY event_id, mtime ORDER BY arrival_hour DESC) = 1`;
+      return `SELECT ${select} FROM (${all}) QUALIFY row_number() OVER (PARTITION BY event_id, mtime ORDER BY arrival_hour DESC) = 1`;
     case 'fees':
       // A fee belongs to the version of the event that is current; events without a fee there have none.
-      return `CREATE OR REPLACE VIEW ${table} AS SELECT ${cols.map((c) => `f.${quoteIdent(c)}`).join(', ')} FROM (${all}) f JOIN events e ON f.event_id = e.event_id AND f.mtime = e.mtime AND f.arrival_hour = e.arrival_hour`;
+      return `SELECT ${cols.map((c) => `f.${quoteIdent(c)}`).join(', ')} FROM (${all}) f JOIN events e ON f.event_id = e.event_id AND f.mtime = e.mtime AND f.arrival_hour = e.arrival_hour`;
     case 'quarantine':
     case 'hours':
-      return `CREATE OR REPLACE VIEW ${table} AS SELECT ${select} FROM (${all})`;
+      return `SELECT ${select} FROM (${all})`;
     default: {
       const key = TABLES[table].key.map(quoteIdent).join(', ');
-      return `CREATE OR REPLACE VIEW ${table} AS SELECT ${select} FROM (${all}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY mtime DESC, arrival_hour DESC) = 1`;
+      return `SELECT ${select} FROM (${all}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY mtime DESC, arrival_hour DESC) = 1`;
     }
   }
 }
@@ -70,9 +130,7 @@ export function allRowsSql(table: CuratedTable, files: string[]): string {
 export async function curatedFiles(store: ObjectStore, options: OpenCuratedOptions = {}): Promise<Record<CuratedTable, string[]>> {
   const out = Object.fromEntries(CURATED_TABLES.map((t) => [t, [] as string[]])) as Record<CuratedTable, string[]>;
   const local = store.localPath(CURATED) !== undefined;
-  const cacheRoot = local
-    ? undefined
-    : (options.cacheDir ?? path.join(os.tmpdir(), `openevents-curated-${createHash('sha1').update(store.url).digest('hex').slice(0, 12)}`));
+  const cacheRoot = local ? undefined : path.join(cacheRootOf(store, options), 'mirror');
   const keep = new Set<string>();
   for (const table of CURATED_TABLES) {
     for await (const info of store.list(`${CURATED}/${table}/`)) {

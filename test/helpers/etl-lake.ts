@@ -2,6 +2,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { curatedCacheDir } from '../../src/etl/curated.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { hourIdOf, rawObjectKey, type HourId } from '../../src/lake/layout.ts';
 import { ROOT } from './moto.ts';
@@ -19,7 +20,12 @@ export function captureLines(): string[] {
 /** A fresh local lake in a temp folder. */
 export async function tempLake(): Promise<{ store: LocalStore; dir: string; cleanup: () => Promise<void> }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oe-etl-'));
-  return { store: new LocalStore(dir), dir, cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+  const store = new LocalStore(dir);
+  const cleanup = async (): Promise<void> => {
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(curatedCacheDir(store), { recursive: true, force: true });
+  };
+  return { store, dir, cleanup };
 }
 
 /** The hour of a raw line by its event mtime; lines that do not parse go to `fallback`. */
