@@ -50,11 +50,10 @@ describe('openevents source serve', () => {
   });
 
   it('rejects a bad fault spec and a missing source with exit 1 and a clear message', async () => {
-    const bad = await runCli(['source', 'serve', '--generate', '--faults', 'explode:1']);
+    const [bad, none] = await Promise.all([runCli(['source', 'serve', '--generate', '--faults', 'explode:1']), runCli(['source', 'serve'])]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('invalid --faults "explode:1"');
     expect(bad.stdout).not.toContain('listening on');
-    const none = await runCli(['source', 'serve']);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('--replay');
   });
