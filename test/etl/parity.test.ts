@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,11 @@ describe('one definition, two implementations of the dialect layer and the frami
       const py = JSON.parse(execFileSync(PYTHON, [path.join(ROOT, 'spark/jobs/sqlgen.py'), dialect, JSON.stringify(params)], { encoding: 'utf8' })) as unknown;
       expect(py).toEqual(loadSteps(dialect, params));
     }
+  });
+
+  it('keeps macros.json generated from macros.src.mjs', () => {
+    const generated = execFileSync(process.execPath, [path.join(ROOT, 'src/etl/sql/macros.src.mjs')], { encoding: 'utf8' });
+    expect(generated).toBe(readFileSync(path.join(ROOT, 'src/etl/sql/macros.json'), 'utf8'));
   });
 
   it('frames raw objects into the same records in TypeScript and Python', async () => {
