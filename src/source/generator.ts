@@ -269,6 +269,7 @@ class Generator implements Feed {
     const genericSentences = Array.from({ length: SENTENCES_PER_CATEGORY }, () => this.sentence(world, genericVocabulary, genericVocabulary, 0));
     this.genericParagraphs = this.paragraphs(world, genericSentences, genericSentences, 1);
     const groupIds = new Set<number>();
+    const groupNames = new Set<string>();
     const groupOrder = orders(model.keyOrders.group, GROUP_KEYS);
     const categoryOrder = orders(model.keyOrders.category, ['id', 'name', 'shortname']);
     const photoOrder = orders(model.keyOrders.groupPhoto, ['photo_link', 'highres_link', 'thumb_link', 'photo_id']);
@@ -285,8 +286,11 @@ class Generator implements Feed {
         do id = world.int(100_000, 25_000_000);
         while (groupIds.has(id));
         groupIds.add(id);
-        const name = world.pick(GROUP_NAME_PATTERNS).replace('{c}', city.city).replace('{t}', world.pick(topics));
-        const urlname = name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '') + (world.chance(0.3) ? `-${world.int(2, 99)}` : '');
+        let name = world.pick(GROUP_NAME_PATTERNS).replace('{c}', city.city).replace('{t}', world.pick(topics));
+        // Group names and urlnames are unique, as on Meetup: a second "Chicago Hiking Meetup" gets a number.
+        for (let n = 2; groupNames.has(name.toLowerCase()); n += 1) name = `${name.replace(/ \d+$/, '')} ${n}`;
+        groupNames.add(name.toLowerCase());
+        const urlname = name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
         const integral = world.chance(model.groupLatInt);
         const lat = integral ? Math.round(city.lat) : Math.round((city.lat + (world.next() - 0.5) * 0.3) * 100) / 100;
         const lon = integral ? Math.round(city.lon) : Math.round((city.lon + (world.next() - 0.5) * 0.3) * 100) / 100;
@@ -318,7 +322,7 @@ class Generator implements Feed {
         groups.push({ fragment: flat(fragment), urlname, city, utcOffset: String(city.utcOffsetH * 3_600_000), venues });
       }
       // A few groups host most events (Zipf-like), as on Meetup.
-      const groupPick = weightedPairs(groups.map((_, i) => [i, 1 / (i + 1) ** 0.8] as const));
+      const groupPick = weightedPairs(groups.map((_, i) => [i, 1 / (i + 1) ** 0.6] as const));
       const names = Array.from({ length: 200 }, () => flat(json(this.eventName(world, category.shortname))));
       const sentences = Array.from({ length: SENTENCES_PER_CATEGORY }, () => this.sentence(world, vocabulary, genericVocabulary, 0.45));
       return { groups, groupPick, names, paragraphs: this.paragraphs(world, sentences, genericSentences, 0.75) };
@@ -450,7 +454,9 @@ class Generator implements Feed {
     const rng = this.rng;
     const u = rng.next();
     this.eventStatus[e] = u < 0.88 ? UPCOMING : u < 0.94 ? SUGGESTED : u < 0.96 ? PROPOSED : u < 0.98 ? CANCELED : DELETED;
-    this.eventYes[e] = Math.round(fromQuantiles(model.yesRsvp, rng.next() * 0.9));
+    const limit = this.rsvpLimitOf(e);
+    const yes = Math.round(fromQuantiles(model.yesRsvp, rng.next() * 0.9));
+    this.eventYes[e] = limit > 0 ? Math.min(limit, yes) : yes;
     this.eventMaybe[e] = 0;
     this.eventCreated[e] = mtime;
     this.eventMtime[e] = mtime;
