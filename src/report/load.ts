@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { openCurated, queryRows, quoteIdent, type OpenCuratedOptions } from '../etl/curated.ts';
+import { openCurated, queryRows, type OpenCuratedOptions } from '../etl/curated.ts';
 import { computeStats, type Stats, type TopItem } from '../etl/stats.ts';
 import { MODELS, hoursBetween } from '../lake/layout.ts';
 import type { ObjectStore } from '../lake/store.ts';
@@ -23,7 +23,6 @@ export interface LoadReportOptions extends OpenCuratedOptions {
 export async function loadReportData(store: ObjectStore, options: LoadReportOptions = {}): Promise<ReportData> {
   const connection = await openCurated(store, options);
   let stats: Stats;
-  await materializeCurrentState(connection);
   let groupLocations: GroupLocation[];
   try {
     stats = await computeStats(store, { ...options, connection });
@@ -33,37 +32,6 @@ export async function loadReportData(store: ObjectStore, options: LoadReportOpti
   }
   const { model, note } = await loadNewestModel(store);
   return toReportData(stats, groupLocations, model, note, (options.now?.() ?? new Date()).toISOString());
-}
-
-/**
- * The columns the report reads of each curated table: those computeStats' queries and the map
- * query use. Reading only these (and resolving each view once) halves the Parquet decoding on a
- * large lake. A column added to computeStats' queries must be added here (the report's load
- * tests fail with a binder error until it is).
- */
-export const REPORT_COLUMNS: Record<string, string[]> = {
-  events: ['event_id', 'name', 'status', 'group_id', 'venue_key', 'mtime', 'arrival_hour'],
-  groups: ['group_id', 'name', 'city', 'state', 'country', 'lat', 'lon', 'category_id', 'mtime', 'arrival_hour'],
-  venues: ['venue_key', 'name', 'city', 'state', 'country', 'lat', 'lon', 'mtime', 'arrival_hour'],
-  categories: ['category_id', 'name', 'shortname', 'mtime', 'arrival_hour'],
-  event_changes: ['event_id', 'mtime', 'status', 'arrival_hour'],
-  hours: ['arrival_hour', 'raw_records', 'valid_records', 'quarantined', 'processed_at'],
-};
-
-/**
- * The curated views resolve "newest version per key" with a window over every stored version,
- * each time they are queried, and the report asks a dozen questions of them. This resolves each
- * view once into an in-memory table of the columns the report needs, under the view's name.
- */
-export async function materializeCurrentState(connection: DuckDBConnection): Promise<void> {
-  for (const [name, columns] of Object.entries(REPORT_COLUMNS)) {
-    await connection.run(`CREATE TABLE report_${name} AS SELECT ${columns.map((c) => quoteIdent(c)).join(', ')} FROM ${name}`);
-  }
-  // Swap only after every table is built: a view (fees) may read another view while it is built.
-  for (const name of Object.keys(REPORT_COLUMNS)) {
-    await connection.run(`DROP VIEW ${name}`);
-    await connection.run(`ALTER TABLE report_${name} RENAME TO ${name}`);
-  }
 }
 
 /** Adapts the ETL's Stats to what the report draws (pure; exported for tests). */
