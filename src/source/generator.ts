@@ -1,7 +1,7 @@
 import { CATEGORIES, type OpenEvent } from './event.ts';
 import type { Feed } from './feed.ts';
 import model from './generator-model.json' with { type: 'json' };
-import { hash01, hash3, hash32, Rng, Weighted } from './random.ts';
+import { hash3, hash32, Rng, Weighted } from './random.ts';
 import {
   CATEGORY_VOCABULARY,
   CITIES,
@@ -491,7 +491,7 @@ class Generator implements Feed {
   }
 
   private rsvpLimitOf(e: number): number {
-    return this.rsvpLimit.draw(hash01(this.seed, e, 7));
+    return this.rsvpLimit.draw(hash3(this.seed, e, 7) / 4294967296);
   }
 
   id(k: number): string {
@@ -618,8 +618,8 @@ const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
 /** An event's id: numeric like "221001899", or (about 30 %) alphanumeric like recurring events' "dgfvkkytfbsb". Unique per event. */
 function eventId(seed: number, offset: number, e: number): string {
-  if (hash01(seed, e, 3) < model.numericIdShare) return String(200_000_000 + offset + e);
-  let h = hash32(seed, e, 4);
+  if (hash3(seed, e, 3) / 4294967296 < model.numericIdShare) return String(200_000_000 + offset + e);
+  let h = hash3(seed, e, 4);
   let id = '';
   for (let i = 0; i < 5; i += 1) {
     id += LETTERS[h % 26];
