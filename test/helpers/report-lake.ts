@@ -289,3 +289,10 @@ export function renamedCopies(line: string, name: string, copies: number, idPref
     }),
   );
 }
+
+/** Removes a test lake folder and the curated snapshot/mirror openCurated keeps for it in the temp folder. */
+export async function removeLake(store: import('../../src/lake/store.ts').ObjectStore, root?: string): Promise<void> {
+  const { curatedCacheDir } = await import('../../src/etl/curated.ts');
+  await fs.rm(curatedCacheDir(store), { recursive: true, force: true });
+  if (root) await fs.rm(root, { recursive: true, force: true });
+}

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +13,7 @@ import { runCli } from '../helpers/cli.ts';
 import { ROOT } from '../helpers/moto.ts';
 import { CHROMIUM, launchChromium, openWatched } from '../helpers/report-browser.ts';
 import { HOSTILE } from '../helpers/report-fixtures.ts';
-import { generatedRawLake, renamedCopies } from '../helpers/report-lake.ts';
+import { generatedRawLake, removeLake, renamedCopies } from '../helpers/report-lake.ts';
 import { createGenerator } from '../../src/source/generator.ts';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -81,7 +81,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the built report in chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await rm(root, { recursive: true, force: true });
+    await removeLake(new LocalStore(root), root);
   });
 
   it('writes the timestamped report, index.html and the --out copy, all the same page', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { runEtl } from '../../src/etl/run.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { loadReportData } from '../../src/report/load.ts';
 import type { ReportData } from '../../src/report/types.ts';
-import { REAL_CAPTURE } from '../helpers/report-lake.ts';
+import { REAL_CAPTURE, removeLake } from '../helpers/report-lake.ts';
 
 /** The capture's figures, computed here straight from its lines (not through the ETL or stats). */
 function captureFacts(text: string) {
@@ -48,7 +48,7 @@ describe('the report over the real capture', () => {
     data = await loadReportData(store);
   });
   afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
+    await removeLake(new LocalStore(root), root);
   });
 
   it('counts every record received and each event once', () => {

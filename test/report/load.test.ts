@@ -8,7 +8,7 @@ import { LocalStore } from '../../src/lake/local-store.ts';
 import { loadNewestModel, loadReportData } from '../../src/report/load.ts';
 import type { ReportData } from '../../src/report/types.ts';
 import { HOSTILE, sampleMetrics } from '../helpers/report-fixtures.ts';
-import { synthesizeCuratedLake } from '../helpers/report-lake.ts';
+import { removeLake, synthesizeCuratedLake } from '../helpers/report-lake.ts';
 
 /** Runs SQL straight over the lake's Parquet files — independently of openCurated/computeStats. */
 async function direct(root: string, sql: string): Promise<Array<Record<string, unknown>>> {
@@ -40,7 +40,7 @@ describe('loadReportData over a curated lake', () => {
     data = await loadReportData(new LocalStore(root), { now: () => new Date('2026-01-01T00:00:00Z') });
   });
   afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
+    await removeLake(new LocalStore(root), root);
   });
 
   it('counts the KPIs as the tables hold them', async () => {

@@ -19,7 +19,7 @@ import { S3Store } from '../../src/lake/s3-store.ts';
 import { normalizePrefix, publishReport, websiteUrl } from '../../src/report/publish.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startMoto, type Moto } from '../helpers/moto.ts';
-import { synthesizeCuratedLake } from '../helpers/report-lake.ts';
+import { removeLake, synthesizeCuratedLake } from '../helpers/report-lake.ts';
 
 let moto: Moto;
 const saved = { ...process.env };
@@ -150,7 +150,7 @@ describe('report build on an s3:// lake', () => {
   let local: string;
 
   afterAll(async () => {
-    if (local) await rm(local, { recursive: true, force: true });
+    await removeLake(new S3Store('lake-bucket', 'lake', s3Client({ endpointUrl: moto.endpoint })), local);
   });
 
   it('reads the curated tables from S3 and writes the report and index.html back through the store', async () => {
