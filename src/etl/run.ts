@@ -281,6 +281,9 @@ async function runSpark(
   const args = [
     '--master',
     'local[*]',
+    // In local mode the driver is the executor: the default 1 GB makes a day of events spill and thrash.
+    '--driver-memory',
+    '2g',
     '--conf',
     'spark.ui.enabled=false',
     // local[*] on one machine: a handful of shuffle partitions, not the cluster default of 200.
