@@ -2,7 +2,7 @@ import { UserError } from '../errors.ts';
 import { hash01 } from './random.ts';
 
 /** The kinds of bad line a source can inject; each is an extra line, never a replacement. */
-export type InjectedKind = 'malformed' | 'invalid' | 'truncated' | 'oversized';
+export type InjectedKind = 'malformed' | 'invalid' | 'truncated' | 'oversized' | 'cut';
 
 /** How often a per-event fault fires: with a probability, or after every n-th live event. */
 export type Frequency = { probability: number } | { every: number };
@@ -14,6 +14,8 @@ export type Frequency = { probability: number } | { every: number };
 export interface FaultSpec {
   /** Close the connection after every n live events on it. */
   disconnect?: number;
+  /** With disconnect: cut the connection in the middle of the next record instead of between records. */
+  disconnectMidLine?: boolean;
   /** After every n live events, send nothing for ms (the connection stays open). */
   stall?: { every: number; ms: number };
   /** Answer every `every`-th connection (every, 2·every, …) with this HTTP status and Retry-After. */
@@ -32,7 +34,8 @@ export interface FaultSpec {
 
 /** The `--faults` syntax, for --help and the README. */
 export const FAULT_SPEC_HELP = `comma-separated faults:
-  disconnect:<n>              close the connection after every n live events on it
+  disconnect:<n>[:mid]        close the connection after every n live events on it; with :mid, in the
+                              middle of the next record (which the next connection then gets whole)
   stall:<n>:<ms>              after every n live events, send nothing for ms (connection stays open)
   status:<429|503>[:every=<k>][:retry=<s>]
                               answer every k-th connection (k, 2k, ...; default 2) with that status
@@ -69,8 +72,9 @@ export function parseFaultSpec(spec: string): FaultSpec {
     const [kind, ...args] = part.split(':');
     switch (kind) {
       case 'disconnect':
-        if (args.length !== 1) throw bad(spec, `"${part}": expected disconnect:<n>`);
+        if (args.length < 1 || args.length > 2 || (args[1] !== undefined && args[1] !== 'mid')) throw bad(spec, `"${part}": expected disconnect:<n> or disconnect:<n>:mid`);
         faults.disconnect = positiveInt(spec, 'disconnect <n>', args[0]);
+        if (args[1] === 'mid') faults.disconnectMidLine = true;
         break;
       case 'stall':
         if (args.length !== 2) throw bad(spec, `"${part}": expected stall:<n>:<ms>`);

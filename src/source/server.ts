@@ -53,12 +53,15 @@ export interface ServedEvent {
 
 /** A line the server wrote that is not a usable event (the ones a consumer must quarantine). */
 export interface InjectedLine {
-  /** An injected fault, or `capture` for a replayed capture line that is not a usable record. */
+  /**
+   * An injected fault, or `capture` for a replayed capture line that is not a usable record.
+   * `cut` is the partial last line of a connection cut mid-record (no newline follows it).
+   */
   kind: InjectedKind | 'capture';
-  /** The exact line as sent, without its newline. */
+  /** The exact line as sent, without its newline (a `cut` line had none). */
   line: string;
   connection: number;
-  /** The timeline position of the event it followed (or, for `capture`, of the line itself). */
+  /** The timeline position of the event it followed (for `capture` and `cut`, of the record itself). */
   after: number;
 }
 
@@ -103,12 +106,17 @@ const BATCH_BYTES = 64 * 1024;
  * The stream is one global timeline shared by all clients, like Meetup's: records are published
  * over time and a new connection receives what is published from then on, plus catch-up when it
  * asks for it (`since_mtime=<ms>`: every published record with mtime ≥ ms, in timeline order;
- * `since_count=<n>`: the last n published records), then continues live. With `rate` > 0 the
- * timeline advances at that many records per second from the first connection on, whether or
- * not anyone is connected (what a client misses while away it must catch up with since_*). With
- * rate 0 the timeline advances as fast as the fastest client reads, and not at all while nobody
- * is connected, so a consumer that reconnects loses nothing it did not ask to skip. When the
- * feed is exhausted the stream idles with the connection open, as a quiet live stream does.
+ * `since_count=<n>`: the last n published records; since_count wins if both are given), then
+ * continues live. With `rate` > 0 the timeline advances at that many records per second from the
+ * first connection on, whether or not anyone is connected (what a client misses while away it
+ * must catch up with since_*). With rate 0 the timeline advances as fast as the fastest client's
+ * socket accepts, and not at all while nobody is connected, so a client that drops misses only
+ * what was in flight, which since_mtime (or since_count) gives back. When the feed is exhausted
+ * the stream idles with the connection open, as a quiet live stream does.
+ *
+ * A client does not get its own copy of the stream: every connection reads the one timeline by
+ * position (the feed re-renders or re-reads any record), and writes wait for 'drain', so a slow
+ * client costs a cursor, not a buffer.
  *
  * Every record is always sent whole; faults only add lines (bad ones, duplicates) or cut the
  * connection at a line boundary, so "the events served" is exactly the set of whole event lines
@@ -127,6 +135,8 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
   const injected: InjectedLine[] = [];
   const connections: ConnectionRecord[] = [];
   const open = new Set<ServerResponse>();
+  /** Published records cut short by a mid-line disconnect, to be sent whole to the next connection first. */
+  const owed: number[] = [];
   let startedAt: number | undefined;
   let closing = false;
 
@@ -207,6 +217,9 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
         if (c < catchup.length) {
           index = catchup[c++]!;
           via = 'catchup';
+        } else if (owed.length > 0) {
+          index = owed.shift()!;
+          via = 'live';
         } else if (live < publish(live + 1)) {
           index = live++;
           via = 'live';
@@ -235,7 +248,19 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
         }
         liveSinceDisconnect += 1;
         liveSinceStall += 1;
-        if (faults.disconnect && liveSinceDisconnect >= faults.disconnect) action = 'disconnect';
+        if (faults.disconnect && liveSinceDisconnect >= faults.disconnect) {
+          action = 'disconnect';
+          if (faults.disconnectMidLine && live < publish(live + 1)) {
+            // The network cut a record short: it is owed, whole, to the next connection.
+            const cutIndex = live++;
+            owed.push(cutIndex);
+            const whole = feed.line(cutIndex).toString();
+            const cut = whole.slice(0, Math.max(1, Math.floor(whole.length * (0.1 + 0.8 * hash01(seed, 31, cutIndex)))));
+            parts.push(cut);
+            record.lines += 1;
+            injected.push({ kind: 'cut', line: cut, connection, after: cutIndex });
+          }
+        }
         else if (faults.stall && liveSinceStall >= faults.stall.every) {
           liveSinceStall = 0;
           action = 'stall';

@@ -43,9 +43,10 @@ describe('fault spec', () => {
       duplicate: { probability: 1 },
     });
     expect(parseFaultSpec('')).toEqual({});
+    expect(parseFaultSpec('disconnect:5:mid')).toEqual({ disconnect: 5, disconnectMidLine: true });
   });
 
-  it.each(['bogus:1', 'disconnect', 'disconnect:0', 'stall:5', 'status:500', 'status:503:often', 'malformed:2', 'malformed:0', 'truncated:every=x'])(
+  it.each(['bogus:1', 'disconnect', 'disconnect:5:sideways', 'disconnect:0', 'stall:5', 'status:500', 'status:503:often', 'malformed:2', 'malformed:0', 'truncated:every=x'])(
     'rejects "%s" with a UserError that shows the syntax',
     (spec) => {
       expect(() => parseFaultSpec(spec)).toThrow(UserError);
@@ -169,5 +170,31 @@ describe('faults on the wire', () => {
     const [ra, rb] = await Promise.all([readStream(a.url, { idleMs: 600 }), readStream(b.url, { idleMs: 600 })]);
     expect(ra.lines).toEqual(rb.lines);
     expect(a.log().injected.length).toBeGreaterThan(5);
+  });
+});
+
+describe('mid-line disconnect', () => {
+  it('disconnect:n:mid cuts the next record short; the next connection gets it whole first', async () => {
+    // Given a stream that is cut in the middle of a record after every 20 events
+    const server = await serve({ generate: { seed: SEED, count: COUNT }, faults: 'disconnect:20:mid' });
+
+    // When a client reads until the cut, and reconnects
+    const first = await readStream(server.url, { idleMs: 2_000 });
+    const second = await readStream(server.url, { idleMs: 2_000 });
+
+    // Then the first connection ends with a partial record and no newline, the second starts with that record whole
+    expect(['closed', 'error']).toContain(first.end);
+    expect(first.lines).toEqual(generated.slice(0, 20));
+    expect(first.rest.length).toBeGreaterThan(0);
+    expect(generated[20]!.startsWith(first.rest)).toBe(true);
+    expect(first.rest).not.toBe(generated[20]);
+    expect(second.lines).toEqual(generated.slice(20, 40));
+    const log = server.log();
+    expect(log.injected.map((x) => [x.kind, x.line])).toEqual([
+      ['cut', first.rest],
+      ['cut', second.rest],
+    ]);
+    // and what counts as served is only what was sent whole
+    expect(log.events.map((e) => e.index)).toEqual([...Array(40).keys()]);
   });
 });
