@@ -77,14 +77,14 @@ export function barChartSpec(
   });
 }
 
-/** Records received per UTC arrival hour: one bar per hour, so a single hour reads as well as weeks. */
-export function eventsPerHourSpec(rows: HourCount[]): TopLevelSpec {
-  const HOUR = 3_600_000;
+/** Records received per UTC arrival hour (or day): one bar each, so a single hour reads as well as weeks. */
+export function eventsPerHourSpec(rows: HourCount[], unit: 'hour' | 'day' = 'hour'): TopLevelSpec {
+  const HOUR = unit === 'day' ? 86_400_000 : 3_600_000;
   const starts = rows.map((r) => Date.parse(`${r.hour}:00:00Z`));
   const first = Math.min(...starts);
   const last = Math.max(...starts) + HOUR;
   // Fewer than a day of hours: centre them on a day-wide axis rather than stretch one bar across it.
-  const pad = Math.max(0, (24 * HOUR - (last - first)) / 2);
+  const pad = Math.max(0, (24 * 3_600_000 - (last - first)) / 2);
   return spec({
     width: 600,
     height: 200,
@@ -101,7 +101,7 @@ export function eventsPerHourSpec(rows: HourCount[]): TopLevelSpec {
         field: 't',
         type: 'temporal',
         scale: { type: 'utc' },
-        axis: { title: 'arrival hour (UTC)', grid: false, labelOverlap: true },
+        axis: { title: `arrival ${unit} (UTC)`, grid: false, labelOverlap: true },
       },
       x2: { field: 't2' },
       y: { field: 'events', type: 'quantitative', axis: { title: 'records received', tickCount: 4, tickMinStep: 1, format: countFormat(rows.map((r) => r.events)) } },

@@ -1,10 +1,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openCurated, queryRows, type OpenCuratedOptions } from '../etl/curated.ts';
 import { computeStats, type Stats, type TopItem } from '../etl/stats.ts';
-import { MODELS, hoursBetween } from '../lake/layout.ts';
+import { MODELS, hourIdOf, hourStartMs, hoursBetween } from '../lake/layout.ts';
 import type { ObjectStore } from '../lake/store.ts';
 import { errorMessage } from '../errors.ts';
-import { TOP_CHARTS, modelMetricsSchema, type Count, type GroupLocation, type ModelMetrics, type ReportData } from './types.ts';
+import { TOP_CHARTS, modelMetricsSchema, type Count, type GroupLocation, type HourCount, type ModelMetrics, type ReportData } from './types.ts';
 
 export interface LoadReportOptions extends OpenCuratedOptions {
   /** The build time (default: now). */
@@ -47,10 +47,9 @@ export function toReportData(
   // Country codes read best as 'US'; the stream sends both 'us' and 'US', so merge what that folds together.
   top.groupCountries = countryCodes(top.groupCountries);
   top.venueCountries = countryCodes(top.venueCountries);
-  const received = new Map(stats.eventsPerHour.map((h) => [h.hour, h.received]));
   const range = stats.range;
-  // Every hour of the range, so a quiet hour shows as zero rather than being skipped by the line.
-  const eventsPerHour = range ? hoursBetween(range.firstHour, range.lastHour).map((hour) => ({ hour, events: received.get(hour) ?? 0 })) : [];
+  const { unit: activityUnit, buckets: eventsPerHour } = activity(stats.eventsPerHour.map((h) => ({ hour: h.hour, events: h.received })), range);
+  const freshness = stats.freshness.slice(-MAX_FRESHNESS_HOURS);
   const done = stats.freshness.map((f) => f.etlDoneAt).filter((t): t is string => t !== undefined);
   return {
     generatedAt,
@@ -67,12 +66,46 @@ export function toReportData(
     },
     top,
     eventsPerHour,
+    activityUnit,
     statusMix: counts(stats.statusMix),
     groupLocations,
-    freshness: stats.freshness.map((f) => ({ hour: f.hour, rawArrivedAt: f.rawArrivedAt ?? null, etlDoneAt: f.etlDoneAt ?? null })),
+    freshness: freshness.map((f) => ({ hour: f.hour, rawArrivedAt: f.rawArrivedAt ?? null, etlDoneAt: f.etlDoneAt ?? null })),
+    freshnessOmitted: stats.freshness.length - freshness.length,
     model,
     ...(modelNote ? { modelNote } : {}),
   };
+}
+
+/** Coverage up to this many hours is drawn per hour; longer, per day. */
+export const MAX_HOURLY = 45 * 24;
+/** The freshness chart shows at most this many of the most recent hours. */
+export const MAX_FRESHNESS_HOURS = 14 * 24;
+
+/**
+ * Records per bucket over the whole covered range, zeros included (a quiet hour shows as a gap,
+ * not as a skipped bar): per hour up to MAX_HOURLY hours, per day beyond (zero-filled up to
+ * ten years; past that only days with data, to keep the page small).
+ */
+export function activity(
+  perHour: HourCount[],
+  range: { firstHour: string; lastHour: string } | undefined,
+): { unit: 'hour' | 'day'; buckets: HourCount[] } {
+  if (!range) return { unit: 'hour', buckets: [] };
+  const HOUR = 3_600_000;
+  const span = (hourStartMs(range.lastHour) - hourStartMs(range.firstHour)) / HOUR + 1;
+  if (span <= MAX_HOURLY) {
+    const byHour = new Map(perHour.map((h) => [h.hour, h.events]));
+    return { unit: 'hour', buckets: hoursBetween(range.firstHour, range.lastHour).map((hour) => ({ hour, events: byHour.get(hour) ?? 0 })) };
+  }
+  const byDay = new Map<string, number>();
+  for (const h of perHour) byDay.set(`${h.hour.slice(0, 10)}T00`, (byDay.get(`${h.hour.slice(0, 10)}T00`) ?? 0) + h.events);
+  const days: string[] = [];
+  if (span / 24 <= 3_660) {
+    for (let ms = hourStartMs(`${range.firstHour.slice(0, 10)}T00`); ms <= hourStartMs(range.lastHour); ms += 24 * HOUR) days.push(hourIdOf(ms));
+  } else {
+    days.push(...[...byDay.keys()].sort());
+  }
+  return { unit: 'day', buckets: days.map((hour) => ({ hour, events: byDay.get(hour) ?? 0 })) };
 }
 
 /** Upper-cases ISO country codes and sums entries that become equal, keeping largest first. */

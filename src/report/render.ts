@@ -58,14 +58,17 @@ export async function renderReport(data: ReportData): Promise<string> {
     );
   }
 
+  const unit = data.activityUnit;
+  const bucketLabel = (hour: string): string => (unit === 'day' ? hour.slice(0, 10) : hourLabel(hour));
   const peak = data.eventsPerHour.reduce((best, h) => (h.events > (best?.events ?? -1) ? h : best), data.eventsPerHour[0]);
   const perHour = await figure({
     id: 'events-per-hour',
-    title: 'Events per hour',
-    note: 'records received per UTC arrival hour',
-    spec: data.eventsPerHour.length ? eventsPerHourSpec(data.eventsPerHour) : undefined,
-    description: `Records received in each of ${data.eventsPerHour.length} hours` + (peak ? `; the busiest hour was ${hourLabel(peak.hour)} with ${fmt(peak.events)}.` : '.'),
-    table: { head: ['hour (UTC)', 'records'], rows: data.eventsPerHour.map((h) => [hourLabel(h.hour), h.events]) },
+    title: `Events per ${unit}`,
+    note: `records received per UTC arrival ${unit}`,
+    spec: data.eventsPerHour.length ? eventsPerHourSpec(data.eventsPerHour, unit) : undefined,
+    description:
+      `Records received in each of ${data.eventsPerHour.length} ${unit}s` + (peak ? `; the busiest ${unit} was ${bucketLabel(peak.hour)} with ${fmt(peak.events)}.` : '.'),
+    table: { head: [`${unit} (UTC)`, 'records'], rows: data.eventsPerHour.map((h) => [bucketLabel(h.hour), h.events]) },
   });
   const status = await figure({
     id: 'status-mix',
@@ -91,7 +94,9 @@ export async function renderReport(data: ReportData): Promise<string> {
   const fresh = await figure({
     id: 'freshness',
     title: 'Data freshness',
-    note: 'time from the start of each hour until its raw data last arrived and until the ETL finished it',
+    note:
+      'time from the start of each hour until its raw data last arrived and until the ETL finished it' +
+      (data.freshnessOmitted ? `; the latest ${data.freshness.length} hours (${fmt(data.freshnessOmitted)} older left out)` : ''),
     spec: data.freshness.length ? freshnessSpec(data.freshness) : undefined,
     description: `Raw arrival and ETL completion for ${data.freshness.length} hours; ${data.freshness.filter((f) => !f.etlDoneAt).length} not yet processed.`,
     table: {

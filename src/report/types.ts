@@ -37,9 +37,9 @@ export interface ReportTotals {
   quarantined: number;
 }
 
-/** One UTC arrival hour's records. */
+/** Records that arrived in one UTC hour or day (see ReportData.activityUnit). */
 export interface HourCount {
-  /** 'YYYY-MM-DDTHH' */
+  /** The bucket's first hour, 'YYYY-MM-DDTHH' ('YYYY-MM-DDT00' for a day). */
   hour: string;
   events: number;
 }
@@ -108,12 +108,17 @@ export interface ReportData {
   lastUpdate: string | null;
   totals: ReportTotals;
   top: Record<TopKey, Count[]>;
-  /** Records received per arrival hour, every hour of the covered range (zeros included). */
+  /** Records received per arrival hour (or day, for long ranges), every bucket of the covered range. */
   eventsPerHour: HourCount[];
+  /** 'hour' up to 45 days of coverage, 'day' beyond, so the chart stays readable and small. */
+  activityUnit: 'hour' | 'day';
   /** Unique events by current status. */
   statusMix: Count[];
   groupLocations: GroupLocation[];
+  /** The most recent hours' freshness (at most two weeks of hours). */
   freshness: HourFreshness[];
+  /** Older hours left out of `freshness`. */
+  freshnessOmitted: number;
   /** The newest trained model's metrics, or null when no model has been trained. */
   model: ModelMetrics | null;
   /** Why the model section is empty despite a metrics file (e.g. it did not parse). */

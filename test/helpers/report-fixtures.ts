@@ -52,6 +52,7 @@ export function sampleReportData(overrides: Partial<ReportData> = {}): ReportDat
       venueNames: [{ label: "Joe's Pub", count: 4 }],
     },
     eventsPerHour: hours.map((hour, i) => ({ hour, events: 10 + ((i * 7) % 23) })),
+    activityUnit: 'hour',
     statusMix: [{ label: 'upcoming', count: 480 }, { label: 'canceled', count: 30 }, { label: 'suggested', count: 9 }],
     groupLocations: [
       { lat: 40.7, lon: -74, groups: 30, events: 60 },
@@ -63,6 +64,7 @@ export function sampleReportData(overrides: Partial<ReportData> = {}): ReportDat
       rawArrivedAt: new Date(Date.parse(`${hour}:59:00Z`)).toISOString(),
       etlDoneAt: i === hours.length - 1 ? null : new Date(Date.parse(`${hour}:00:00Z`) + 66 * 60_000).toISOString(),
     })),
+    freshnessOmitted: 0,
     model: sampleMetrics(),
     ...overrides,
   };

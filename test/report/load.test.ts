@@ -5,7 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putJson } from '../../src/lake/store.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
-import { loadNewestModel, loadReportData } from '../../src/report/load.ts';
+import { activity, loadNewestModel, loadReportData } from '../../src/report/load.ts';
 import type { ReportData } from '../../src/report/types.ts';
 import { HOSTILE, sampleMetrics } from '../helpers/report-fixtures.ts';
 import { removeLake, synthesizeCuratedLake } from '../helpers/report-lake.ts';
@@ -139,5 +139,40 @@ describe('loadNewestModel', () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('activity buckets', () => {
+  it('draws up to 45 days per hour, with quiet hours as zeros', () => {
+    const { unit, buckets } = activity([{ hour: '2026-01-01T00', events: 5 }, { hour: '2026-01-01T03', events: 2 }], { firstHour: '2026-01-01T00', lastHour: '2026-01-01T03' });
+    expect(unit).toBe('hour');
+    expect(buckets).toEqual([
+      { hour: '2026-01-01T00', events: 5 },
+      { hour: '2026-01-01T01', events: 0 },
+      { hour: '2026-01-01T02', events: 0 },
+      { hour: '2026-01-01T03', events: 2 },
+    ]);
+  });
+
+  it('draws longer ranges per day, every day counted once and summed', () => {
+    // Given records in three hours spread over 60 days
+    const perHour = [
+      { hour: '2026-01-01T05', events: 1 },
+      { hour: '2026-01-01T23', events: 2 },
+      { hour: '2026-03-01T10', events: 4 },
+    ];
+    const { unit, buckets } = activity(perHour, { firstHour: '2026-01-01T05', lastHour: '2026-03-01T10' });
+    expect(unit).toBe('day');
+    expect(buckets).toHaveLength(31 + 28 + 1);
+    expect(buckets[0]).toEqual({ hour: '2026-01-01T00', events: 3 });
+    expect(buckets.at(-1)).toEqual({ hour: '2026-03-01T00', events: 4 });
+    expect(buckets.reduce((n, b) => n + b.events, 0)).toBe(7);
+  });
+
+  it('keeps only days with data across a decade-wide gap (an old archive next to live data)', () => {
+    const perHour = [{ hour: '2015-03-08T14', events: 758 }, { hour: '2026-11-28T06', events: 10 }];
+    const { unit, buckets } = activity(perHour, { firstHour: '2015-03-08T14', lastHour: '2026-11-28T06' });
+    expect(unit).toBe('day');
+    expect(buckets).toEqual([{ hour: '2015-03-08T00', events: 758 }, { hour: '2026-11-28T00', events: 10 }]);
   });
 });

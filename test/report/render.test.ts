@@ -69,6 +69,16 @@ describe('renderReport', () => {
     expect(page).toContain('id="top-words"');
   });
 
+  it('titles the activity chart by its unit and labels day buckets by date', async () => {
+    const days = Array.from({ length: 60 }, (_, i) => ({ hour: `${new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 10)}T00`, events: i }));
+    const page = await renderReport(sampleReportData({ eventsPerHour: days, activityUnit: 'day', freshnessOmitted: 1234 }));
+    const figure = /<figure class="card" id="events-per-hour">[\s\S]*?<\/figure>/.exec(page)?.[0] ?? '';
+    expect(figure).toContain('<figcaption>Events per day<span class="note">records received per UTC arrival day</span>');
+    expect(figure).toContain('<td>2026-03-01</td>');
+    expect(figure.match(/<tr><td>/g)).toHaveLength(60);
+    expect(page).toContain('(1,234 older left out)');
+  });
+
   it('shows a dash for a ROC AUC the ML stage could not compute', async () => {
     const base = sampleMetrics();
     const page = await renderReport(sampleReportData({ model: { ...base, metrics: { ...base.metrics, rocAuc: null } } }));
