@@ -45,7 +45,7 @@ export async function renderReport(data: ReportData): Promise<string> {
 
   const topFigures: Html[] = [];
   for (const { key, title, column } of TOP_CHARTS) {
-    const rows = data.top[key];
+    const rows = data.top[key].map((r) => ({ ...r, label: clip(r.label) }));
     topFigures.push(
       await figure({
         id: `top-${key}`,
@@ -236,6 +236,12 @@ async function figure(o: FigureOptions): Promise<Html> {
       )}</tbody></table></div></details>`
     : html``;
   return html`<figure class="card${o.className ? ` ${o.className}` : ''}" id="${o.id}"><figcaption>${o.title}${o.note ? html`<span class="note">${o.note}</span>` : ''}</figcaption>${body}${table}</figure>`;
+}
+
+/** Longest label shown: a stream record may carry a name of up to a megabyte. */
+const MAX_LABEL = 200;
+function clip(label: string): string {
+  return label.length > MAX_LABEL ? `${label.slice(0, MAX_LABEL - 1)}…` : label;
 }
 
 const numberFormat = new Intl.NumberFormat('en-US');

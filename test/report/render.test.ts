@@ -79,6 +79,14 @@ describe('renderReport', () => {
     expect(page).toContain('(1,234 older left out)');
   });
 
+  it('clips a megabyte-long name to a readable label', async () => {
+    const long = 'x'.repeat(1_000_000);
+    const base = sampleReportData();
+    const page = await renderReport(sampleReportData({ top: { ...base.top, venueNames: [{ label: long, count: 3 }] } }));
+    expect(page.length).toBeLessThan(1_000_000);
+    expect(page).toContain(`<td>${'x'.repeat(199)}…</td>`);
+  });
+
   it('shows a dash for a ROC AUC the ML stage could not compute', async () => {
     const base = sampleMetrics();
     const page = await renderReport(sampleReportData({ model: { ...base, metrics: { ...base.metrics, rocAuc: null } } }));
