@@ -21,7 +21,8 @@ export interface CaptureRecord {
  */
 export function parseCapture(data: Buffer): CaptureRecord[] {
   const records: CaptureRecord[] = [];
-  let start = 0;
+  // A UTF-8 byte order mark is file framing too (editors add it), not part of the first record.
+  let start = data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf ? 3 : 0;
   while (start < data.length) {
     let end = data.indexOf(0x0a, start);
     const terminated = end !== -1;

@@ -36,6 +36,11 @@ describe('capture parsing', () => {
     ]);
   });
 
+  it('ignores a UTF-8 byte order mark before the first record', () => {
+    const records = parseCapture(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${a}\n${b}\n`)]));
+    expect(records.map((r) => r.bytes.toString('utf8'))).toEqual([a, b]);
+  });
+
   it('drops a cut-off last line, with or without a trailing newline', () => {
     for (const tail of ['{"id":"3","mtime":30', '{"id":"3","mtime":30\n']) {
       expect(parseCapture(Buffer.from(`${a}\n${b}\n${tail}`)).map((r) => r.id)).toEqual(['1', 'x2']);

@@ -46,6 +46,10 @@ When the events run out the connection stays open, idle, like a quiet live strea
       if (Boolean(options.replay?.length) === Boolean(options.generate)) {
         throw new UserError('choose one source: --replay <file>... or --generate', { hint: 'e.g. openevents source serve --generate --rate 50' });
       }
+      const generatorOnly = (['count', 'startMs', 'stepMs'] as const).filter((k) => options[k] !== undefined);
+      if (options.replay?.length && generatorOnly.length > 0) {
+        throw new UserError(`--${generatorOnly[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --generate, not --replay`);
+      }
       if (options.faults !== undefined) parseFaultSpec(options.faults); // a bad spec fails before listening
       const config = ctx.config({
         source: { ...(options.host !== undefined ? { host: options.host } : {}), ...(options.port !== undefined ? { port: options.port } : {}) },
