@@ -229,7 +229,8 @@ export interface RenderedChart {
  * page's CSS sets max-width: 100%, height: auto), and names it (role="img", <title>, <desc>, aria-labelledby) for assistive tech.
  */
 export async function renderChart(chart: TopLevelSpec, id: string, title: string, description: string): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(chart).spec), { renderer: 'none' });
+  // Services never print: Vega-Lite's warnings (console.warn by default) are dropped; errors still throw.
+  const view = new vega.View(vega.parse(vl.compile(chart, { logger: vega.logger(vega.Error) }).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
     const open = /^<svg\b[^>]*>/.exec(svg);
