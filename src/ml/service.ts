@@ -73,7 +73,8 @@ export async function trainModel(store: ObjectStore, options: TrainOptions = {})
   checkTrainable(docs);
   const split = splitByGroup(docs, params.testFraction, params.seed);
   const { train, test } = applySplit(docs, split);
-  const runId = newRunId(engine, (options.now ?? (() => new Date()))());
+  const now = options.now ?? (() => new Date());
+  const runId = newRunId(engine, now());
   const started = performance.now();
 
   let scores: ArrayLike<number>;
@@ -104,7 +105,7 @@ export async function trainModel(store: ObjectStore, options: TrainOptions = {})
   const file: RunMetricsFile = {
     runId,
     engine,
-    trainedAt: new Date().toISOString(),
+    trainedAt: now().toISOString(),
     params,
     data: { trainRows: train.length, testRows: test.length, trainGroups, testGroups },
     metrics: computeMetrics(test.map((d) => d.label), scores),
