@@ -20,6 +20,10 @@ export interface AwsOptions {
 
 type Service = 's3' | 'kinesis' | 'emr' | 'cloudwatch_logs';
 
+// The pinned SDK prints a warning about its future Node 22 requirement on every command under
+// Node 20, which we support; the SDK versions are pinned in the lock file, so it is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** The endpoint for a service: explicit option, then AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL. */
 export function endpointFor(service: Service, options: AwsOptions = {}): string | undefined {
   const env = options.env ?? process.env;
