@@ -19,6 +19,8 @@ describe('tokenize', () => {
     // When tokenised with the shipped lists
     // Then only the topic words survive
     expect(tokenize(text)).toEqual(['trail', 'python']);
+    // And URL fragments name sites, not topics
+    expect(tokenize('see http://www.example.com/hikes.html')).toEqual(['see', 'example', 'hikes']);
   });
 
   it('gives the tokens spark/tests/test_ml.py expects from Spark for the same text', () => {
@@ -26,9 +28,9 @@ describe('tokenize', () => {
     expect(tokenize('Python & Tech talks: und los les')).toEqual(['python', 'talks']);
   });
 
-  it('ships English, German, Spanish, French, Portuguese, Italian and Dutch lists and the label list', () => {
+  it('ships English, German, Spanish, French, Portuguese, Italian and Dutch lists, the label words and URL fragments', () => {
     const files = readdirSync(STOPWORDS_DIR).sort();
-    expect(files).toEqual(['de.txt', 'en.txt', 'es.txt', 'fr.txt', 'it.txt', 'labels.txt', 'nl.txt', 'pt.txt']);
+    expect(files).toEqual(['de.txt', 'en.txt', 'es.txt', 'fr.txt', 'it.txt', 'labels.txt', 'nl.txt', 'pt.txt', 'web.txt']);
     // Every non-comment line of every file is in the set, and no comment leaks in
     const expected = new Set<string>();
     for (const f of files) {
