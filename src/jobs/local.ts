@@ -41,6 +41,8 @@ export class LocalJobRunner {
   private readonly who: string;
   private readonly env: NodeJS.ProcessEnv;
   private readonly now: () => number;
+  /** Supervisors this runner spawned, until their record names them. */
+  private readonly spawned = new Map<string, number>();
 
   constructor(options: LocalJobRunnerOptions) {
     this.files = new JobFiles(options.dir);
@@ -78,6 +80,7 @@ export class LocalJobRunner {
     });
     child.unref();
     record.supervisorPid = child.pid;
+    if (child.pid !== undefined) this.spawned.set(id, child.pid);
     return record;
   }
 
@@ -104,7 +107,7 @@ export class LocalJobRunner {
   async stop(id: string): Promise<boolean> {
     const record = await this.get(id);
     if (!record || (record.state !== 'running' && record.state !== 'pending')) return false;
-    const pid = record.supervisorPid;
+    const pid = record.supervisorPid ?? this.spawned.get(id);
     if (pid !== undefined && isAlive(pid)) {
       process.kill(pid, 'SIGTERM');
       return true;
@@ -125,7 +128,7 @@ export class LocalJobRunner {
 
   private reconcile(record: JobRecord): JobRecord {
     if (record.state !== 'running' && record.state !== 'pending') return record;
-    const pid = record.supervisorPid;
+    const pid = record.supervisorPid ?? this.spawned.get(record.id);
     if (pid !== undefined && isAlive(pid)) return record;
     if (pid === undefined && this.now() - Date.parse(record.createdAt) < 30_000) return record; // supervisor starting
     return {

@@ -57,6 +57,12 @@ export function count(n: number | undefined): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** Cuts to at most `width` characters (no padding: the terminal needs no trailing spaces, and Ink styles every character it gets). */
+export function clip(text: string, width: number): string {
+  if (width <= 0) return '';
+  return text.length > width ? (width === 1 ? '…' : text.slice(0, width - 1) + '…') : text;
+}
+
 /** Pads or cuts to exactly `width` characters. */
 export function fit(text: string, width: number): string {
   if (width <= 0) return '';

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAlive, LocalJobRunner } from '../../src/jobs/local.ts';
 import { auditedRunner } from '../../src/tui/model/actions.ts';
+import { localActions } from '../../src/tui/model/local.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import type { PipelineActions } from '../../src/tui/model/sources.ts';
 import { LocalTelemetry } from '../../src/telemetry/telemetry.ts';
 
@@ -114,11 +116,31 @@ describe('local job runner', () => {
   });
 });
 
+describe('local actions', () => {
+  it('will not stop a streamer it did not start, nor backfill nothing', async () => {
+    const runner = new LocalJobRunner({ dir, cwd: dir });
+    const actions = localActions(runner, dir, loadConfig({ env: {}, cwd: dir }));
+    expect(await actions.stopStreamer()).toMatchObject({ ok: false, message: expect.stringMatching(/not started from here/) });
+    expect(await actions.backfill([])).toMatchObject({ ok: false });
+    expect(await runner.list()).toEqual([]);
+  });
+
+  it('refuses a second ETL of an hour that a job is processing', async () => {
+    const runner = new LocalJobRunner({ dir, cwd: dir });
+    const busy = await runner.start({ kind: 'etl', label: 'slow', steps: [{ label: 'etl', argv: node('setTimeout(() => {}, 20000)'), hour: '2026-11-28T05' }] });
+    const actions = localActions(runner, dir, loadConfig({ env: {}, cwd: dir }));
+    expect(await actions.runEtl('2026-11-28T05')).toMatchObject({ ok: false, message: expect.stringContaining(busy.id) });
+    await runner.stop(busy.id);
+    await runner.wait(busy.id, 30_000);
+  });
+});
+
 describe('audited actions', () => {
   it('writes one audit line per action with who, what and the result, also for refusals and errors', async () => {
     const telemetry = new LocalTelemetry(dir);
     const actions: PipelineActions = {
-      toggleStreamer: async () => ({ ok: true, message: 'streamer started (job j1)', jobId: 'j1' }),
+      startStreamer: async () => ({ ok: true, message: 'streamer started (job j1)', jobId: 'j1' }),
+      stopStreamer: async () => ({ ok: false, message: 'not running' }),
       runEtl: async () => {
         throw new Error('disk full');
       },

@@ -11,9 +11,10 @@ interface MonitorOptions {
 /**
  * The monitor's modules, loaded on use: React picks its build from NODE_ENV when first imported,
  * and its development build costs the monitor several times the CPU per frame. Loading lazily
- * also keeps Ink and React out of every other command's start-up.
+ * also keeps Ink and React out of every other command's start-up. `openevents demo` should get
+ * runMonitor through this too.
  */
-async function tui(): Promise<typeof import('../../tui/run-monitor.ts') & typeof import('../../tui/plain.ts')> {
+export async function loadTui(): Promise<typeof import('../../tui/run-monitor.ts') & typeof import('../../tui/plain.ts')> {
   process.env.NODE_ENV ??= 'production';
   const [run, plain] = await Promise.all([import('../../tui/run-monitor.ts'), import('../../tui/plain.ts')]);
   return { ...run, ...plain };
@@ -28,7 +29,7 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
     const config = ctx.config({ ...(options.lake ? { lake: options.lake } : {}), ...(options.refresh ? { monitor: { refreshMs: options.refresh } } : {}) });
     const jobEnv = configEnv(program, ctx);
     const base = { ctx, config, readonly: options.readonly === true, ...(jobEnv ? { jobEnv } : {}) };
-    const { runMonitor, runPlainMonitor } = await tui();
+    const { runMonitor, runPlainMonitor } = await loadTui();
     if (ctx.stdout.isTTY && ctx.stdin.isTTY) await runMonitor(base);
     else await runPlainMonitor({ ...base, write: (line) => println(ctx.stdout, line) });
   };
@@ -48,7 +49,7 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
     .option('--json', 'print the model as JSON', false)
     .action(async (options: { lake?: string; json?: boolean }) => {
       const config = ctx.config(options.lake ? { lake: options.lake } : {});
-      const { loadStatus, statusText } = await tui();
+      const { loadStatus, statusText } = await loadTui();
       const snapshot = await loadStatus({ ctx, config });
       if (options.json) printJson(ctx.stdout, snapshot);
       else println(ctx.stdout, statusText(snapshot));

@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import { fit } from '../format.ts';
+import { clip } from '../format.ts';
 import { describeAction } from '../model/actions.ts';
 import { availableKeys, type MonitorState } from '../state/monitor-state.ts';
 import { useColor } from '../theme.ts';
@@ -24,9 +24,9 @@ export function Footer({ state, width, nowMs }: FooterProps) {
   return (
     <>
       <Text color={line.color ? color(line.color) : undefined} bold={line.bold ?? false}>
-        {fit(line.text, width)}
+        {clip(line.text, width) || ' '}
       </Text>
-      <Text dimColor>{fit(keys, width)}</Text>
+      <Text dimColor>{clip(keys, width)}</Text>
     </>
   );
 }

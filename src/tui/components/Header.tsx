@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import { fit } from '../format.ts';
+import { clip } from '../format.ts';
 import { sanitize } from '../sanitize.ts';
 
 export interface HeaderProps {
@@ -15,5 +15,5 @@ export interface HeaderProps {
 export function Header({ profile, lake, nowMs, refreshMs, readonly, width }: HeaderProps) {
   const time = new Date(nowMs).toISOString().slice(11, 19);
   const text = `openevents monitor · ${profile} · lake ${sanitize(lake, 200)} · ${time}Z · every ${refreshMs / 1000}s${readonly ? ' · READ-ONLY' : ''}`;
-  return <Text bold>{fit(text, width)}</Text>;
+  return <Text bold>{clip(text, width)}</Text>;
 }

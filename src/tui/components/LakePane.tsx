@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { fit } from '../format.ts';
+import { clip } from '../format.ts';
 import type { LakeHour, LakeView, PaneData } from '../model/types.ts';
 import { gridRowsOf, hourDetail, hourTone, lakeCell } from '../state/lake-view.ts';
 import { useColor } from '../theme.ts';
@@ -37,7 +37,7 @@ export function LakePane({ pane, width, gridRows, cellWidth, compact, focused, s
           })}
         </Text>
       ))}
-      <Text color={selected ? color(hourTone(selected)) : undefined}>{fit(selected ? hourDetail(selected) : '', width)}</Text>
+      <Text color={selected ? color(hourTone(selected)) : undefined}>{clip(selected ? hourDetail(selected) : '', width) || ' '}</Text>
     </Box>
   );
 }

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { clock, fit } from '../format.ts';
+import { clip, clock } from '../format.ts';
 import type { LogLine, LogView, PaneData } from '../model/types.ts';
 import { useColor } from '../theme.ts';
 import { PaneTitle } from './PaneTitle.tsx';
@@ -45,7 +45,7 @@ export function LogsPane({ pane, visible, width, lines, focused, scroll, filter,
     const audit = line.kind === 'audit' ? 'audit ' : '';
     return (
       <Text key={i} color={color(level.color)}>
-        {fit(`${clock(line.ts)} ${level.tag} ${line.component.padEnd(8)} ${audit}${line.msg}`, width)}
+        {clip(`${clock(line.ts)} ${level.tag} ${line.component.padEnd(8)} ${audit}${line.msg}`, width)}
       </Text>
     );
   });

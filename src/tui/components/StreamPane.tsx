@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { buckets, bytes, compact, count, duration, fit, sparkline } from '../format.ts';
+import { buckets, bytes, compact, clip, count, duration, sparkline } from '../format.ts';
 import { lagMs, type PaneData, type StreamView } from '../model/types.ts';
 import { useColor } from '../theme.ts';
 import { PaneTitle } from './PaneTitle.tsx';
@@ -49,7 +49,7 @@ export function StreamPane({ pane, width, lines, focused, nowMs }: StreamPanePro
       <PaneTitle title="Stream" width={width} focused={focused} pane={pane} nowMs={nowMs} />
       {body.slice(0, lines).map((line, i) => (
         <Text key={i} {...(line.color && color(line.color) ? { color: color(line.color) } : {})}>
-          {fit(line.text, width)}
+          {clip(line.text, width) || ' '}
         </Text>
       ))}
     </Box>

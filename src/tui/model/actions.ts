@@ -81,7 +81,7 @@ export function auditedRunner(actions: PipelineActions, sink: TelemetrySink, who
 function call(actions: PipelineActions, request: ActionRequest): Promise<ActionResult> {
   switch (request.kind) {
     case 'stream':
-      return actions.toggleStreamer();
+      return request.stop ? actions.stopStreamer() : actions.startStreamer();
     case 'etl':
       return actions.runEtl(request.hour);
     case 'train':

@@ -91,20 +91,22 @@ export function localActions(runner: LocalJobRunner, lake: string, config: Confi
   const etlStep = (hour: HourId) => ({ label: `etl ${hour}`, args: ['etl', '--lake', lake, '--hour', hour], hour });
   const started = (what: string, id: string): ActionResult => ({ ok: true, message: `${what} started (job ${id})`, jobId: id });
   return {
-    async toggleStreamer() {
+    async startStreamer() {
       const running = await runner.running('stream');
-      if (running) {
-        const stopped = await runner.stop(running.id);
-        return stopped
-          ? { ok: true, message: `stopping the streamer (job ${running.id})`, jobId: running.id }
-          : { ok: false, message: `the streamer (job ${running.id}) could not be signalled` };
-      }
+      if (running) return { ok: false, message: `the streamer already runs (job ${running.id})` };
       const job = await runner.start({
         kind: 'stream',
         label: `stream ${config.source.url}`,
         steps: [{ label: 'stream', args: ['stream', '--lake', lake, '--url', config.source.url] }],
       });
       return started('streamer', job.id);
+    },
+    async stopStreamer() {
+      const running = await runner.running('stream');
+      if (!running) return { ok: false, message: 'this streamer was not started from here (no streamer job): stop it where it runs' };
+      return (await runner.stop(running.id))
+        ? { ok: true, message: `stopping the streamer (job ${running.id})`, jobId: running.id }
+        : { ok: false, message: `the streamer (job ${running.id}) could not be signalled` };
     },
     async runEtl(hour) {
       const busy = (await runner.list()).find((j) => (j.state === 'running' || j.state === 'pending') && j.steps.some((s) => s.hour === hour));

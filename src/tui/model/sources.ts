@@ -34,8 +34,9 @@ export interface ActionResult {
  * streamer and EMR steps. Each returns once the action has started (not finished).
  */
 export interface PipelineActions {
-  /** Starts the streamer, or stops it when it runs. */
-  toggleStreamer(): Promise<ActionResult>;
+  startStreamer(): Promise<ActionResult>;
+  /** Stops the streamer this pipeline started (one started elsewhere is stopped where it runs). */
+  stopStreamer(): Promise<ActionResult>;
   runEtl(hour: HourId): Promise<ActionResult>;
   trainModel(): Promise<ActionResult>;
   publishReport(): Promise<ActionResult>;
