@@ -8,7 +8,7 @@ SELECT
   CAST(visibility AS STRING) AS visibility,
   CAST(venue_visibility AS STRING) AS venue_visibility,
   @ts_from_ms(time_ms) AS time_utc,
-  @ts_from_ms(time_ms + coalesce(utc_offset_ms, 0)) AS time_local,
+  @ts_from_ms(time_ms + utc_offset_ms) AS time_local,
   CAST(utc_offset_ms AS BIGINT) AS utc_offset_ms,
   CAST(duration_ms AS BIGINT) AS duration_ms,
   CAST(rsvp_limit AS INTEGER) AS rsvp_limit,
