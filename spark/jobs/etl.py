@@ -123,7 +123,8 @@ def extract(spark, lake, hours):
     if not paths:
         return spark.createDataFrame([], RAW_SCHEMA)
     by_path = dict(paths)
-    rdd = spark.sparkContext.binaryFiles(",".join(paths.keys())).flatMap(
+    # One partition per raw object: objects are rotated well below a partition's comfortable size.
+    rdd = spark.sparkContext.binaryFiles(",".join(paths.keys()), minPartitions=len(paths)).flatMap(
         lambda kv: records_of(_hour_for(by_path, kv[0]), kv[0], kv[1])
     )
     return spark.createDataFrame(rdd, RAW_SCHEMA)

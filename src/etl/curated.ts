@@ -16,7 +16,7 @@ export interface OpenCuratedOptions {
 }
 
 /** Bump when the snapshot's SQL changes, so old snapshots are rebuilt. */
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2;
 
 /**
  * Opens an in-memory DuckDB connection with every curated table as a named view
@@ -91,22 +91,27 @@ async function currentSnapshot(store: ObjectStore, files: Record<CuratedTable, s
  */
 export function selectSql(table: CuratedTable, files: string[]): string {
   const cols = Object.keys(TABLES[table].columns);
-  const select = cols.map(quoteIdent).join(', ');
   const all = allRowsSql(table, files);
+  const newest = (key: string[], order: string): string => {
+    // Rank on the narrow key columns only, then fetch the winning rows whole: sorting a million
+    // wide rows (descriptions) costs far more than one streaming join. Within an hour's
+    // partition a key appears once, so (key, arrival_hour) names one row.
+    const k = [...key, 'arrival_hour'].map(quoteIdent);
+    const narrow = `SELECT ${k.join(', ')} FROM (SELECT ${[...new Set([...key, 'mtime', 'arrival_hour'])].map(quoteIdent).join(', ')} FROM (${all})) QUALIFY row_number() OVER (PARTITION BY ${key.map(quoteIdent).join(', ')} ORDER BY ${order}) = 1`;
+    return `SELECT ${cols.map((c) => `a.${quoteIdent(c)}`).join(', ')} FROM (${all}) a SEMI JOIN (${narrow}) w ON ${k.map((c) => `a.${c} = w.${c}`).join(' AND ')}`;
+  };
   switch (table) {
     case 'event_changes':
       // The same (event, mtime) can arrive in more than one hour (a replay): keep the latest arrival.
-      return `SELECT ${select} FROM (${all}) QUALIFY row_number() OVER (PARTITION BY event_id, mtime ORDER BY arrival_hour DESC) = 1`;
+      return newest(['event_id', 'mtime'], 'arrival_hour DESC');
     case 'fees':
       // A fee belongs to the version of the event that is current; events without a fee there have none.
       return `SELECT ${cols.map((c) => `f.${quoteIdent(c)}`).join(', ')} FROM (${all}) f JOIN events e ON f.event_id = e.event_id AND f.mtime = e.mtime AND f.arrival_hour = e.arrival_hour`;
     case 'quarantine':
     case 'hours':
-      return `SELECT ${select} FROM (${all})`;
-    default: {
-      const key = TABLES[table].key.map(quoteIdent).join(', ');
-      return `SELECT ${select} FROM (${all}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY mtime DESC, arrival_hour DESC) = 1`;
-    }
+      return `SELECT ${cols.map(quoteIdent).join(', ')} FROM (${all})`;
+    default:
+      return newest(TABLES[table].key, 'mtime DESC, arrival_hour DESC');
   }
 }
 
