@@ -55,15 +55,17 @@ export class RawWriter {
   /**
    * Appends records (their bytes, each followed by "\n") with sequence numbers first..last.
    * Resolves once the compressor has room again, which is how a slow disk slows the reader.
+   * `consumed` is called when `data` may be reused (also if the file is discarded).
    */
-  async write(hour: HourId, first: number, last: number, data: Buffer, nowMs: number): Promise<void> {
+  async write(hour: HourId, first: number, last: number, data: Buffer, nowMs: number, consumed?: () => void): Promise<void> {
     let file = this.file;
     if (file && file.hour !== hour) throw new Error(`raw writer: open file is for ${file.hour}, not ${hour}`);
     if (!file) file = this.file = await this.open(hour, first, nowMs);
     if (first !== file.last + 1 && file.records > 0) throw new Error(`raw writer: sequence gap ${file.last} → ${first}`);
     file.last = last;
     file.records += last - first + 1;
-    if (!file.gzip.write(data)) await once(file.gzip, 'drain');
+    // `consumed` runs once the compressor is done with `data`, so the caller may reuse it.
+    if (!file.gzip.write(data, consumed ? () => consumed() : undefined)) await once(file.gzip, 'drain');
   }
 
   /** Finishes the open file and moves it into the lake; undefined when none is open. */
@@ -105,7 +107,7 @@ export class RawWriter {
   private async open(hour: HourId, first: number, nowMs: number): Promise<OpenFile> {
     await fs.mkdir(this.tmpDir, { recursive: true });
     const tmp = path.join(this.tmpDir, `${this.writer}-${first}-${process.pid}.ndjson.gz.tmp`);
-    const gzip = createGzip({ level: this.level, chunkSize: 64 * 1024, flush: zlibConstants.Z_NO_FLUSH });
+    const gzip = createGzip({ level: this.level, chunkSize: 256 * 1024, flush: zlibConstants.Z_NO_FLUSH });
     const out = createWriteStream(tmp, { highWaterMark: 256 * 1024 });
     const file: OpenFile = { hour, first, last: first - 1, records: 0, openedAtMs: nowMs, tmp, gzip, out, compressedBytes: 0 };
     gzip.on('data', (chunk: Buffer) => (file.compressedBytes += chunk.length));

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { scanKey } from './scan.ts';
 
 /**
  * The streamer's contract for one open_events record. The streamer stores the received bytes
@@ -46,6 +47,9 @@ export function validateLine(line: Buffer, maxRecordBytes: number): Validation {
   while (start < line.length && isSpace(line[start]!)) start++;
   if (start === line.length) return { kind: 'blank' };
   if (!isUtf8(line)) return { kind: 'invalid', reason: REASONS.encoding };
+  const key = scanKey(line);
+  if (key) return { kind: 'valid', id: key.id, mtime: key.mtime };
+  // Anything unusual: JSON.parse decides, and says why.
   const text = line.toString('utf8');
   let value: unknown;
   try {

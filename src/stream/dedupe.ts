@@ -98,10 +98,17 @@ export class DedupeWindow {
     this.nextPruneAt = Math.max(this.minKeep * 2, this.pairs.size * 2);
   }
 
-  /** The pairs, grouped by mtime, for the checkpoint: { "<mtime>": ["id", ...] }. */
+  /**
+   * The pairs a restart needs, grouped by mtime, for the checkpoint: { "<mtime>": ["id", ...] }.
+   * Only pairs at or above the floor: after a restart the source re-sends nothing older (pairs
+   * kept below it only catch old records the live stream mixes in, which a restart does not
+   * repeat), and this keeps the checkpoint small however long the stream runs.
+   */
   toJSON(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const k of this.pairs.keys()) {
+    const floor = this.floorMtime;
+    for (const [k, mtime] of this.pairs) {
+      if (mtime < floor) continue;
       const cut = k.indexOf('\u0000');
       (out[k.slice(0, cut)] ??= []).push(k.slice(cut + 1));
     }

@@ -86,6 +86,8 @@ const NL = Buffer.from('\n');
 const TICK = Symbol('tick');
 /** Pending quarantine bytes that force a commit, so a flood of bad lines cannot grow memory. */
 const MAX_PENDING_QUARANTINE_BYTES = 8 * 1024 * 1024;
+/** Accepted bytes gathered before one write to the compressor. */
+const WRITE_BATCH_BYTES = 256 * 1024;
 
 /**
  * Streams open_events from `url` into the raw lake until stopped (stopSignal) or until
@@ -127,6 +129,10 @@ class Streamer {
   private tickPromise: Promise<typeof TICK> | undefined;
   private nextMaintainAtMs = 0;
   private readonly framed: Framed[] = [];
+  /** Reused write buffers: a stream of ~100 MB/s would otherwise churn as much garbage memory. */
+  private readonly buffers = new BufferPool(3, WRITE_BATCH_BYTES + 128 * 1024);
+  /** Accepted lines not yet handed to the compressor: one arrival hour, sequence numbers first.. */
+  private batch: { hour: HourId; first: number; sinceMs: number; parts: Buffer[]; bytes: number } = { hour: '', first: 1, sinceMs: 0, parts: [], bytes: 0 };
 
   constructor(options: StreamerOptions) {
     this.o = options;
@@ -290,12 +296,17 @@ class Streamer {
     const nowMs = this.now();
     this.counts.bytes += chunk.length;
     const hour = hourIdOf(nowMs);
-    const open = this.raw.current;
-    if (open && open.hour !== hour) await this.commit();
+    const openHour = this.batch.parts.length > 0 ? this.batch.hour : this.raw.current?.hour;
+    if (openHour !== undefined && openHour !== hour) await this.commit();
     this.framed.length = 0;
     const lines = this.framer.push(chunk, this.framed);
-    const parts: Buffer[] = [];
-    const first = this.nextSeq;
+    const batch = this.batch;
+    if (batch.parts.length === 0) {
+      batch.hour = hour;
+      batch.first = this.nextSeq;
+      batch.sinceMs = nowMs;
+    }
+    const parts = batch.parts;
     for (const line of lines) {
       if (this.o.maxEvents !== undefined && this.counts.events >= this.o.maxEvents) {
         this.stopping = true;
@@ -317,6 +328,7 @@ class Streamer {
         continue;
       }
       parts.push(line, NL);
+      batch.bytes += line.length + 1;
       this.nextSeq++;
       this.counts.events++;
       this.lastEventAtMs = nowMs;
@@ -326,11 +338,25 @@ class Streamer {
       this.stoppedBy = 'max-events';
     }
     this.framed.length = 0;
-    if (parts.length > 0) await this.raw.write(hour, first, this.nextSeq - 1, Buffer.concat(parts), nowMs);
+    if (batch.bytes >= WRITE_BATCH_BYTES) await this.writeBatch();
     const current = this.raw.current;
     if ((current && current.compressedBytes >= this.s.rotateBytes) || this.quarantineBytes >= MAX_PENDING_QUARANTINE_BYTES) {
       await this.commit();
     }
+  }
+
+  /** Hands the batched lines to the compressor (fewer, larger writes cost the event loop less). */
+  private async writeBatch(): Promise<void> {
+    const batch = this.batch;
+    if (batch.parts.length === 0) return;
+    const sinceMs = batch.sinceMs;
+    const slot = await this.buffers.acquire(batch.bytes);
+    let at = 0;
+    for (const part of batch.parts) at += part.copy(slot.buffer, at);
+    const last = this.nextSeq - 1;
+    batch.parts = [];
+    batch.bytes = 0;
+    await this.raw.write(batch.hour, batch.first, last, slot.buffer.subarray(0, at), sinceMs, slot.release);
   }
 
   private reject(hour: HourId, nowMs: number, reason: string, bytes: Buffer, length: number): void {
@@ -377,7 +403,7 @@ class Streamer {
   private async maintain(): Promise<void> {
     const nowMs = this.now();
     this.nextMaintainAtMs = nowMs + this.tickMs;
-    const open = this.raw.current;
+    const open = this.raw.current ?? (this.batch.parts.length > 0 ? { openedAtMs: this.batch.sinceMs, hour: this.batch.hour } : undefined);
     const fileDue = open !== undefined && (nowMs - open.openedAtMs >= this.s.rotateAgeMs || open.hour !== hourIdOf(nowMs));
     const quarantineDue = this.quarantine.length > 0 && nowMs - this.quarantineSinceMs >= this.s.rotateAgeMs;
     if (fileDue || quarantineDue) await this.commit();
@@ -388,7 +414,7 @@ class Streamer {
   private async closeDue(nowMs: number): Promise<void> {
     let changed = false;
     for (const hour of Object.keys(this.openHours).sort()) {
-      if (!hourIsDue(hour, nowMs, this.s.hourGraceMs) || this.raw.current?.hour === hour) continue;
+      if (!hourIsDue(hour, nowMs, this.s.hourGraceMs) || this.raw.current?.hour === hour || (this.batch.parts.length > 0 && this.batch.hour === hour)) continue;
       const known = new Map((this.openHours[hour] ?? []).map((f) => [f.key, f.records]));
       const manifest = await closeHour(this.o.store, hour, nowMs, known);
       delete this.openHours[hour];
@@ -402,6 +428,7 @@ class Streamer {
 
   /** Publishes the open file and pending quarantine, then (only then) moves the checkpoint. */
   private async commit(): Promise<RawFile | undefined> {
+    await this.writeBatch();
     const file = await this.raw.close();
     if (file) {
       (this.openHours[file.hour] ??= []).push({ key: file.key, records: file.records });
@@ -547,6 +574,33 @@ class Streamer {
 
   private log(level: 'info' | 'warn', msg: string, data?: Record<string, unknown>): void {
     this.telemetry.emit({ level, component: 'stream', kind: 'log', msg, ...(data ? { data } : {}) });
+  }
+}
+
+/** A few reusable buffers; acquire() waits while all are with the compressor. */
+class BufferPool {
+  private readonly free: Buffer[] = [];
+  private waiters: Array<() => void> = [];
+
+  constructor(count: number, private readonly size: number) {
+    for (let i = 0; i < count; i++) this.free.push(Buffer.allocUnsafe(size));
+  }
+
+  async acquire(bytes: number): Promise<{ buffer: Buffer; release: () => void }> {
+    // A batch bigger than a pooled buffer (one huge record) gets a buffer of its own.
+    if (bytes > this.size) return { buffer: Buffer.allocUnsafe(bytes), release: () => undefined };
+    while (this.free.length === 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    const buffer = this.free.pop()!;
+    let released = false;
+    return {
+      buffer,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.free.push(buffer);
+        this.waiters.shift()?.();
+      },
+    };
   }
 }
 

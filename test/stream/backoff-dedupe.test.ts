@@ -51,13 +51,19 @@ describe('DedupeWindow', () => {
     expect(d.has('e0', 0)).toBe(false);
   });
 
-  it('keeps everything of a small stream and survives a save/load round trip', () => {
-    const d = new DedupeWindow({ windowMs: 10 });
+  it('keeps everything of a small stream in memory, and persists what a restart needs: the pairs at or above the floor', () => {
+    // Given 500 pairs over 500 ms and a window of 100 ms
+    const d = new DedupeWindow({ windowMs: 100 });
     for (let i = 0; i < 500; i++) d.add(`id-${i % 97}`, 1_000 + i);
-    const restored = new DedupeWindow({ windowMs: 10 });
+    // Then all of them are remembered in memory (fewer than minKeep) ...
+    expect(d.size).toBe(500);
+    for (let i = 0; i < 500; i++) expect(d.has(`id-${i % 97}`, 1_000 + i)).toBe(true);
+    // ... and a save/load round trip restores exactly those with mtime ≥ highest − window
+    const restored = new DedupeWindow({ windowMs: 100 });
     restored.load(JSON.parse(JSON.stringify(d.toJSON())) as Record<string, string[]>);
-    expect(restored.size).toBe(500);
-    for (let i = 0; i < 500; i++) expect(restored.add(`id-${i % 97}`, 1_000 + i)).toBe(false);
-    expect(restored.highestMtime).toBe(1499);
+    const floor = 1_499 - 100;
+    expect(restored.size).toBe(1_499 - floor + 1);
+    for (let i = 0; i < 500; i++) expect(restored.has(`id-${i % 97}`, 1_000 + i)).toBe(1_000 + i >= floor);
+    expect(restored.highestMtime).toBe(1_499);
   });
 });

@@ -38,7 +38,7 @@ const fastSettings = configSchema.parse({
  * Streams until `expectedPairs` distinct (id, mtime) pairs are durable and the source has nothing
  * left to publish, then stops the streamer like Ctrl-C would.
  */
-async function streamUntilDone(server: SourceServer, lake: string, expectedPairs: number, feedSize: number) {
+async function streamUntilDone(server: SourceServer, lake: string, expectedPairs: number, feedSize: number, stallTimeoutMs = 400) {
   const stop = new AbortController();
   const notices: StreamNotice[] = [];
   let last: StreamStats | undefined;
@@ -46,7 +46,7 @@ async function streamUntilDone(server: SourceServer, lake: string, expectedPairs
   const run = runStreamer({
     url: server.url,
     store: new LocalStore(lake),
-    settings: fastSettings,
+    settings: { ...fastSettings, stallTimeoutMs },
     stopSignal: stop.signal,
     telemetry: new LocalTelemetry(lake),
     onNotice: (n) => notices.push(n),
@@ -63,7 +63,7 @@ async function streamUntilDone(server: SourceServer, lake: string, expectedPairs
 describe('streamer against the source server', () => {
   it('survives every fault kind: the lake holds exactly the served events once each, quarantine exactly the bad lines', async () => {
     // Given a generated source with every fault the server can inject (its stalls here are
-    // shorter than the stall timeout: a pause, not a broken connection; the capture test below
+    // far shorter than the stall timeout: a pause, not a broken connection; the capture test below
     // has stalls that are)
     const seed = 11;
     const count = 1500;
@@ -79,7 +79,7 @@ describe('streamer against the source server', () => {
     const lake = await tempLake();
 
     // When the streamer runs until everything is durable
-    const { summary, notices } = await streamUntilDone(server, lake, pairs.size, count);
+    const { summary, notices } = await streamUntilDone(server, lake, pairs.size, count, 2_000);
 
     // Then every fault kind actually happened
     const log = server.log();

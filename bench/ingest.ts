@@ -1,0 +1,189 @@
+/**
+ * Ingest benchmark (`npm run bench:ingest`): 200,000 generated events of real size through
+ * HTTP → streamer → gzip raw lake, against `curl -sN URL | gzip -1 > file` on the same stream.
+ *
+ * The events are generated once (the source generator, fixed seed) and served by the real
+ * source server from memory, a fresh server per run so each client reads the whole stream from
+ * the start. The streamer runs as its own process (`openevents stream --max-events N`), as in
+ * production; its peak RSS is its VmHWM from /proc. curl's run ends after the stream's exact
+ * byte count (`head -c`), since a live stream never ends by itself. Prints each run and the
+ * medians of RUNS runs.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createGenerator } from '../src/source/generator.ts';
+import { replayFeed, type CaptureRecord } from '../src/source/replay.ts';
+import { startSourceServer } from '../src/source/server.ts';
+
+const COUNT = Number(process.env.BENCH_INGEST_COUNT ?? 200_000);
+const RUNS = Number(process.env.BENCH_INGEST_RUNS ?? 3);
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/**
+ * The `openevents stream` command in a process of its own, with only that command registered:
+ * the full CLI also loads every other stage's modules at start (TUI, report, DuckDB, AWS SDK),
+ * which would be measured as the streamer's memory. Same command adapter, same service.
+ */
+const STREAM_ONLY = `
+import { register } from 'tsx/esm/api';
+register();
+const { Command } = await import('commander');
+const { createContext } = await import(${JSON.stringify(path.join(ROOT, 'src/cli/context.ts'))});
+const { registerStreamCommands } = await import(${JSON.stringify(path.join(ROOT, 'src/cli/commands/stream.ts'))});
+const program = new Command('openevents');
+registerStreamCommands(program, createContext());
+await program.parseAsync(['node', 'openevents', ...process.argv.slice(1)]);
+`;
+
+interface Run {
+  seconds: number;
+  wallSeconds?: number;
+  peakRssMb?: number;
+  outBytes: number;
+}
+
+const records: CaptureRecord[] = [];
+let streamBytes = 0;
+const pairs = new Set<string>();
+for (const r of createGenerator({ seed: 42, count: COUNT })) {
+  const bytes = Buffer.from(r.line);
+  records.push({ bytes, id: r.id, mtime: r.mtime });
+  streamBytes += bytes.length + 1;
+  pairs.add(`${r.id}\u0000${r.mtime}`);
+}
+const mb = streamBytes / 1e6;
+process.stdout.write(
+  `ingest bench: ${COUNT.toLocaleString('en-US')} events (${pairs.size.toLocaleString('en-US')} distinct), ` +
+    `${mb.toFixed(1)} MB, ${Math.round(streamBytes / COUNT)} B/event; ${RUNS} runs each; ${os.cpus().length} CPUs\n`,
+);
+
+async function serve(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = await startSourceServer({ feed: replayFeed(records) });
+  return { url: server.url, close: () => server.close() };
+}
+
+function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function vmHwmMb(pid: number): Promise<number | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const m = /VmHWM:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function runStreamer(): Promise<Run> {
+  const server = await serve();
+  const lake = await mkdtemp(path.join(os.tmpdir(), 'oe-bench-lake-'));
+  try {
+    const started = process.hrtime.bigint();
+    const args = ['stream', '--url', server.url, '--lake', lake, '--max-events', String(pairs.size), '--json', ...(process.env.BENCH_VERBOSE ? [] : ['-q'])];
+    const child = spawn(process.execPath, ['--input-type=module', '-e', STREAM_ONLY, '--', ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    let peak = 0;
+    const poll = setInterval(() => {
+      void vmHwmMb(child.pid!).then((v) => {
+        if (v !== undefined) peak = Math.max(peak, v);
+      });
+    }, 25);
+    const code = await exited(child);
+    if (process.env.BENCH_VERBOSE) process.stderr.write(`streamer exited ${code}\n`);
+    clearInterval(poll);
+    const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (code !== 0) throw new Error(`streamer exited with ${code}`);
+    const summary = JSON.parse(out) as { durable: number; elapsedMs: number; bytes: number };
+    if (summary.durable !== pairs.size) throw new Error(`streamer stored ${summary.durable} events, expected ${pairs.size}`);
+    let outBytes = 0;
+    for (const f of await listFiles(path.join(lake, 'raw'))) outBytes += (await stat(f)).size;
+    return { seconds: summary.elapsedMs / 1000, wallSeconds, peakRssMb: peak, outBytes };
+  } finally {
+    await server.close();
+    if (process.env.BENCH_VERBOSE) process.stderr.write(`server closed\n`);
+    await rm(lake, { recursive: true, force: true });
+  }
+}
+
+async function runCurlGzip(): Promise<Run> {
+  const server = await serve();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'oe-bench-curl-'));
+  const file = path.join(dir, 'stream.ndjson.gz');
+  try {
+    // curl → head -c <stream bytes> → gzip -1 > file, wired by the OS (no copy through this
+    // process); the stream stays open when the feed is exhausted, so curl is stopped once gzip is done.
+    const out = await open(file, 'w');
+    const started = process.hrtime.bigint();
+    const curl = spawn('curl', ['-sN', server.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const gzip = spawn('sh', ['-c', `head -c ${streamBytes} | gzip -1`], { stdio: [curl.stdout!, out.fd, 'inherit'] });
+    const code = await exited(gzip);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    curl.kill();
+    await out.close();
+    if (code !== 0) throw new Error(`head | gzip exited with ${code}`);
+    return { seconds, outBytes: (await stat(file)).size };
+  } finally {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(full)));
+    else out.push(full);
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Peak RSS of `openevents --help`: what the full CLI costs before doing anything. */
+async function cliBaselineMb(): Promise<number> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/openevents.js'), '--help'], { stdio: 'ignore', cwd: ROOT });
+  let peak = 0;
+  const poll = setInterval(() => void vmHwmMb(child.pid!).then((v) => (peak = Math.max(peak, v ?? 0))), 20);
+  await exited(child);
+  clearInterval(poll);
+  return peak;
+}
+const baseline = await cliBaselineMb();
+const streamerRuns: Run[] = [];
+const curlRuns: Run[] = [];
+for (let i = 1; i <= RUNS; i++) {
+  const s = await runStreamer();
+  streamerRuns.push(s);
+  const c = await runCurlGzip();
+  curlRuns.push(c);
+  process.stdout.write(
+    `run ${i}: streamer ${fmt(COUNT / s.seconds)} events/s (${(mb / s.seconds).toFixed(1)} MB/s; ${s.seconds.toFixed(2)} s streaming, ` +
+      `${s.wallSeconds!.toFixed(2)} s with process start), peak RSS ${s.peakRssMb!.toFixed(0)} MB, ${(s.outBytes / 1e6).toFixed(1)} MB gz | ` +
+      `curl|gzip ${fmt(COUNT / c.seconds)} events/s (${c.seconds.toFixed(2)} s), ${(c.outBytes / 1e6).toFixed(1)} MB gz\n`,
+  );
+}
+const sSec = median(streamerRuns.map((r) => r.seconds));
+const cSec = median(curlRuns.map((r) => r.seconds));
+const rss = median(streamerRuns.map((r) => r.peakRssMb!));
+const eps = COUNT / sSec;
+const ratio = cSec / sSec;
+process.stdout.write(
+  `median: streamer ${fmt(eps)} events/s, ${(mb / sSec).toFixed(1)} MB/s, peak RSS ${rss.toFixed(0)} MB; ` +
+    `curl -sN | gzip -1 ${fmt(COUNT / cSec)} events/s; ratio ${ratio.toFixed(2)}× curl|gzip\n` +
+    `(for scale: the full openevents CLI peaks at ${baseline.toFixed(0)} MB for --help alone, as it loads every stage's modules at start)\n` +
+    `targets: ≥25,000 events/s ${eps >= 25_000 ? 'met' : 'MISSED'}; peak RSS < 250 MB ${rss < 250 ? 'met' : 'MISSED'}; ` +
+    `≥1.0× curl|gzip ${ratio >= 1 ? 'met' : 'MISSED'}\n`,
+);
