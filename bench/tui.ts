@@ -296,7 +296,13 @@ async function benchRss(): Promise<{ samples: Array<[number, number]>; cpu: numb
         await runner.wait(job.id, 30_000).catch(() => undefined);
       }
     }
-    server.kill('SIGTERM');
+    // Wait for the server to exit while still reading its stdout (its goodbye line must not hit a closed pipe).
+    server.stdout!.resume();
+    await new Promise<void>((resolve) => {
+      if (server.exitCode !== null) return resolve();
+      server.once('exit', () => resolve());
+      server.kill('SIGTERM');
+    });
     rmSync(lake, { recursive: true, force: true });
   }
 }

@@ -40,6 +40,16 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
     .option('--lake <location>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--refresh <ms>', 'refresh interval in ms (default: config monitor.refreshMs, 1000)', intOption('--refresh', 100))
     .option('--readonly', 'disable every action (watch only)', false)
+    .addHelpText(
+      'after',
+      `
+Keys: s start/stop the streamer · e ETL for the selected hour · m train and evaluate the model ·
+p build and publish the report (asks y/N) · r rerun the selected hour end to end (asks y/N) ·
+b backfill failed and late hours (asks y/N) · arrows select · tab next pane · / filter logs ·
+? help · q quit. Jobs run as background processes (state in <lake>/_state/jobs/) and keep running
+after the monitor quits. Every action writes an audit line to telemetry. Colours follow NO_COLOR.
+Running \`openevents\` with no command on a terminal opens the monitor.`,
+    )
     .action(monitor);
 
   program

@@ -13,7 +13,6 @@ export function useTerminalSize(fixed?: { columns: number; rows: number }): { co
     return () => {
       stdout.off('resize', onResize);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [stdout, fixed?.columns, fixed?.rows]);
   return fixed ?? size;
 }

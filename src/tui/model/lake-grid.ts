@@ -76,14 +76,8 @@ export function buildLakeGrid(input: LakeGridInput): LakeHour[] {
 }
 
 function etlStateOf(hour: HourId, etl: EtlHourInfo | undefined, jobs: readonly JobView[]): EtlHourInfo {
-  for (const job of jobs) {
-    const result = job.hourResults?.[hour];
-    if (result === 'running') return { state: 'running' };
-    if (job.state === 'running' && job.hours?.includes(hour) && result === undefined) {
-      // Queued behind other hours of the same job: the ETL's own state still stands.
-      continue;
-    }
-  }
+  // A job's step on this hour running now wins; one queued behind other hours does not.
+  if (jobs.some((job) => job.hourResults?.[hour] === 'running')) return { state: 'running' };
   if (etl) return etl;
   // No ETL state for the hour: the newest job that processed it has the last word.
   for (const job of jobs) {
