@@ -156,9 +156,9 @@ export async function importLines(
       result.skipped.headers++;
       continue;
     }
-    const parts = mayBeConcatenated(line) ? splitConcatenated(line) : undefined;
-    if (parts) {
-      for (const part of parts) {
+    const split = mayBeConcatenated(line) ? splitConcatenated(line) : undefined;
+    if (split) {
+      for (const part of split.rest ? [...split.parts, split.rest] : split.parts) {
         const pv = validateLine(part, maxRecordBytes);
         if (pv.kind === 'valid') await accept(part, pv);
         else if (pv.kind === 'invalid') reject(part, lineNo, pv.reason);

@@ -20,13 +20,15 @@ export async function decodeObject(bytes: Uint8Array): Promise<Buffer> {
 }
 
 /**
- * Splits a line that holds several JSON objects back to back ("{...}{...}" or "{...} {...}")
- * into the objects' bytes. Returns undefined unless the whole line is such a concatenation of
- * at least two complete objects (then it is one record, or garbage, for the caller to judge).
- * The scan respects strings and escapes, so a "}{" inside a string value does not split.
+ * Splits a line that holds JSON objects back to back ("{...}{...}" or "{...} {...}") into the
+ * objects' bytes. A last object that never closes (a Firehose object cut short) comes back as
+ * `rest`. Returns undefined unless the line is such a concatenation: at least two objects, or
+ * one complete object followed by an unfinished one; anything else at the top level (say
+ * "{...}} trailing") leaves the line whole, for the caller to judge. The scan respects strings
+ * and escapes, so a "}{" inside a string value does not split.
  */
-export function splitConcatenated(line: Buffer): Buffer[] | undefined {
-  const out: Buffer[] = [];
+export function splitConcatenated(line: Buffer): { parts: Buffer[]; rest?: Buffer } | undefined {
+  const parts: Buffer[] = [];
   let depth = 0;
   let inString = false;
   let escaped = false;
@@ -50,11 +52,14 @@ export function splitConcatenated(line: Buffer): Buffer[] | undefined {
     else if (c === 0x7b || c === 0x5b) depth++;
     else if (c === 0x7d || c === 0x5d) {
       depth--;
-      if (depth === 0) out.push(line.subarray(start, i + 1));
+      if (depth === 0) parts.push(line.subarray(start, i + 1));
     }
   }
-  if (depth !== 0 || inString || out.length < 2) return undefined;
-  return out;
+  if (depth !== 0 || inString) {
+    if (parts.length === 0) return undefined;
+    return { parts, rest: line.subarray(start) };
+  }
+  return parts.length >= 2 ? { parts } : undefined;
 }
 
 /** Cheap pre-check before splitConcatenated: a '}' followed (after blanks) by a '{'. */
@@ -82,9 +87,12 @@ export function* splitRecords(content: Buffer): Generator<Buffer> {
     start = nl + 1;
     if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
     if (isBlank(line)) continue;
-    const parts = mayBeConcatenated(line) ? splitConcatenated(line) : undefined;
-    if (parts) yield* parts;
-    else yield line;
+    const split = mayBeConcatenated(line) ? splitConcatenated(line) : undefined;
+    if (!split) yield line;
+    else {
+      yield* split.parts;
+      if (split.rest) yield split.rest;
+    }
   }
 }
 
