@@ -3,6 +3,7 @@ import type { Feed } from './feed.ts';
 import model from './generator-model.json' with { type: 'json' };
 import { hash3, hash32, Rng, Weighted } from './random.ts';
 import {
+  CATEGORY_THEMES,
   CATEGORY_VOCABULARY,
   CITIES,
   FUNCTION_WORDS,
@@ -11,6 +12,7 @@ import {
   GROUP_TOPICS,
   NAME_PREFIXES,
   NAME_SUFFIXES,
+  OFF_TOPIC,
   STREETS,
   VENUE_NAMES,
   VENUE_PREFIXES,
@@ -119,6 +121,21 @@ function fromQuantiles(qs: readonly number[], u: number): number {
   return qs.at(-1)!;
 }
 
+/**
+ * Words of one theme of a themed category: the category's core words (40 %) and the theme's own
+ * (60 %), each list weighted by rank (earlier entries are more common, Zipf-like) so a few words
+ * carry a theme and a long tail follows, as in real text.
+ */
+function themeVocabulary(core: readonly string[], own: readonly string[]): Weighted<string> {
+  const weights = new Map<string, number>();
+  for (const [list, share] of [[core, 0.35], [own, 0.65]] as const) {
+    const ranks = list.map((_, i) => 1 / (i + 4) ** 0.6);
+    const total = ranks.reduce((a, b) => a + b, 0);
+    list.forEach((w, i) => weights.set(w, (weights.get(w) ?? 0) + (share * ranks[i]!) / total));
+  }
+  return new Weighted([...weights]);
+}
+
 function weightedPairs<T>(pairs: ReadonlyArray<readonly [T, number]>): Weighted<T> {
   return new Weighted(pairs);
 }
@@ -175,14 +192,39 @@ interface GroupInfo {
   /** The city's utc_offset, serialized. */
   utcOffset: string;
   venues: number[];
+  /** The group's theme within its category (index into CategoryInfo.themes). */
+  theme: number;
+}
+
+/** What events on one theme draw from: event names and HTML paragraphs (JSON-escaped). */
+interface ThemePool {
+  names: string[];
+  paragraphs: string[];
+  /** One-sentence paragraphs, for the short descriptions real events often have. */
+  short: string[];
 }
 
 interface CategoryInfo {
   groups: GroupInfo[];
   groupPick: Weighted<number>;
-  names: string[];
-  paragraphs: string[];
+  /** One pool per theme (a single one for categories without themes). */
+  themes: ThemePool[];
+  /** Share of the category's events about another category's topic. */
+  offTopicShare: number;
+  /** Which category an off-topic event is about (index into categories). */
+  offTopicPick: Weighted<number>;
 }
+
+/** Descriptions shorter than this (characters before markup) are one sentence. */
+const SHORT_DESCRIPTION = 200;
+
+/** Each sentence as a paragraph of its own. */
+function shortParagraphs(sentences: readonly string[]): string[] {
+  return sentences.map((text) => flat(`<p>${text}<\\/p>`));
+}
+
+/** Events of a group on its own theme (the rest: other themes of its category). */
+const OWN_THEME_SHARE = 0.7;
 
 /** Sentences per category pool; descriptions are drawn from these (cheap per event). */
 const SENTENCES_PER_CATEGORY = 400;
@@ -204,6 +246,7 @@ class Generator implements Feed {
   private readonly categories: CategoryInfo[];
   private readonly categoryPick: Weighted<number>;
   private readonly genericParagraphs: string[];
+  private readonly genericShort: string[];
   private readonly venues: string[] = [];
   private readonly venuesByCity = new Map<City, number[]>();
   private readonly eventOrder = weightedPairs(
@@ -269,13 +312,16 @@ class Generator implements Feed {
     const genericVocabulary = this.genericVocabulary();
     const genericSentences = Array.from({ length: SENTENCES_PER_CATEGORY }, () => this.sentence(world, genericVocabulary, genericVocabulary, 0));
     this.genericParagraphs = this.paragraphs(world, genericSentences, genericSentences, 1);
+    this.genericShort = shortParagraphs(genericSentences);
     const groupIds = new Set<number>();
     const groupNames = new Set<string>();
     const groupOrder = orders(model.keyOrders.group, GROUP_KEYS);
     const categoryOrder = orders(model.keyOrders.category, ['id', 'name', 'shortname']);
     const photoOrder = orders(model.keyOrders.groupPhoto, ['photo_link', 'highres_link', 'thumb_link', 'photo_id']);
+    const categoryIndex = new Map(CATEGORIES.map((c, i) => [c.shortname, i]));
     this.categories = CATEGORIES.map((category) => {
-      const vocabulary = this.categoryVocabulary(category.shortname);
+      const themed = CATEGORY_THEMES[category.shortname];
+      const themeCount = themed?.themes.length ?? 1;
       const share = weights.get(category.shortname)! / total;
       const nGroups = Math.max(10, Math.round(GROUPS * share));
       const topics = GROUP_TOPICS[category.shortname] ?? [category.name];
@@ -320,13 +366,23 @@ class Generator implements Feed {
         });
         const cityVenues = this.venuesByCity.get(city)!;
         const venues = Array.from({ length: world.int(1, 3) }, () => world.pick(cityVenues));
-        groups.push({ fragment: flat(fragment), urlname, city, utcOffset: String(city.utcOffsetH * 3_600_000), venues });
+        groups.push({ fragment: flat(fragment), urlname, city, utcOffset: String(city.utcOffsetH * 3_600_000), venues, theme: world.int(0, themeCount - 1) });
       }
       // A few groups host most events (Zipf-like), as on Meetup.
       const groupPick = weightedPairs(groups.map((_, i) => [i, 1 / (i + 1) ** 0.6] as const));
-      const names = Array.from({ length: 200 }, () => flat(json(this.eventName(world, category.shortname))));
-      const sentences = Array.from({ length: SENTENCES_PER_CATEGORY }, () => this.sentence(world, vocabulary, genericVocabulary, 0.45));
-      return { groups, groupPick, names, paragraphs: this.paragraphs(world, sentences, genericSentences, 0.75) };
+      const themes: ThemePool[] = [];
+      for (let t = 0; t < themeCount; t += 1) {
+        const vocabulary = themed ? themeVocabulary(themed.core.words, themed.themes[t]!.words) : this.categoryVocabulary(category.shortname);
+        const nameList = themed ? [...themed.themes[t]!.names, ...themed.themes[t]!.names, ...themed.core.names] : (CATEGORY_VOCABULARY[category.shortname]?.names ?? ['Meetup']);
+        const names = Array.from({ length: 200 }, () => flat(json(this.eventName(world, category.shortname, nameList))));
+        const sentences = Array.from({ length: SENTENCES_PER_CATEGORY }, () => this.sentence(world, vocabulary, genericVocabulary, 0.45));
+        themes.push({ names, paragraphs: this.paragraphs(world, sentences, genericSentences, 0.75), short: shortParagraphs(sentences) });
+      }
+      const off = OFF_TOPIC[category.shortname];
+      const offTopicPick = off
+        ? weightedPairs(Object.entries(off.topics).map(([c, w]) => [categoryIndex.get(c)!, w] as const))
+        : weightedPairs(CATEGORIES.map((c, i) => [i, weights.get(c.shortname)!] as const));
+      return { groups, groupPick, themes, offTopicShare: off?.share ?? 0.04, offTopicPick };
     });
     this.categoryPick = weightedPairs(CATEGORIES.map((c, i) => [i, weights.get(c.shortname)!] as const));
   }
@@ -368,8 +424,7 @@ class Generator implements Feed {
     return flat(jsonText(text));
   }
 
-  private eventName(rng: Rng, shortname: string): string {
-    const names = CATEGORY_VOCABULARY[shortname]?.names ?? ['Meetup'];
+  private eventName(rng: Rng, shortname: string, names: readonly string[]): string {
     const base = rng.pick(names);
     const captured = (model.categoryNameWords as unknown as Record<string, Array<[string, number]>>)[shortname] ?? [];
     const extra = captured.length > 0 && rng.chance(0.3) ? ` ${rng.pick(captured)[0].replace(/^./, (c) => c.toUpperCase())}` : '';
@@ -508,8 +563,13 @@ class Generator implements Feed {
     const rng = new Rng(hash3(this.seed, e, 0xe7e));
     const category = this.categories[this.categoryPick.draw(rng.next())]!;
     const group = category.groups[category.groupPick.draw(rng.next())]!;
-    // Most events talk about their group's topic; some about another (a tech group's hike).
-    const topic = rng.chance(0.96) ? category : this.categories[this.categoryPick.draw(rng.next())]!;
+    // Most events talk about their group's theme, some about another theme of its category, and
+    // some about another category's topic (an outdoors club's wine tasting, a tech group's happy hour).
+    let topic: ThemePool;
+    if (rng.chance(category.offTopicShare)) {
+      const other = this.categories[category.offTopicPick.draw(rng.next())]!;
+      topic = rng.pick(other.themes);
+    } else topic = rng.chance(OWN_THEME_SHARE) ? category.themes[group.theme]! : rng.pick(category.themes);
     const numericId = String(200_000_000 + this.idOffset + e);
     const created = this.eventCreated[e]!;
     const hasTime = rng.chance(model.presence.time);
@@ -556,7 +616,7 @@ class Generator implements Feed {
   }
 
   /** An HTML description, as a JSON string literal, about `topic`. */
-  private description(rng: Rng, topic: CategoryInfo, group: GroupInfo): string {
+  private description(rng: Rng, topic: ThemePool, group: GroupInfo): string {
     // Scaled so that descriptions with their markup come out the capture's size.
     const target = 0.8 * fromQuantiles(model.description.chars, rng.next());
     // Some descriptions carry no topic words at all ("details to follow, RSVP"): the realistic floor on accuracy.
@@ -566,6 +626,11 @@ class Generator implements Feed {
     if (rng.chance(features.image)) out += `<p><img src=\\"http:\\/\\/photos${rng.int(1, 4)}.meetupstatic.com\\/photos\\/event\\/d\\/4\\/0\\/4\\/600_${rng.int(100_000_000, 459_999_999)}.jpeg\\"><\\/p> \\n`;
     let length = 0;
     let first = true;
+    if (target < SHORT_DESCRIPTION) {
+      // A line or two ("Bring water and lunch.", "Four class sessions, see the dates."): the name carries most of the topic.
+      out += rng.chance(topicShare) ? rng.pick(topic.short) : rng.pick(this.genericShort);
+      length = target;
+    }
     while (length < target) {
       const paragraph = rng.chance(topicShare) ? rng.pick(topic.paragraphs) : rng.pick(this.genericParagraphs);
       out += first ? paragraph : '\\n' + paragraph;

@@ -138,15 +138,211 @@ export const CATEGORY_VOCABULARY: Record<string, { words: string[]; names: strin
 };
 
 /**
+ * Sub-themes of the two categories the classifier tells apart. Real groups of one category talk
+ * about quite different things (a kayaking club never mentions a trailhead, a JavaScript meetup
+ * never mentions pandas); each generated group has one theme, so a model trained on some groups
+ * must generalise to the themes of unseen ones. `core` is what every group of the category says
+ * (a hiking club's and a paddling club's carpools and miles; a meetup's speakers, pizza and sponsor).
+ * Entries may be phrases ("elevation gain"): a phrase is drawn as one unit. Ordered roughly by
+ * how often real descriptions use them (earlier entries are drawn more often).
+ */
+export interface Theme {
+  words: string[];
+  names: string[];
+}
+export const CATEGORY_THEMES: Record<string, { core: Theme; themes: Theme[] }> = {
+  'outdoors-adventure': {
+    core: {
+      words: [
+        'miles', 'trail', 'carpool', 'water', 'trip', 'views', 'weather', 'gear', 'park', 'nature', 'layers', 'snacks', 'lunch', 'pace',
+        'rain', 'sunscreen', 'shoes', 'moderate', 'beginners', 'difficulty', 'scenic', 'mountain', 'mountains', 'lake', 'river', 'forest',
+        'beach', 'state park', 'national park', 'parking lot', 'ride share', 'drive', 'rain or shine', 'waiver', 'outing', 'explore',
+        'wildlife', 'sunset', 'sunrise', 'fresh air', 'camera', 'hat', 'jacket', 'backpack', 'bug spray', 'first aid', 'terrain', 'map',
+        'weekend trip', 'day trip', 'excursion', 'wilderness', 'valley', 'island', 'coast', 'shore', 'fishing', 'road trip', 'cabin', 'lodge',
+      ],
+      names: ['Day Trip', 'Weekend Getaway', 'Nature Walk', 'Sunset Outing', 'Full Moon Walk', 'State Park Day', 'Road Trip', 'Island Day Trip'],
+    },
+    themes: [
+      {
+        words: [
+          'hike', 'hiking', 'trailhead', 'elevation gain', 'summit', 'loop', 'feet', 'hikers', 'boots', 'poles', 'switchbacks', 'waterfall',
+          'falls', 'creek', 'ridge', 'peak', 'canyon', 'steep', 'strenuous', 'trails', 'mile', 'out and back', 'round trip', 'vista', 'overlook',
+          'wildflowers', 'meadow', 'woods', 'rocky', 'scramble', 'descent', 'ascent', 'hiking boots', 'trekking poles', 'liters', 'gorge',
+          'preserve', 'hikes', 'elevation', 'trail map', 'alltrails', 'mud', 'stream crossing', 'microspikes', 'daypack', 'wandern', 'senderismo',
+        ],
+        names: ['Saturday Hike', 'Summit Day Hike', 'Sunset Trail Hike', 'Canyon Loop', 'Waterfall Hike', 'Ridge Trail Hike', 'Morning Hike', 'Peak Bagging', 'Creek Trail Loop', 'Strenuous Summit Hike', 'Moderate Hike', 'Beginner Hike'],
+      },
+      {
+        words: [
+          'camping', 'campsite', 'campground', 'tent', 'tents', 'backpacking', 'overnight', 'campfire', 'sleeping bag', 'stove', 'permit',
+          'firewood', 'cooler', 'headlamp', 'marshmallows', 'potluck', 'sites', 'reservation', 'backcountry', 'pack', 'bear canister',
+          'water filter', 'nights', 'tarp', 'rv', 'glamping', 'camp', 'fire ring', 'stargazing', 'cabins', 'trail', 'pack weight', 'hammock',
+        ],
+        names: ['Camping Weekend', 'Backpacking Trip', 'Overnight Backpack', 'Car Camping Weekend', 'Campout', 'Group Campsite Weekend', 'Stargazing Campout', 'Beginner Backpacking'],
+      },
+      {
+        words: [
+          'kayak', 'kayaking', 'paddle', 'paddling', 'canoe', 'paddlers', 'launch', 'life jacket', 'pfd', 'rapids', 'whitewater', 'rafting',
+          'tide', 'current', 'boats', 'boat', 'rentals', 'dry bag', 'wetsuit', 'put in', 'bay', 'sup', 'stand up paddle', 'marina', 'sailing',
+          'sail', 'snorkeling', 'scuba', 'dive', 'diving', 'swim', 'wet', 'outfitter', 'river trip', 'harbor', 'kayaks', 'canoes', 'shuttle',
+        ],
+        names: ['Kayak Trip', 'Lake Paddle', 'Sunset Paddle', 'Canoe Trip', 'Whitewater Rafting', 'Sailing Day', 'Snorkel Trip', 'Paddleboard Meetup', 'River Float'],
+      },
+      {
+        words: [
+          'climbing', 'climb', 'climbers', 'bouldering', 'belay', 'rope', 'harness', 'crag', 'routes', 'route', 'rappel', 'chalk', 'anchor',
+          'lead', 'top rope', 'climbing gym', 'climbing shoes', 'grade', 'wall', 'holds', 'helmet', 'via ferrata', 'mountaineering', 'crampons',
+          'ice axe', 'glacier', 'alpine', 'rock', 'rocks', 'boulder', 'certified', 'knots', 'mountaineers', 'klettern', 'escalada',
+        ],
+        names: ['Climbing Night', 'Bouldering Session', 'Outdoor Climbing Day', 'Intro to Rock Climbing', 'Gym Climb', 'Alpine Climb', 'Mountaineering Skills Day'],
+      },
+      {
+        words: [
+          'bike', 'bikes', 'ride', 'cycling', 'riders', 'mountain biking', 'helmet', 'road', 'gravel', 'singletrack', 'mph', 'flat', 'tire',
+          'century', 'path', 'bike path', 'bike trail', 'pedal', 'climbs', 'descents', 'rest stop', 'no drop', 'cyclists', 'rail trail',
+          'tubes', 'route', 'miles', 'loop', 'cruise', 'bicycle', 'spin', 'e bike', 'ride leader', 'radtour', 'bicicleta',
+        ],
+        names: ['Saturday Bike Ride', 'Mountain Bike Ride', 'Rail Trail Ride', 'No-Drop Road Ride', 'Century Ride', 'Gravel Ride', 'Bike and Brunch', 'Evening Ride'],
+      },
+      {
+        words: [
+          'ski', 'skiing', 'snowboarding', 'snow', 'slopes', 'snowshoe', 'snowshoeing', 'winter', 'resort', 'lift tickets', 'lift', 'runs',
+          'powder', 'cross country', 'lodge', 'chalet', 'ice', 'skate', 'skating', 'sledding', 'avalanche', 'rentals', 'goggles', 'gloves',
+          'warm layers', 'apres ski', 'backcountry', 'trail pass', 'snowpack', 'cold', 'ski trip', 'mountain', 'skis',
+        ],
+        names: ['Ski Trip', 'Snowshoe Hike', 'Ski Weekend', 'Cross-Country Ski Day', 'Ice Skating', 'Snowboard Day', 'Winter Cabin Weekend', 'Sledding and Cocoa'],
+      },
+      {
+        words: [
+          'walk', 'walking', 'stroll', 'urban hike', 'bridge', 'waterfront', 'boardwalk', 'garden', 'gardens', 'botanical', 'history', 'tour',
+          'neighborhood', 'stairs', 'birds', 'birding', 'beach walk', 'tide pools', 'cliffs', 'lighthouse', 'harbor', 'paved', 'flat',
+          'leisurely', 'dogs', 'leash', 'picnic', 'bench', 'binoculars', 'path', 'pier', 'coastal', 'randonnée', 'excursión',
+        ],
+        names: ['Urban Hike', 'Beach Walk', 'Coastal Walk', 'Bird Walk', 'Botanical Garden Walk', 'Lighthouse Walk', 'Leisurely Walk and Picnic', 'Stairs Walk'],
+      },
+      {
+        words: [
+          'adventure', 'zipline', 'caving', 'cave', 'horseback', 'horseback riding', 'skydiving', 'paintball', 'ropes course', 'hot air balloon',
+          'bungee', 'rafting', 'surfing', 'surf', 'waves', 'trip', 'travel', 'tour', 'guide', 'guided', 'adrenaline', 'thrill', 'jeep',
+          'off road', 'atv', 'desert', 'dunes', 'hot springs', 'soak', 'volcano', 'safari', 'national park', 'itinerary', 'flights',
+        ],
+        names: ['Zipline Adventure', 'Cave Tour', 'Horseback Trail Ride', 'Surf Lesson', 'Hot Springs Trip', 'Skydiving Day', 'Desert Adventure Weekend', 'Paintball Day'],
+      },
+    ],
+  },
+  tech: {
+    core: {
+      words: [
+        'talk', 'speakers', 'speaker', 'agenda', 'pizza', 'developers', 'software', 'code', 'engineers', 'sponsor', 'slides', 'demo',
+        'presentation', 'project', 'projects', 'open source', 'github', 'web', 'app', 'apps', 'programming', 'engineering', 'developer',
+        'tools', 'lightning talks', 'laptop', 'hands on', 'tutorial', 'wifi', 'hosted by', 'doors open', 'q&a', 'talks', 'platform',
+        'architecture', 'production', 'framework', 'library', 'release', 'build', 'startup', 'startups', 'product', 'hackathon', 'hack night',
+        'computer', 'computers', 'digital', 'online', 'internet', 'users', 'user', 'technical', 'api', 'apis', 'coding', 'coders', 'version',
+      ],
+      names: ['Tech Talk', 'Lightning Talks', 'Hack Night', 'Monthly Meetup', 'Demo Night', 'Code Workshop', 'Developer Meetup', 'Hackathon'],
+    },
+    themes: [
+      {
+        words: [
+          'javascript', 'node', 'nodejs', 'react', 'angular', 'frontend', 'browser', 'css', 'html', 'npm', 'typescript', 'ember', 'jquery',
+          'web apps', 'components', 'performance', 'es6', 'single page', 'websockets', 'webpack', 'gulp', 'responsive', 'mobile web',
+          'web development', 'front end', 'back end', 'full stack', 'rest', 'json', 'express', 'meteor', 'backbone', 'vue',
+        ],
+        names: ['JavaScript Meetup', 'Node.js Night', 'React Meetup', 'AngularJS Workshop', 'Front-End Developers Meetup', 'Web Dev Night'],
+      },
+      {
+        words: [
+          'data', 'data science', 'machine learning', 'python', 'analytics', 'statistics', 'algorithms', 'algorithm', 'model', 'models', 'big data',
+          'hadoop', 'spark', 'pandas', 'r', 'visualization', 'deep learning', 'neural networks', 'predictive', 'data scientists', 'dataset',
+          'datasets', 'nlp', 'regression', 'clustering', 'sql', 'notebook', 'scala', 'streaming', 'ai', 'artificial intelligence', 'complexity',
+          'mathematics', 'research', 'scikit', 'numpy', 'kaggle', 'bayesian', 'optimization',
+        ],
+        names: ['Data Science Talk', 'Machine Learning Meetup', 'Python Night', 'Big Data Meetup', 'Analytics Workshop', 'Deep Learning Reading Group', 'R Users Meetup', 'PyData Meetup'],
+      },
+      {
+        words: [
+          'cloud', 'devops', 'docker', 'kubernetes', 'containers', 'aws', 'azure', 'deployment', 'infrastructure', 'linux', 'servers', 'server',
+          'continuous integration', 'monitoring', 'microservices', 'scalability', 'ops', 'automation', 'ansible', 'puppet', 'chef', 'terraform',
+          'openstack', 'database', 'databases', 'postgres', 'mongodb', 'redis', 'nosql', 'distributed systems', 'logging', 'uptime',
+          'site reliability', 'storage', 'vmware', 'serverless', 'pipeline',
+        ],
+        names: ['Cloud Architecture Meetup', 'DevOps Lightning Talks', 'Docker Meetup', 'AWS User Group', 'Kubernetes Night', 'Linux User Group', 'Database Meetup', 'OpenStack Meetup'],
+      },
+      {
+        words: [
+          'android', 'ios', 'mobile', 'swift', 'apps', 'app store', 'iphone', 'java', 'kotlin', 'objective c', 'sdk', 'devices', 'xamarin',
+          'mobile apps', 'push notifications', 'apple', 'google', 'play store', 'wearables', 'smartwatch', 'tablets', 'xcode', 'ui', 'gradle',
+          'app development', 'cross platform', 'phonegap', 'unity', 'game development', 'games', 'virtual reality', 'oculus', 'augmented reality',
+        ],
+        names: ['Android Developers Meetup', 'iOS Developers Night', 'Mobile Dev Meetup', 'Swift Study Group', 'Game Developers Meetup', 'VR Developers Meetup', 'App Builders Night'],
+      },
+      {
+        words: [
+          'security', 'hacking', 'encryption', 'privacy', 'vulnerabilities', 'penetration testing', 'malware', 'infosec', 'cyber', 'passwords',
+          'exploits', 'ctf', 'crypto', 'bitcoin', 'blockchain', 'authentication', 'firewall', 'threat', 'attacks', 'forensics', 'owasp',
+          'hackers', 'network security', 'tor', 'keys', 'protocol', 'identity', 'compliance', 'breach', 'ethereum',
+        ],
+        names: ['Security Meetup', 'OWASP Chapter Meeting', 'Capture the Flag Night', 'Bitcoin Meetup', 'Crypto and Privacy Talk', 'InfoSec Happy Hour Talk'],
+      },
+      {
+        words: [
+          'startup', 'founders', 'product', 'product management', 'ux', 'design', 'designers', 'user experience', 'mvp', 'investors', 'pitch',
+          'saas', 'growth', 'lean', 'agile', 'scrum', 'customers', 'launch', 'product managers', 'prototyping', 'usability', 'metrics', 'cto',
+          'funding', 'venture', 'accelerator', 'incubator', 'b2b', 'ecommerce', 'marketplace', 'roadmap', 'teams', 'remote', 'hiring',
+        ],
+        names: ['Startup Demo Night', 'Product Management Meetup', 'UX Design Workshop', 'Agile Practitioners Meetup', 'Founders and Developers', 'Lean Startup Circle', 'Pitch Night'],
+      },
+      {
+        words: [
+          'arduino', 'raspberry pi', 'hardware', 'electronics', 'iot', 'internet of things', 'sensors', '3d printing', '3d printer', 'makers',
+          'makerspace', 'hackerspace', 'soldering', 'robotics', 'robots', 'drones', 'microcontrollers', 'circuits', 'firmware', 'cnc',
+          'laser cutter', 'prototype', 'embedded', 'wearable', 'leds', 'kit', 'workshop', 'tinkering', 'open hardware', 'fpga',
+        ],
+        names: ['Arduino Workshop', 'Raspberry Pi Jam', 'IoT Meetup', '3D Printing Night', 'Robotics Build Night', 'Maker Night', 'Drone Builders Meetup'],
+      },
+      {
+        words: [
+          'ruby', 'rails', 'php', 'wordpress', 'drupal', 'java', 'scala', 'clojure', 'haskell', 'erlang', 'elixir', 'golang', 'go', 'rust',
+          'functional programming', 'c++', '.net', 'c#', 'compiler', 'refactoring', 'testing', 'unit tests', 'tdd', 'code review', 'git',
+          'patterns', 'design patterns', 'clean code', 'object oriented', 'concurrency', 'type systems', 'language', 'theme', 'plugins', 'cms',
+          'emacs', 'vim', 'ide', 'perl', 'sessions', 'class', 'beginners', 'learn to code',
+        ],
+        names: ['Ruby on Rails Night', 'WordPress Basics', 'Build a WordPress Site', 'PHP User Group', 'Functional Programming Meetup', 'Golang Meetup', 'Clojure Dojo', 'Code Retreat', 'Learn to Code Night', 'Java User Group'],
+      },
+    ],
+  },
+};
+
+/**
+ * Events of a group about something else than its topic, per category: their share and which
+ * categories' topics they take (weights). Real outdoors clubs also post wine tastings, concerts,
+ * ball games and holiday parties; tech groups post happy hours and networking nights. With
+ * off-topic events in both classes, social words carry no label and the model must read topics.
+ * Categories not listed: 4 % of events on any topic (by category weight).
+ */
+export const OFF_TOPIC: Record<string, { share: number; topics: Record<string, number> }> = {
+  'outdoors-adventure': {
+    share: 0.12,
+    topics: { socializing: 3, 'food-drink': 2.5, 'arts-culture': 1, music: 1, 'movies-film': 1, 'sports-recreation': 1.5, games: 0.5, dancing: 0.5, fitness: 0.5 },
+  },
+  tech: {
+    share: 0.1,
+    topics: { socializing: 3, 'career-business': 2.5, 'food-drink': 1, games: 1, 'education-learning': 0.5, 'movies-film': 0.3, 'sports-recreation': 0.3, music: 0.2, 'arts-culture': 0.2 },
+  },
+};
+
+/**
  * Words every kind of event uses (the shared noise that keeps categories from being trivially
- * separable): logistics, invitations, time.
+ * separable): logistics, invitations, time, food and drinks.
  */
 export const GENERIC_WORDS = [
   'join', 'us', 'rsvp', 'meet', 'bring', 'free', 'welcome', 'everyone', 'new', 'members', 'fun', 'great', 'please', 'time', 'event',
   'group', 'friends', 'people', 'evening', 'morning', 'weekend', 'saturday', 'sunday', 'friday', 'location', 'parking', 'details',
-  'looking', 'forward', 'seeing', 'questions', 'contact', 'organizer', 'cost', 'cash', 'water', 'food', 'drinks', 'come', 'early',
+  'looking', 'forward', 'seeing', 'questions', 'contact', 'organizer', 'cost', 'cash', 'food', 'drinks', 'come', 'early',
   'late', 'start', 'finish', 'after', 'before', 'near', 'entrance', 'sign', 'table', 'name', 'tag', 'share', 'learn', 'enjoy',
   'first', 'last', 'month', 'week', 'day', 'night', 'hours', 'minutes', 'update', 'waitlist', 'spots', 'limited', 'guests', 'open',
+  'meet people', 'dinner', 'drink', 'beer', 'coffee', 'afterwards', 'social', 'chat', 'community', 'experience', 'level', 'all levels',
+  'sign up', 'fee', 'tickets', 'venue', 'address', 'directions', 'phone', 'email', 'cancel', 'list', 'spot', 'help', 'info', 'check',
 ];
 
 /** Function words between the content words, so text reads like text. */
