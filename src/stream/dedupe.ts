@@ -29,9 +29,9 @@ export class DedupeWindow {
 
   constructor(options: DedupeOptions) {
     this.windowMs = options.windowMs;
-    this.minKeep = options.minKeep ?? 100_000;
+    this.minKeep = options.minKeep ?? 50_000;
     this.maxKeep = Math.max(this.minKeep, options.maxKeep ?? 1_000_000);
-    this.nextPruneAt = this.minKeep * 2;
+    this.nextPruneAt = Math.ceil(this.minKeep * 1.25);
   }
 
   get size(): number {
@@ -95,7 +95,7 @@ export class DedupeWindow {
         }
       }
     }
-    this.nextPruneAt = Math.max(this.minKeep * 2, this.pairs.size * 2);
+    this.nextPruneAt = Math.ceil(Math.max(this.minKeep, this.pairs.size) * 1.25);
   }
 
   /**

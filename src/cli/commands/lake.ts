@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../errors.ts';
-import { listRawHours, type RawHour } from '../../lake/hours.ts';
-import { importFiles, type PartitionBy } from '../../lake/import.ts';
-import { openLake } from '../../lake/open.ts';
+import type { RawHour } from '../../lake/hours.ts';
+import type { PartitionBy } from '../../lake/import.ts';
 import { InvalidOptionError, printJson, println, type CliContext } from '../context.ts';
 
 /** Registers `openevents lake import` and `openevents lake ls`. */
@@ -18,6 +17,7 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action(async (files: string[], flags: { lake?: string; partitionBy: PartitionBy; json?: boolean }) => {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
+      const [{ openLake }, { importFiles }] = await Promise.all([import('../../lake/open.ts'), import('../../lake/import.ts')]);
       const store = await openLake(config.lake, ctx.cwd);
       let results;
       try {
@@ -51,6 +51,7 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the hours as JSON')
     .action(async (flags: { lake?: string; json?: boolean }) => {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
+      const [{ openLake }, { listRawHours }] = await Promise.all([import('../../lake/open.ts'), import('../../lake/hours.ts')]);
       const store = await openLake(config.lake, ctx.cwd);
       const hours = await listRawHours(store);
       if (flags.json) return printJson(ctx.stdout, hours);

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { openLake } from '../../lake/open.ts';
-import { LocalTelemetry, nullTelemetry } from '../../telemetry/telemetry.ts';
-import { runStreamer, type StreamStats } from '../../stream/streamer.ts';
+import type { StreamStats } from '../../stream/streamer.ts';
 import { intOption, printJson, println, type CliContext } from '../context.ts';
 
 interface StreamFlags {
@@ -46,6 +44,12 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
           ...(flags.statsInterval !== undefined ? { statsIntervalMs: flags.statsInterval } : {}),
         },
       });
+      // Loaded when the command runs, so other commands do not pay for the streamer's modules.
+      const [{ openLake }, { LocalTelemetry, nullTelemetry }, { runStreamer }] = await Promise.all([
+        import('../../lake/open.ts'),
+        import('../../telemetry/telemetry.ts'),
+        import('../../stream/streamer.ts'),
+      ]);
       const store = await openLake(config.lake, ctx.cwd);
       const root = store.localPath('');
       const telemetry = root ? new LocalTelemetry(root) : nullTelemetry;
