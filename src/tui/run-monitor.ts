@@ -1,15 +1,11 @@
-import { render } from 'ink';
-import { createElement } from 'react';
 import type { CliContext } from '../cli/context.ts';
 import type { Config } from '../config/schema.ts';
-import { Monitor } from './components/Monitor.tsx';
 import { auditedRunner, type ActionRunner } from './model/actions.ts';
 import { createLocalPipeline } from './model/local.ts';
 import { refreshSnapshot } from './model/snapshot.ts';
 import type { PipelineSources } from './model/sources.ts';
 import type { PipelineSnapshot } from './model/types.ts';
 import { plainLine } from './plain.ts';
-import { colorsEnabled } from './theme.ts';
 
 export interface RunMonitorOptions {
   /** Terminal streams, environment (NO_COLOR) and the stop signal (SIGINT/SIGTERM quits like `q`). */
@@ -27,12 +23,17 @@ export interface RunMonitorOptions {
 
 /**
  * Shows the monitor full-screen on the context's terminal and resolves when the user quits
- * (`q`, Ctrl-C) or the stop signal fires. Jobs it started keep running. Use this from
- * `openevents demo` to show the pipeline while it runs.
+ * (`q`, Ctrl-C) or the stop signal fires. Jobs it started keep running. Without a terminal
+ * (stdout or stdin not a TTY) it prints one plain line per refresh until the stop signal.
+ * Use this from `openevents demo` to show the pipeline while it runs.
  */
 export async function runMonitor(options: RunMonitorOptions): Promise<void> {
   const { ctx, config } = options;
+  if (!(ctx.stdout.isTTY && ctx.stdin.isTTY)) {
+    return runPlainMonitor({ ...options, write: (line) => void ctx.stdout.write(line + '\n') });
+  }
   const { sources, runner } = await resolvePipeline(options);
+  const { render, createElement, Monitor } = await loadInk();
   const stdout = ctx.stdout as NodeJS.WriteStream;
   const alternate = stdout.isTTY === true;
   // The alternate screen keeps the operator's scrollback intact, as full-screen tools do.
@@ -67,6 +68,17 @@ export async function runMonitor(options: RunMonitorOptions): Promise<void> {
   } finally {
     if (alternate) stdout.write('\u001b[?1049l');
   }
+}
+
+/**
+ * Ink, React and the components, loaded on first use: React picks its build from NODE_ENV when
+ * first imported, and its development build costs the monitor several times the CPU per frame.
+ * Loading late also keeps them out of every other command's start-up.
+ */
+async function loadInk() {
+  process.env.NODE_ENV ??= 'production';
+  const [{ render }, { createElement }, { Monitor }] = await Promise.all([import('ink'), import('react'), import('./components/Monitor.tsx')]);
+  return { render, createElement, Monitor };
 }
 
 /**
@@ -109,4 +121,9 @@ async function resolvePipeline(options: Pick<RunMonitorOptions, 'ctx' | 'config'
   });
   const runner = options.readonly ? undefined : (options.runner ?? auditedRunner(pipeline.actions, pipeline.telemetry, pipeline.who));
   return { sources: pipeline.sources, runner };
+}
+
+/** Colours are on unless NO_COLOR is set to a non-empty value (https://no-color.org). */
+export function colorsEnabled(env: NodeJS.ProcessEnv): boolean {
+  return !env.NO_COLOR;
 }

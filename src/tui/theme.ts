@@ -11,8 +11,3 @@ export function useColor(): (color: string) => string | undefined {
   const enabled = useContext(ColorContext);
   return (color) => (enabled ? color : undefined);
 }
-
-/** Colours are on unless NO_COLOR is set to a non-empty value. */
-export function colorsEnabled(env: NodeJS.ProcessEnv): boolean {
-  return !env.NO_COLOR;
-}

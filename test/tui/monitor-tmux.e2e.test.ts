@@ -101,8 +101,8 @@ describe.skipIf(!tmuxAvailable())('openevents with no command on an 80×24 termi
     writeRawHour(lake, hourBefore(now, 2), 10, { manifest: true });
     writeEtlHour(lake, hourBefore(now, 2), 'failed', 'boom');
     writeTelemetry(lake, { ts: new Date(now).toISOString(), level: 'error', component: 'stream', kind: 'log', msg: 'evil\u001b]2;pwned\u0007\u001b[2J name' });
-    // When `openevents` runs with no command on a small terminal with NO_COLOR set
-    tmux.start(`cd ${ROOT} && env NO_COLOR=1 OPENEVENTS_LAKE=${lake} ${process.execPath} ${OPENEVENTS}; echo MONITOR-EXIT=$?; sleep 60`, 80, 24);
+    // When `openevents` runs with no command on a small terminal with NO_COLOR set, from another folder
+    tmux.start(`cd ${lake} && env NO_COLOR=1 OPENEVENTS_LAKE=${lake} ${process.execPath} ${OPENEVENTS}; echo MONITOR-EXIT=$?; sleep 60`, 80, 24);
     const screen = await tmux.waitFor((s) => s.includes('evil') && s.includes('FAIL'), 'the monitor with the lake');
     // Then it is the monitor, within 80 columns, with the hostile text made harmless
     expect(screen).toContain('openevents monitor');

@@ -1,23 +1,13 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { intOption, printJson, println, type CliContext } from '../context.ts';
+import { loadStatus, runMonitor } from '../../tui/run-monitor.ts';
+import { statusText } from '../../tui/plain.ts';
 
 interface MonitorOptions {
   lake?: string;
   refresh?: number;
   readonly?: boolean;
-}
-
-/**
- * The monitor's modules, loaded on use: React picks its build from NODE_ENV when first imported,
- * and its development build costs the monitor several times the CPU per frame. Loading lazily
- * also keeps Ink and React out of every other command's start-up. `openevents demo` should get
- * runMonitor through this too.
- */
-export async function loadTui(): Promise<typeof import('../../tui/run-monitor.ts') & typeof import('../../tui/plain.ts')> {
-  process.env.NODE_ENV ??= 'production';
-  const [run, plain] = await Promise.all([import('../../tui/run-monitor.ts'), import('../../tui/plain.ts')]);
-  return { ...run, ...plain };
 }
 
 /**
@@ -29,9 +19,7 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
     const config = ctx.config({ ...(options.lake ? { lake: options.lake } : {}), ...(options.refresh ? { monitor: { refreshMs: options.refresh } } : {}) });
     const jobEnv = configEnv(program, ctx);
     const base = { ctx, config, readonly: options.readonly === true, ...(jobEnv ? { jobEnv } : {}) };
-    const { runMonitor, runPlainMonitor } = await loadTui();
-    if (ctx.stdout.isTTY && ctx.stdin.isTTY) await runMonitor(base);
-    else await runPlainMonitor({ ...base, write: (line) => println(ctx.stdout, line) });
+    await runMonitor(base);
   };
 
   program
@@ -59,7 +47,6 @@ Running \`openevents\` with no command on a terminal opens the monitor.`,
     .option('--json', 'print the model as JSON', false)
     .action(async (options: { lake?: string; json?: boolean }) => {
       const config = ctx.config(options.lake ? { lake: options.lake } : {});
-      const { loadStatus, statusText } = await loadTui();
       const snapshot = await loadStatus({ ctx, config });
       if (options.json) printJson(ctx.stdout, snapshot);
       else println(ctx.stdout, statusText(snapshot));

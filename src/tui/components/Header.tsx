@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 import { Text } from 'ink';
 import { clip } from '../format.ts';
 import { sanitize } from '../sanitize.ts';

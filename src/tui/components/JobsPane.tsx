@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 import { Box, Text } from 'ink';
 import { duration, fit } from '../format.ts';
 import type { JobView, PaneData } from '../model/types.ts';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 import { Text } from 'ink';
 import { duration, fit } from '../format.ts';
 import type { PaneData } from '../model/types.ts';
