@@ -13,7 +13,10 @@ import {
   NAME_PREFIXES,
   NAME_SUFFIXES,
   OFF_TOPIC,
+  PLACE_KINDS,
+  PLACE_NAMES,
   STREETS,
+  VAGUE_NAMES,
   VENUE_NAMES,
   VENUE_PREFIXES,
   type City,
@@ -122,18 +125,24 @@ function fromQuantiles(qs: readonly number[], u: number): number {
 }
 
 /**
- * Words of one theme of a themed category: the category's core words (40 %) and the theme's own
- * (60 %), each list weighted by rank (earlier entries are more common, Zipf-like) so a few words
- * carry a theme and a long tail follows, as in real text.
+ * Words of one theme of a themed category: the category's core words (30–38 %), the theme's own
+ * (62 %) and its places (8 %, outdoors only), each list weighted by rank (earlier entries are more
+ * common, Zipf-like) so a few words carry a theme and a long tail follows, as in real text.
  */
-function themeVocabulary(core: readonly string[], own: readonly string[]): Weighted<string> {
+function themeVocabulary(core: readonly string[], own: readonly string[], places: readonly string[]): Weighted<string> {
   const weights = new Map<string, number>();
-  for (const [list, share] of [[core, 0.35], [own, 0.65]] as const) {
+  for (const place of places) weights.set(place, 0.08 / places.length);
+  for (const [list, share] of [[core, places.length > 0 ? 0.3 : 0.38], [own, 0.62]] as const) {
     const ranks = list.map((_, i) => 1 / (i + 4) ** 0.6);
     const total = ranks.reduce((a, b) => a + b, 0);
     list.forEach((w, i) => weights.set(w, (weights.get(w) ?? 0) + (share * ranks[i]!) / total));
   }
   return new Weighted([...weights]);
+}
+
+/** "machine learning" → "Machine Learning" (the lists are lower case; the tokenizer lowers it again). */
+function titleCase(words: string): string {
+  return words.replace(/(^|\s)([a-z])/g, (_, space: string, c: string) => space + c.toUpperCase());
 }
 
 function weightedPairs<T>(pairs: ReadonlyArray<readonly [T, number]>): Weighted<T> {
@@ -211,6 +220,8 @@ interface CategoryInfo {
   themes: ThemePool[];
   /** Share of the category's events about another category's topic. */
   offTopicShare: number;
+  /** Share of the category's events with a vague name and only generic words. */
+  vagueShare: number;
   /** Which category an off-topic event is about (index into categories). */
   offTopicPick: Weighted<number>;
 }
@@ -247,6 +258,8 @@ class Generator implements Feed {
   private readonly categoryPick: Weighted<number>;
   private readonly genericParagraphs: string[];
   private readonly genericShort: string[];
+  /** Events about nothing in particular: vague names, generic words. */
+  private readonly vague: ThemePool;
   private readonly venues: string[] = [];
   private readonly venuesByCity = new Map<City, number[]>();
   private readonly eventOrder = weightedPairs(
@@ -313,6 +326,11 @@ class Generator implements Feed {
     const genericSentences = Array.from({ length: SENTENCES_PER_CATEGORY }, () => this.sentence(world, genericVocabulary, genericVocabulary, 0));
     this.genericParagraphs = this.paragraphs(world, genericSentences, genericSentences, 1);
     this.genericShort = shortParagraphs(genericSentences);
+    this.vague = {
+      names: Array.from({ length: 200 }, () => flat(json(`${world.pick(NAME_PREFIXES)}${world.pick(VAGUE_NAMES)}${world.pick(NAME_SUFFIXES)}`))),
+      paragraphs: this.genericParagraphs,
+      short: this.genericShort,
+    };
     const groupIds = new Set<number>();
     const groupNames = new Set<string>();
     const groupOrder = orders(model.keyOrders.group, GROUP_KEYS);
@@ -372,9 +390,18 @@ class Generator implements Feed {
       const groupPick = weightedPairs(groups.map((_, i) => [i, 1 / (i + 1) ** 0.6] as const));
       const themes: ThemePool[] = [];
       for (let t = 0; t < themeCount; t += 1) {
-        const vocabulary = themed ? themeVocabulary(themed.core.words, themed.themes[t]!.words) : this.categoryVocabulary(category.shortname);
+        // A theme's places: a few dozen per theme, named in its descriptions and event names.
+        const places = themed?.places ? Array.from({ length: 40 }, () => `${world.pick(PLACE_NAMES)} ${world.pick(PLACE_KINDS)}`) : [];
+        const vocabulary = themed ? themeVocabulary(themed.core.words, themed.themes[t]!.words, places) : this.categoryVocabulary(category.shortname);
         const nameList = themed ? [...themed.themes[t]!.names, ...themed.themes[t]!.names, ...themed.core.names] : (CATEGORY_VOCABULARY[category.shortname]?.names ?? ['Meetup']);
-        const names = Array.from({ length: 200 }, () => flat(json(this.eventName(world, category.shortname, nameList))));
+        const templates = themed?.templates ?? ['{name}'];
+        const subjects = themed?.themes[t]!.words ?? [];
+        const names = Array.from({ length: 200 }, () => {
+          const base = world.pick(templates).replace(/\{(name|w|place)\}/g, (_, slot: string) =>
+            slot === 'name' ? world.pick(nameList) : slot === 'w' ? titleCase(world.pick(subjects)) : world.pick(places),
+          );
+          return flat(json(this.eventName(world, category.shortname, base)));
+        });
         const sentences = Array.from({ length: SENTENCES_PER_CATEGORY }, () => this.sentence(world, vocabulary, genericVocabulary, 0.45));
         themes.push({ names, paragraphs: this.paragraphs(world, sentences, genericSentences, 0.75), short: shortParagraphs(sentences) });
       }
@@ -382,7 +409,7 @@ class Generator implements Feed {
       const offTopicPick = off
         ? weightedPairs(Object.entries(off.topics).map(([c, w]) => [categoryIndex.get(c)!, w] as const))
         : weightedPairs(CATEGORIES.map((c, i) => [i, weights.get(c.shortname)!] as const));
-      return { groups, groupPick, themes, offTopicShare: off?.share ?? 0.04, offTopicPick };
+      return { groups, groupPick, themes, offTopicShare: off?.share ?? 0.04, vagueShare: off?.vague ?? 0.03, offTopicPick };
     });
     this.categoryPick = weightedPairs(CATEGORIES.map((c, i) => [i, weights.get(c.shortname)!] as const));
   }
@@ -424,8 +451,8 @@ class Generator implements Feed {
     return flat(jsonText(text));
   }
 
-  private eventName(rng: Rng, shortname: string, names: readonly string[]): string {
-    const base = rng.pick(names);
+  /** An event name: `base` with, sometimes, a word of the capture's names for the category, a prefix and a suffix. */
+  private eventName(rng: Rng, shortname: string, base: string): string {
     const captured = (model.categoryNameWords as unknown as Record<string, Array<[string, number]>>)[shortname] ?? [];
     const extra = captured.length > 0 && rng.chance(0.3) ? ` ${rng.pick(captured)[0].replace(/^./, (c) => c.toUpperCase())}` : '';
     return `${rng.pick(NAME_PREFIXES)}${base}${extra}${rng.pick(NAME_SUFFIXES)}`;
@@ -565,8 +592,12 @@ class Generator implements Feed {
     const group = category.groups[category.groupPick.draw(rng.next())]!;
     // Most events talk about their group's theme, some about another theme of its category, and
     // some about another category's topic (an outdoors club's wine tasting, a tech group's happy hour).
+    // And a few say nothing about any topic ("Monthly Meetup", details to follow).
     let topic: ThemePool;
-    if (rng.chance(category.offTopicShare)) {
+    const u = rng.next();
+    const offTopic = u < category.offTopicShare + category.vagueShare;
+    if (u < category.vagueShare) topic = this.vague;
+    else if (offTopic) {
       const other = this.categories[category.offTopicPick.draw(rng.next())]!;
       topic = rng.pick(other.themes);
     } else topic = rng.chance(OWN_THEME_SHARE) ? category.themes[group.theme]! : rng.pick(category.themes);
@@ -598,7 +629,7 @@ class Generator implements Feed {
     v[K.time] = hasTime ? String(time) : undefined;
     v[K.utc_offset] = hasTime ? group.utcOffset : undefined;
     v[K.duration] = rng.chance(model.presence.duration) ? this.duration.draw(rng.next()) : undefined;
-    v[K.description] = rng.chance(model.presence.description) ? this.description(rng, topic, group) : undefined;
+    v[K.description] = rng.chance(model.presence.description) ? this.description(rng, topic, group, offTopic) : undefined;
     v[K.venue] = venue;
     v[K.fee] = fee;
     // The record in one of the capture's key orders.
@@ -616,11 +647,12 @@ class Generator implements Feed {
   }
 
   /** An HTML description, as a JSON string literal, about `topic`. */
-  private description(rng: Rng, topic: ThemePool, group: GroupInfo): string {
+  private description(rng: Rng, topic: ThemePool, group: GroupInfo, offTopic: boolean): string {
     // Scaled so that descriptions with their markup come out the capture's size.
     const target = 0.8 * fromQuantiles(model.description.chars, rng.next());
     // Some descriptions carry no topic words at all ("details to follow, RSVP"): the realistic floor on accuracy.
-    const topicShare = rng.chance(0.03) ? 0 : 0.3 + 0.7 * rng.next();
+    // An off-topic event (a hiking club's holiday party) is mostly logistics: where, when, bring a friend.
+    const topicShare = rng.chance(0.03) ? 0 : offTopic ? 0.5 * rng.next() : 0.3 + 0.7 * rng.next();
     const features = model.description.features;
     let out = '"';
     if (rng.chance(features.image)) out += `<p><img src=\\"http:\\/\\/photos${rng.int(1, 4)}.meetupstatic.com\\/photos\\/event\\/d\\/4\\/0\\/4\\/600_${rng.int(100_000_000, 459_999_999)}.jpeg\\"><\\/p> \\n`;

@@ -150,7 +150,19 @@ export interface Theme {
   words: string[];
   names: string[];
 }
-export const CATEGORY_THEMES: Record<string, { core: Theme; themes: Theme[] }> = {
+/**
+ * A themed category: its core and themes, and event-name templates — {name} is one of the
+ * theme's (or core) names, {w} a theme word in title case ("Intro to Docker"), {place} a made-up
+ * place ("Cedar Creek Falls": real outdoors posts name places no vocabulary knows).
+ */
+export interface ThemedCategory {
+  core: Theme;
+  themes: Theme[];
+  templates: string[];
+  /** Whether descriptions mention places (PLACE_NAMES + PLACE_KINDS). */
+  places: boolean;
+}
+export const CATEGORY_THEMES: Record<string, ThemedCategory> = {
   'outdoors-adventure': {
     core: {
       words: [
@@ -159,6 +171,8 @@ export const CATEGORY_THEMES: Record<string, { core: Theme; themes: Theme[] }> =
         'beach', 'state park', 'national park', 'parking lot', 'ride share', 'drive', 'rain or shine', 'waiver', 'outing', 'explore',
         'wildlife', 'sunset', 'sunrise', 'fresh air', 'camera', 'hat', 'jacket', 'backpack', 'bug spray', 'first aid', 'terrain', 'map',
         'weekend trip', 'day trip', 'excursion', 'wilderness', 'valley', 'island', 'coast', 'shore', 'fishing', 'road trip', 'cabin', 'lodge',
+        'meet at', 'turn left', 'turn right', 'road', 'highway', 'exit', 'north', 'south', 'east', 'west', 'wear', 'dress', 'heat', 'shade',
+        'restrooms', 'family friendly', 'dogs welcome', 'weather permitting', 'sunglasses', 'photos', 'outdoor', 'hills', 'rangers',
       ],
       names: ['Day Trip', 'Weekend Getaway', 'Nature Walk', 'Sunset Outing', 'Full Moon Walk', 'State Park Day', 'Road Trip', 'Island Day Trip'],
     },
@@ -229,6 +243,8 @@ export const CATEGORY_THEMES: Record<string, { core: Theme; themes: Theme[] }> =
         names: ['Zipline Adventure', 'Cave Tour', 'Horseback Trail Ride', 'Surf Lesson', 'Hot Springs Trip', 'Skydiving Day', 'Desert Adventure Weekend', 'Paintball Day'],
       },
     ],
+    templates: ['{name}', '{name}', '{name}', '{name} at {place}', '{name} - {place}', '{name}: {place}', '{place}', '{place} Loop'],
+    places: true,
   },
   tech: {
     core: {
@@ -238,6 +254,10 @@ export const CATEGORY_THEMES: Record<string, { core: Theme; themes: Theme[] }> =
         'tools', 'lightning talks', 'laptop', 'hands on', 'tutorial', 'wifi', 'hosted by', 'doors open', 'q&a', 'talks', 'platform',
         'architecture', 'production', 'framework', 'library', 'release', 'build', 'startup', 'startups', 'product', 'hackathon', 'hack night',
         'computer', 'computers', 'digital', 'online', 'internet', 'users', 'user', 'technical', 'api', 'apis', 'coding', 'coders', 'version',
+        'present', 'introduction', 'overview', 'concepts', 'techniques', 'approach', 'examples', 'use cases', 'best practices', 'deep dive',
+        'case study', 'lessons learned', 'challenges', 'solve', 'implementation', 'systems', 'stack', 'companies', 'company', 'industry',
+        'jobs', 'recruiters', 'bio', 'cto', 'phd', 'university', 'innovation', 'google', 'microsoft', 'amazon', 'ibm', 'facebook',
+        'twitter', 'heroku', 'stack overflow', 'linkedin', 'livestream', 'recording', 'youtube', 'online course',
       ],
       names: ['Tech Talk', 'Lightning Talks', 'Hack Night', 'Monthly Meetup', 'Demo Night', 'Code Workshop', 'Developer Meetup', 'Hackathon'],
     },
@@ -310,26 +330,55 @@ export const CATEGORY_THEMES: Record<string, { core: Theme; themes: Theme[] }> =
         names: ['Ruby on Rails Night', 'WordPress Basics', 'Build a WordPress Site', 'PHP User Group', 'Functional Programming Meetup', 'Golang Meetup', 'Clojure Dojo', 'Code Retreat', 'Learn to Code Night', 'Java User Group'],
       },
     ],
+    templates: [
+      '{name}', '{name}', '{name}', 'Intro to {w}', '{w} 101', '{w} Workshop', 'Hands-on {w}', '{w} Night', 'Deep Dive into {w}',
+      'Getting Started with {w}', '{w} in Production', '{w} Study Group', '{w}: Lessons Learned', '{name}: {w}', 'Building with {w}', '{w} and {w}',
+    ],
+    places: false,
   },
 };
+
+/** First parts of made-up place names ("Cedar" Creek). */
+export const PLACE_NAMES = [
+  'Bear', 'Eagle', 'Cedar', 'Pine', 'Willow', 'Granite', 'Black', 'Green', 'Silver', 'Hidden', 'Crystal', 'Mill', 'Lost', 'Twin', 'Red Rock',
+  'Bald', 'Cougar', 'Elk', 'Deer', 'Wolf', 'Hawk', 'Aspen', 'Sugarloaf', 'Table', 'Castle', 'Raven', 'Paradise', 'Sunset', 'Rattlesnake',
+  'Mission', 'San Juan', 'Santa Ana', 'Big Basin', 'Mount Baker', 'Harriman', 'Breakneck', 'Old Rag', 'Mount Wilson', 'Tiger', 'Juniper',
+  'Stony', 'Beacon', 'Shining', 'Lookout', 'Kettle', 'Blue', 'Maple', 'Laurel', 'Echo', 'Angel', 'Rainbow', 'Bridal Veil', 'Coyote',
+];
+/** Second parts of made-up place names (Cedar "Creek"). */
+export const PLACE_KINDS = [
+  'Falls', 'Lake', 'Creek', 'Ridge', 'Peak', 'Canyon', 'State Park', 'Trail', 'River', 'Mountain', 'Point', 'Valley', 'Woods', 'Gorge',
+  'Hills', 'Forest', 'Bay', 'Beach', 'Island', 'Pass', 'Reservoir', 'Preserve', 'Summit', 'Meadows', 'Springs', 'Butte', 'Mesa', 'Hollow',
+];
 
 /**
  * Events of a group about something else than its topic, per category: their share and which
  * categories' topics they take (weights). Real outdoors clubs also post wine tastings, concerts,
  * ball games and holiday parties; tech groups post happy hours and networking nights. With
  * off-topic events in both classes, social words carry no label and the model must read topics.
- * Categories not listed: 4 % of events on any topic (by category weight).
+ * `vague`: the share of events about nothing in particular (VAGUE_NAMES, generic words only):
+ * more common in social outdoors clubs than in tech groups. Categories not listed: 4 % of events
+ * on any topic (by category weight), 3 % vague.
  */
-export const OFF_TOPIC: Record<string, { share: number; topics: Record<string, number> }> = {
+export const OFF_TOPIC: Record<string, { share: number; vague: number; topics: Record<string, number> }> = {
   'outdoors-adventure': {
-    share: 0.12,
+    share: 0.15,
+    vague: 0.06,
     topics: { socializing: 3, 'food-drink': 2.5, 'arts-culture': 1, music: 1, 'movies-film': 1, 'sports-recreation': 1.5, games: 0.5, dancing: 0.5, fitness: 0.5 },
   },
   tech: {
-    share: 0.1,
+    share: 0.06,
+    vague: 0.02,
     topics: { socializing: 3, 'career-business': 2.5, 'food-drink': 1, games: 1, 'education-learning': 0.5, 'movies-film': 0.3, 'sports-recreation': 0.3, music: 0.2, 'arts-culture': 0.2 },
   },
 };
+
+/** Names of events about nothing in particular. */
+export const VAGUE_NAMES = [
+  'Monthly Meetup', 'Members Meeting', 'Planning Session', 'Potluck', 'Annual Meeting', 'Coffee and Chat', 'Social Night', 'Meet and Greet',
+  'Get Together', 'Open House', 'Welcome Night', 'Year in Review', 'End of Season Party', 'Holiday Party', 'Birthday Celebration', 'TBD',
+  'Details to Follow', 'Newcomers Night', 'Organizers Meeting', 'Save the Date', 'Last Minute Meetup', 'Members Choice', 'Reunion',
+];
 
 /**
  * Words every kind of event uses (the shared noise that keeps categories from being trivially
