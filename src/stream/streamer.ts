@@ -183,8 +183,12 @@ class Streamer {
     }
     if (failure) throw failure;
     const stats = this.stats();
+    const elapsedS = Math.max(1, this.now() - this.startedAtMs) / 1000;
     return {
       ...stats,
+      // Over the whole run, not the last interval.
+      eventsPerSec: Math.round(this.counts.events / elapsedS),
+      bytesPerSec: Math.round(this.counts.bytes / elapsedS),
       stoppedBy: this.stoppedBy,
       writer: this.writer,
       checkpoint: checkpointKey(this.writer),
@@ -207,12 +211,13 @@ class Streamer {
   /** One connection, until it breaks or the streamer stops. */
   private async connectOnce(): Promise<{ reason: string; retryAfterMs?: number; progressed: boolean }> {
     const url = this.resumeUrl();
+    const shown = redact(url);
     const abort = new AbortController();
     const onStop = (): void => abort.abort();
     this.o.stopSignal?.addEventListener('abort', onStop);
     let progressed = false;
     try {
-      this.notice('connecting', `connecting to ${url}`);
+      this.notice('connecting', `connecting to ${shown}`);
       let res: HttpStream;
       try {
         res = await openHttpStream(url, {
@@ -230,12 +235,12 @@ class Streamer {
         if (res.status === 429 || res.status >= 500) {
           return { reason: `HTTP ${res.status}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), progressed };
         }
-        throw new UserError(`the source answered HTTP ${res.status} for ${url}`, {
+        throw new UserError(`the source answered HTTP ${res.status} for ${shown}`, {
           hint: 'check --url (or config source.url): it should be an open_events stream such as http://127.0.0.1:8088/2/open_events',
         });
       }
       this.state = 'running';
-      this.notice('connected', `connected to ${url}`);
+      this.notice('connected', `connected to ${shown}`);
       let reason = 'the source closed the stream';
       let ownAbort = false;
       let waitingSinceMs = this.now();
@@ -361,7 +366,7 @@ class Streamer {
 
   private reject(hour: HourId, nowMs: number, reason: string, bytes: Buffer, length: number): void {
     if (this.quarantine.length === 0) this.quarantineSinceMs = nowMs;
-    const entry = quarantineEntry(reason, bytes, nowMs, { length, source: this.o.url, keepBytes: QUARANTINE_KEEP_BYTES });
+    const entry = quarantineEntry(reason, bytes, nowMs, { length, source: redact(this.o.url), keepBytes: QUARANTINE_KEEP_BYTES });
     this.quarantine.push({ hour, entry });
     this.quarantineBytes += entry.bytes.length;
     this.counts.invalid++;
@@ -471,7 +476,7 @@ class Streamer {
       lastHour: this.lastHour,
       openHours: this.openHours,
       dedupe: this.dedupe.toJSON(),
-      url: this.o.url,
+      url: redact(this.o.url),
       updatedAt: new Date(this.now()).toISOString(),
     });
   }
@@ -601,6 +606,19 @@ class BufferPool {
         this.waiters.shift()?.();
       },
     };
+  }
+}
+
+/** The URL without user:password, for logs, files and the terminal. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url;
   }
 }
 
