@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATEGORIES, type OpenEvent } from '../../src/source/event.ts';
 import { createGenerator } from '../../src/source/generator.ts';
+import { ROOT } from '../helpers/moto.ts';
 
 const N = 6_000;
 const records = [...createGenerator({ seed: 42, count: N })];
@@ -151,5 +154,67 @@ describe('generator', () => {
     // and shared words keep it from being trivially separable
     expect(rate(outdoors, /\b(rsvp|join|bring|free)\b/)).toBeGreaterThan(0.3);
     expect(rate(tech, /\b(rsvp|join|bring|free)\b/)).toBeGreaterThan(0.3);
+  });
+
+  describe('text that transfers to real descriptions', () => {
+    const plain = (e: OpenEvent) => `${e.name}\n${(e.description ?? '').replace(/<[^>]*>/g, ' ')}`.toLowerCase();
+    const latest = [...new Map(events.map((e) => [e.id, e])).values()];
+    const outdoors = latest.filter((e) => e.group.category?.shortname === 'outdoors-adventure');
+    const tech = latest.filter((e) => e.group.category?.shortname === 'tech');
+    const rate = (docs: OpenEvent[], re: RegExp) => docs.filter((e) => re.test(plain(e))).length / docs.length;
+
+    it('uses social and logistics words about as often in outdoors as in tech events', () => {
+      const social = /\b(drinks|dinner|beer|social|party|brunch|bar)\b/;
+      expect(rate(outdoors, social)).toBeGreaterThan(0.3);
+      expect(rate(tech, social)).toBeGreaterThan(0.3);
+      expect(rate(outdoors, social) / rate(tech, social)).toBeGreaterThan(1 / 1.5);
+      expect(rate(outdoors, social) / rate(tech, social)).toBeLessThan(1.5);
+    });
+
+    it('has events of each category about something else (an outdoors club\'s party, a tech group\'s happy hour)', () => {
+      const outdoorsWords = /\b(hik\w*|trail\w*|miles?|camp\w*|kayak\w*|paddl\w*|climb\w*|bik\w*|ski\w*|snow\w*|walk\w*|summit|lake|river|park|mountains?|beach|canoe|tent|boots|carpool)\b/;
+      const techWords = /\b(talks?|speakers?|developers?|code|coding|software|data|web|apps?|programming|engineer\w*|javascript|python|cloud|startup|demo|api|hack\w*|slides|agenda|pizza|sponsor)\b/;
+      expect(1 - rate(outdoors, outdoorsWords)).toBeGreaterThan(0.04);
+      expect(1 - rate(outdoors, outdoorsWords)).toBeLessThan(0.35);
+      expect(1 - rate(tech, techWords)).toBeGreaterThan(0.04);
+      expect(1 - rate(tech, techWords)).toBeLessThan(0.35);
+    });
+
+    it('gives each group a theme: a paddling club\'s events mention paddling more than the category at large', () => {
+      const paddling = /\b(kayak\w*|paddl\w*|canoe\w*|rafting|boats?)\b/;
+      const byGroup = new Map<number, boolean[]>();
+      for (const e of outdoors) byGroup.set(e.group.id, [...(byGroup.get(e.group.id) ?? []), paddling.test(plain(e))]);
+      // P(an event mentions paddling | another event of its group does) vs P(an event mentions paddling)
+      let pairs = 0;
+      let both = 0;
+      for (const list of byGroup.values()) {
+        list.forEach((a, i) => list.forEach((b, j) => {
+          if (i !== j && a) {
+            pairs += 1;
+            if (b) both += 1;
+          }
+        }));
+      }
+      expect(pairs).toBeGreaterThan(50);
+      expect(both / pairs).toBeGreaterThan(1.3 * rate(outdoors, paddling));
+    });
+
+    it('has about as many short descriptions (under 200 characters of text) as the real capture', () => {
+      const capture = readFileSync(path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson'), 'utf8')
+        .split('\n')
+        .flatMap((line) => {
+          try {
+            return [JSON.parse(line) as OpenEvent];
+          } catch {
+            return []; // the cut-off last line
+          }
+        });
+      const short = (list: OpenEvent[]) => {
+        const described = list.filter((e) => e.description !== undefined);
+        return described.filter((e) => e.description!.replace(/<[^>]*>/g, '').trim().length < 200).length / described.length;
+      };
+      expect(short(capture)).toBeGreaterThan(0.03);
+      expect(Math.abs(short(events) - short(capture))).toBeLessThan(0.06);
+    });
   });
 });
