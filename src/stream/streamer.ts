@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
@@ -146,7 +147,9 @@ class Streamer {
     this.random = options.random ?? Math.random;
     this.telemetry = options.telemetry ?? nullTelemetry;
     const lakeTmp = options.store.localPath(`_state/stream/tmp`);
-    this.raw = new RawWriter(options.store, this.writer, options.tmpDir ?? lakeTmp ?? path.join(os.tmpdir(), 'openevents-stream'));
+    // A remote lake writes its files in the OS temp folder first, in a folder of that lake's own.
+    const remoteTmp = path.join(os.tmpdir(), 'openevents-stream', createHash('sha256').update(options.store.url).digest('hex').slice(0, 12));
+    this.raw = new RawWriter(options.store, this.writer, options.tmpDir ?? lakeTmp ?? remoteTmp);
     this.framer = new LineFramer(this.s.maxRecordBytes, QUARANTINE_KEEP_BYTES);
     this.dedupe = new DedupeWindow({ windowMs: 2 * this.s.resumeWindowMs });
     this.tickMs = Math.max(20, Math.min(1000, this.s.stallTimeoutMs / 4, this.s.rotateAgeMs / 2, this.s.statsIntervalMs / 2));
