@@ -31,7 +31,7 @@ describe('openevents demo (the main job)', () => {
 
     // When the demo runs with a short live phase and no terminal
     const { code, stdout, stderr } = await runCli(
-      ['demo', '--lake', lake, '--duration', '4', '--history-hours', '2', '--events-per-hour', '600', '--rate', '100', '--json'],
+      ['demo', '--lake', lake, '--duration', '10', '--history-hours', '2', '--events-per-hour', '600', '--rate', '100', '--json'],
       { env: { ...process.env, CI: 'true' } },
     );
 
