@@ -10,6 +10,8 @@ import {
   GENERIC_WORDS,
   GROUP_NAME_PATTERNS,
   GROUP_TOPICS,
+  LOCAL_LANGUAGE,
+  LOCAL_WORDS,
   NAME_PREFIXES,
   NAME_SUFFIXES,
   OFF_TOPIC,
@@ -203,6 +205,8 @@ interface GroupInfo {
   venues: number[];
   /** The group's theme within its category (index into CategoryInfo.themes). */
   theme: number;
+  /** The language the group writes most of its posts in, when not English (LOCAL_WORDS). */
+  language?: string;
 }
 
 /** What events on one theme draw from: event names and HTML paragraphs (JSON-escaped). */
@@ -218,6 +222,8 @@ interface CategoryInfo {
   groupPick: Weighted<number>;
   /** One pool per theme (a single one for categories without themes). */
   themes: ThemePool[];
+  /** Pools in other languages (LOCAL_WORDS), for groups that write in them. */
+  local: Map<string, ThemePool>;
   /** Share of the category's events about another category's topic. */
   offTopicShare: number;
   /** Share of the category's events with a vague name and only generic words. */
@@ -233,6 +239,9 @@ const SHORT_DESCRIPTION = 200;
 function shortParagraphs(sentences: readonly string[]): string[] {
   return sentences.map((text) => flat(`<p>${text}<\\/p>`));
 }
+
+/** Share of groups in LOCAL_LANGUAGE countries that write in the local language. */
+const LOCAL_GROUP_SHARE = 0.6;
 
 /** Events of a group on its own theme (the rest: other themes of its category). */
 const OWN_THEME_SHARE = 0.7;
@@ -384,7 +393,10 @@ class Generator implements Feed {
         });
         const cityVenues = this.venuesByCity.get(city)!;
         const venues = Array.from({ length: world.int(1, 3) }, () => world.pick(cityVenues));
-        groups.push({ fragment: flat(fragment), urlname, city, utcOffset: String(city.utcOffsetH * 3_600_000), venues, theme: world.int(0, themeCount - 1) });
+        const theme = world.int(0, themeCount - 1);
+        // From a hash, not the world's stream, so the rest of the world stays as it was.
+        const language = hash3(this.seed, id, 0x1a6) / 4294967296 < LOCAL_GROUP_SHARE ? LOCAL_LANGUAGE[city.country] : undefined;
+        groups.push({ fragment: flat(fragment), urlname, city, utcOffset: String(city.utcOffsetH * 3_600_000), venues, theme, language });
       }
       // A few groups host most events (Zipf-like), as on Meetup.
       const groupPick = weightedPairs(groups.map((_, i) => [i, 1 / (i + 1) ** 0.6] as const));
@@ -409,7 +421,19 @@ class Generator implements Feed {
       const offTopicPick = off
         ? weightedPairs(Object.entries(off.topics).map(([c, w]) => [categoryIndex.get(c)!, w] as const))
         : weightedPairs(CATEGORIES.map((c, i) => [i, weights.get(c.shortname)!] as const));
-      return { groups, groupPick, themes, offTopicShare: off?.share ?? 0.04, vagueShare: off?.vague ?? 0.03, offTopicPick };
+      const local = new Map<string, ThemePool>();
+      if (themed) {
+        for (const [language, words] of Object.entries(LOCAL_WORDS)) {
+          const topicWords = words.topics[category.shortname];
+          if (topicWords === undefined) continue;
+          // Local topic words with the category's (English) core: loanwords and product names stay English.
+          const vocabulary = themeVocabulary(themed.core.words, topicWords, []);
+          const generic = new Weighted(words.generic.map((w) => [w, 1] as const));
+          const sentences = Array.from({ length: SENTENCES_PER_CATEGORY / 4 }, () => this.sentence(world, vocabulary, generic, 0.45, words.function));
+          local.set(language, { names: themes[0]!.names, paragraphs: this.paragraphs(world, sentences, sentences, 1), short: shortParagraphs(sentences) });
+        }
+      }
+      return { groups, groupPick, themes, local, offTopicShare: off?.share ?? 0.04, vagueShare: off?.vague ?? 0.03, offTopicPick };
     });
     this.categoryPick = weightedPairs(CATEGORIES.map((c, i) => [i, weights.get(c.shortname)!] as const));
   }
@@ -434,12 +458,12 @@ class Generator implements Feed {
   }
 
   /** One sentence, JSON-escaped text: topic words with probability `topic`, else shared words. */
-  private sentence(rng: Rng, topicWords: Weighted<string>, genericWords: Weighted<string>, topic: number): string {
+  private sentence(rng: Rng, topicWords: Weighted<string>, genericWords: Weighted<string>, topic: number, functionWords: readonly string[] = FUNCTION_WORDS): string {
     const length = rng.int(6, 20);
     const words: string[] = [];
     for (let i = 0; i < length; i += 1) {
       const u = rng.next();
-      if (u < 0.35) words.push(rng.pick(FUNCTION_WORDS));
+      if (u < 0.35) words.push(rng.pick(functionWords));
       else if (rng.chance(topic)) words.push(topicWords.draw(rng.next()));
       else words.push(genericWords.draw(rng.next()));
     }
@@ -600,7 +624,11 @@ class Generator implements Feed {
     else if (offTopic) {
       const other = this.categories[category.offTopicPick.draw(rng.next())]!;
       topic = rng.pick(other.themes);
-    } else topic = rng.chance(OWN_THEME_SHARE) ? category.themes[group.theme]! : rng.pick(category.themes);
+    } else {
+      topic = rng.chance(OWN_THEME_SHARE) ? category.themes[group.theme]! : rng.pick(category.themes);
+      const local = group.language === undefined ? undefined : category.local.get(group.language);
+      if (local !== undefined && rng.chance(0.8)) topic = { names: topic.names, paragraphs: local.paragraphs, short: local.short };
+    }
     const numericId = String(200_000_000 + this.idOffset + e);
     const created = this.eventCreated[e]!;
     const hasTime = rng.chance(model.presence.time);

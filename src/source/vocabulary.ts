@@ -338,6 +338,46 @@ export const CATEGORY_THEMES: Record<string, ThemedCategory> = {
   },
 };
 
+/**
+ * Groups in these countries often write in the local language (tech talk keeps its English
+ * loanwords): per language, function words, shared words and the outdoors/tech topic words.
+ */
+export const LOCAL_LANGUAGE: Record<string, string> = { de: 'de', ch: 'de', fr: 'fr', es: 'es', mx: 'es', nl: 'nl' };
+export const LOCAL_WORDS: Record<string, { function: string[]; generic: string[]; topics: Record<string, string[]> }> = {
+  de: {
+    function: ['der', 'die', 'das', 'und', 'mit', 'wir', 'ihr', 'zu', 'im', 'am', 'auf', 'für', 'ist', 'sind', 'ein', 'eine', 'es', 'bei', 'von'],
+    generic: ['treffen', 'anmeldung', 'uhr', 'samstag', 'sonntag', 'gruppe', 'teilnehmer', 'mitglieder', 'kosten', 'bitte', 'mitbringen', 'neue', 'zusammen', 'spaß', 'abend', 'wochenende', 'treffpunkt', 'infos', 'fragen', 'danach'],
+    topics: {
+      'outdoors-adventure': ['wandern', 'wanderung', 'wanderweg', 'gipfel', 'berg', 'berge', 'höhenmeter', 'kilometer', 'rucksack', 'wanderschuhe', 'einkehr', 'see', 'wald', 'natur', 'aussicht', 'tour', 'bahnhof', 'regenjacke', 'proviant', 'klettern', 'radtour', 'fahrrad', 'schnee', 'zelten', 'paddeln', 'strecke', 'rundweg'],
+      tech: ['vortrag', 'vorträge', 'entwickler', 'programmierung', 'software', 'daten', 'softwareentwicklung', 'sprecher', 'agenda', 'anwendungen', 'technik', 'webentwicklung', 'datenbank', 'sicherheit', 'informatik', 'projekte', 'quellcode', 'schnittstelle', 'cloud', 'javascript', 'python', 'workshop', 'hackathon', 'talk', 'slides'],
+    },
+  },
+  fr: {
+    function: ['le', 'la', 'les', 'et', 'avec', 'nous', 'vous', 'de', 'des', 'du', 'pour', 'est', 'un', 'une', 'sur', 'au', 'en', 'à'],
+    generic: ['inscription', 'samedi', 'dimanche', 'groupe', 'membres', 'prix', 'merci', 'apporter', 'nouveaux', 'ensemble', 'soirée', 'week-end', 'lieu', 'questions', 'après', 'heure', 'rendez-vous'],
+    topics: {
+      'outdoors-adventure': ['randonnée', 'randonnées', 'sentier', 'sommet', 'montagne', 'dénivelé', 'kilomètres', 'sac à dos', 'chaussures de marche', 'lac', 'forêt', 'nature', 'vue', 'balade', 'pique-nique', 'gare', 'covoiturage', 'escalade', 'vélo', 'neige', 'camping', 'kayak', 'boucle', 'marche', 'difficulté'],
+      tech: ['conférence', 'présentation', 'développeurs', 'développement', 'programmation', 'logiciel', 'données', 'intervenants', 'ordre du jour', 'applications', 'sécurité', 'base de données', 'informatique', 'projets', 'code source', 'apprentissage automatique', 'startups', 'web', 'cloud', 'javascript', 'python', 'atelier', 'talk'],
+    },
+  },
+  es: {
+    function: ['el', 'la', 'los', 'las', 'y', 'con', 'nosotros', 'de', 'del', 'para', 'es', 'un', 'una', 'en', 'al', 'por', 'que'],
+    generic: ['inscripción', 'sábado', 'domingo', 'grupo', 'miembros', 'precio', 'gracias', 'traer', 'nuevos', 'juntos', 'noche', 'fin de semana', 'lugar', 'preguntas', 'después', 'hora', 'quedada'],
+    topics: {
+      'outdoors-adventure': ['senderismo', 'ruta', 'rutas', 'sendero', 'cumbre', 'montaña', 'desnivel', 'kilómetros', 'mochila', 'botas', 'agua', 'lago', 'bosque', 'naturaleza', 'vistas', 'excursión', 'estación', 'coche compartido', 'escalada', 'bicicleta', 'nieve', 'acampada', 'kayak', 'circular', 'dificultad'],
+      tech: ['charla', 'charlas', 'ponentes', 'desarrolladores', 'desarrollo', 'programación', 'software', 'datos', 'agenda', 'aplicaciones', 'seguridad', 'base de datos', 'informática', 'proyectos', 'código', 'aprendizaje automático', 'startups', 'web', 'nube', 'javascript', 'python', 'taller'],
+    },
+  },
+  nl: {
+    function: ['de', 'het', 'een', 'en', 'met', 'wij', 'jullie', 'van', 'voor', 'is', 'op', 'in', 'aan', 'te', 'bij'],
+    generic: ['aanmelden', 'zaterdag', 'zondag', 'groep', 'leden', 'kosten', 'graag', 'meenemen', 'nieuwe', 'samen', 'avond', 'weekend', 'locatie', 'vragen', 'daarna', 'uur'],
+    topics: {
+      'outdoors-adventure': ['wandelen', 'wandeling', 'wandelroute', 'kilometer', 'rugzak', 'wandelschoenen', 'bos', 'natuur', 'uitzicht', 'heide', 'duinen', 'strand', 'fietsen', 'fietstocht', 'klimmen', 'kano', 'kajak', 'kamperen', 'tent', 'schaatsen', 'picknick', 'station', 'carpoolen', 'route'],
+      tech: ['presentatie', 'lezing', 'sprekers', 'ontwikkelaars', 'ontwikkeling', 'programmeren', 'software', 'gegevens', 'agenda', 'toepassingen', 'beveiliging', 'database', 'informatica', 'projecten', 'code', 'startups', 'web', 'cloud', 'javascript', 'python', 'workshop'],
+    },
+  },
+};
+
 /** First parts of made-up place names ("Cedar" Creek). */
 export const PLACE_NAMES = [
   'Bear', 'Eagle', 'Cedar', 'Pine', 'Willow', 'Granite', 'Black', 'Green', 'Silver', 'Hidden', 'Crystal', 'Mill', 'Lost', 'Twin', 'Red Rock',

@@ -199,6 +199,16 @@ describe('generator', () => {
       expect(both / pairs).toBeGreaterThan(1.3 * rate(outdoors, paddling));
     });
 
+    it('has groups in German-, French-, Spanish- and Dutch-speaking countries write in their language, groups elsewhere in English', () => {
+      const local = /\b(und|wir|mit|nous|avec|vous|nosotros|para|jullie|wij)\b/;
+      const labelled = [...outdoors, ...tech];
+      const european = labelled.filter((e) => ['de', 'ch', 'fr', 'es', 'mx', 'nl'].includes(e.group.country));
+      const english = labelled.filter((e) => ['us', 'gb', 'ca', 'au'].includes(e.group.country));
+      expect(european.length).toBeGreaterThan(20);
+      expect(rate(european, local)).toBeGreaterThan(0.2);
+      expect(rate(english, local)).toBeLessThan(0.02);
+    });
+
     it('has about as many short descriptions (under 200 characters of text) as the real capture', () => {
       const capture = readFileSync(path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson'), 'utf8')
         .split('\n')
