@@ -26,7 +26,8 @@ export const MIN_LABELLED_EVENTS = 200;
 /** Top words kept in metrics.json. */
 export const TOP_WORDS = 30;
 /** Terms must appear in at least this many training descriptions (a word of one group is noise). */
-export const DEFAULT_MIN_DF = 3;
+import { DEFAULT_MIN_DF } from './tfidf.ts';
+export { DEFAULT_MIN_DF };
 
 export type TrainParams = ModelParams & { testFraction: number };
 

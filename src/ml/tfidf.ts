@@ -1,3 +1,6 @@
+/** A term must occur in at least this many training descriptions to be in the vocabulary. */
+export const DEFAULT_MIN_DF = 3;
+
 /**
  * TF-IDF features over a fixed vocabulary, as sparse rows (CSR). Term frequency is the raw count
  * and idf = ln((m + 1) / (df + 1)) over the m training documents — Spark ML's IDF formula, so the

@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
 import path from 'node:path';
-import { runDemo, startDemoSource, type DemoStep } from '../../jobs/demo.ts';
-import { LocalJobRunner } from '../../jobs/local.ts';
+import type { DemoStep } from '../../jobs/demo.ts';
 import { STATE } from '../../lake/layout.ts';
-import { openLake } from '../../lake/open.ts';
-import { LocalTelemetry } from '../../telemetry/telemetry.ts';
-import { runMonitor } from '../../tui/run-monitor.ts';
+import type { LocalTelemetry } from '../../telemetry/telemetry.ts';
 import { UserError } from '../../errors.ts';
 import { intOption, numberOption, printJson, println, type CliContext } from '../context.ts';
 
@@ -40,6 +37,12 @@ export function registerDemoCommands(program: Command, ctx: CliContext): void {
           hint: 'run with OPENEVENTS_PROFILE=local',
         });
       }
+      // The pipeline's modules load when the demo runs, not at CLI start.
+      const { runDemo, startDemoSource } = await import('../../jobs/demo.ts');
+      const { LocalJobRunner } = await import('../../jobs/local.ts');
+      const { openLake } = await import('../../lake/open.ts');
+      const { LocalTelemetry } = await import('../../telemetry/telemetry.ts');
+      const { runMonitor } = await import('../../tui/run-monitor.ts');
       const store = await openLake(config.lake, ctx.cwd);
       const root = store.localPath('');
       if (!root) throw new UserError('the demo needs a local lake folder', { hint: 'pass --lake ./lake' });

@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
-import { openLake } from '../../lake/open.ts';
 import { LABELS } from '../../ml/labels.ts';
 import type { Metrics } from '../../ml/metrics.ts';
-import { evaluateRun, paramsFromConfig, predictText, trainModel, DEFAULT_MIN_DF } from '../../ml/service.ts';
+import type * as MlService from '../../ml/service.ts';
+import { DEFAULT_MIN_DF } from '../../ml/tfidf.ts';
+
+/** Services load when a command runs, not at CLI start (DuckDB, the forest, Spark glue). */
+const services = async (): Promise<typeof MlService & typeof import('../../lake/open.ts')> => ({
+  ...(await import('../../ml/service.ts')),
+  ...(await import('../../lake/open.ts')),
+});
 import { intOption, printJson, println, type CliContext } from '../context.ts';
 
 interface TrainFlags {
@@ -64,6 +70,7 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
           ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
         },
       });
+      const { openLake, trainModel, paramsFromConfig } = await services();
       const store = await openLake(config.lake, ctx.cwd);
       const run = await trainModel(store, {
         engine: config.ml.engine,
@@ -88,6 +95,7 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the evaluation as JSON')
     .action(async (flags: EvaluateFlags) => {
       const config = ctx.config(flags.lake ? { lake: flags.lake } : {});
+      const { openLake, evaluateRun } = await services();
       const store = await openLake(config.lake, ctx.cwd);
       const result = await evaluateRun(store, {
         ...(flags.run !== undefined ? { runId: flags.run } : {}),
@@ -111,6 +119,7 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the prediction as JSON')
     .action(async (flags: PredictFlags) => {
       const config = ctx.config(flags.lake ? { lake: flags.lake } : {});
+      const { openLake, predictText } = await services();
       const store = await openLake(config.lake, ctx.cwd);
       const result = await predictText(store, flags.text, {
         ...(flags.run !== undefined ? { runId: flags.run } : {}),

@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
-import { endpointFor, s3Client } from '../../aws/clients.ts';
 import { UserError } from '../../errors.ts';
-import { openLake } from '../../lake/open.ts';
-import { buildReport, locationOf, newestReportKey } from '../../report/build.ts';
-import { publishReport } from '../../report/publish.ts';
 import { printJson, println, type CliContext } from '../context.ts';
 
 interface BuildOptions {
@@ -32,6 +28,9 @@ export function registerReportCommands(program: Command, ctx: CliContext): void 
     .option('--json', 'print the result as JSON')
     .action(async (opts: BuildOptions) => {
       const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
+      // Services load when the command runs (Vega, DuckDB), not at CLI start.
+      const { openLake } = await import('../../lake/open.ts');
+      const { buildReport } = await import('../../report/build.ts');
       const store = await openLake(config.lake, ctx.cwd);
       const result = await buildReport(store, opts.out ? { out: opts.out } : {});
       if (opts.json) return printJson(ctx.stdout, result);
@@ -61,6 +60,8 @@ export function registerReportCommands(program: Command, ctx: CliContext): void 
           ...(opts.endpointUrl ? { endpointUrl: opts.endpointUrl } : {}),
         },
       });
+      const { openLake } = await import('../../lake/open.ts');
+      const { locationOf, newestReportKey } = await import('../../report/build.ts');
       const store = await openLake(config.lake, ctx.cwd);
       if (config.profile === 'local' && !opts.bucket) {
         const key = await newestReportKey(store);
@@ -74,6 +75,8 @@ export function registerReportCommands(program: Command, ctx: CliContext): void 
         throw new UserError('No report bucket is configured.', { hint: 'Pass --bucket <name> or set aws.reportBucket (OPENEVENTS_AWS_REPORT_BUCKET).' });
       }
       const aws = { region: config.aws.region, endpointUrl: config.aws.endpointUrl, env: ctx.env };
+      const { endpointFor, s3Client } = await import('../../aws/clients.ts');
+      const { publishReport } = await import('../../report/publish.ts');
       const endpoint = endpointFor('s3', aws);
       const result = await publishReport(store, { bucket, prefix: config.aws.reportPrefix, client: s3Client(aws), ...(endpoint ? { endpoint } : {}) });
       if (opts.json) return printJson(ctx.stdout, { published: true, ...result });
