@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../../errors.ts';
+import type { EtlHourState } from '../../etl/state.ts';
 import type { RawHour } from '../../lake/hours.ts';
 import type { PartitionBy } from '../../lake/import.ts';
 import { InvalidOptionError, printJson, println, type CliContext } from '../context.ts';
@@ -46,14 +47,20 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
 
   lake
     .command('ls')
-    .description('List raw hours with files, records and bytes (closed hours from their manifest)')
+    .description('List raw hours with files, records and bytes (closed hours from their manifest) and their ETL state: when, engine, records, quarantined')
     .option('--lake <dir>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--json', 'print the hours as JSON')
     .action(async (flags: { lake?: string; json?: boolean }) => {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
-      const [{ openLake }, { listRawHours }] = await Promise.all([import('../../lake/open.ts'), import('../../lake/hours.ts')]);
+      const [{ openLake }, { listRawHours }, { readEtlState }] = await Promise.all([
+        import('../../lake/open.ts'),
+        import('../../lake/hours.ts'),
+        import('../../etl/state.ts'),
+      ]);
       const store = await openLake(config.lake, ctx.cwd);
-      const hours = await listRawHours(store);
+      const [raw, etl] = await Promise.all([listRawHours(store), readEtlState(store)]);
+      const etlByHour = new Map(etl.hours.map((h) => [h.hour, h]));
+      const hours: LakeHour[] = raw.map((h) => ({ ...h, etl: etlByHour.get(h.hour) ?? null }));
       if (flags.json) return printJson(ctx.stdout, hours);
       for (const line of formatHours(hours)) println(ctx.stdout, line);
     });
@@ -64,13 +71,33 @@ function parsePartition(value: string): PartitionBy {
   return value;
 }
 
+/** A raw hour with what the ETL recorded about it (null: never processed). */
+export type LakeHour = RawHour & { etl: EtlHourState | null };
+
+/** The ETL column: done/failed, and 'stale' when raw objects arrived after the hour's last run. */
+export function etlLabel(h: LakeHour): string {
+  if (!h.etl) return '-';
+  const when = h.etl.finishedAt.slice(0, 16).replace('T', ' ');
+  if (h.etl.status === 'failed') return `failed ${when}`;
+  const stale = h.etl.rawObjects !== h.files ? ' (stale: new raw data)' : '';
+  return `done ${when} ${h.etl.engine} ${h.etl.validRecords} ok ${h.etl.quarantined} quar.${stale}`;
+}
+
 /** The `lake ls` table. */
-export function formatHours(hours: readonly RawHour[]): string[] {
+export function formatHours(hours: readonly LakeHour[]): string[] {
   if (hours.length === 0) return ['no raw hours in the lake'];
-  const rows = hours.map((h) => [h.hour, String(h.files), String(h.records), String(h.bytes), h.closed ? (h.unlisted ? `closed (+${h.unlisted} late)` : 'closed') : 'open']);
-  const head = ['HOUR', 'FILES', 'RECORDS', 'BYTES', 'STATE'];
+  const rows = hours.map((h) => [
+    h.hour,
+    String(h.files),
+    String(h.records),
+    String(h.bytes),
+    h.closed ? (h.unlisted ? `closed (+${h.unlisted} late)` : 'closed') : 'open',
+    etlLabel(h),
+  ]);
+  const head = ['HOUR', 'FILES', 'RECORDS', 'BYTES', 'STATE', 'ETL'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]): string => r.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const left = new Set([0, 4, 5]);
+  const fmt = (r: string[]): string => r.map((c, i) => (left.has(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const total = hours.reduce((a, h) => ({ files: a.files + h.files, records: a.records + h.records, bytes: a.bytes + h.bytes }), { files: 0, records: 0, bytes: 0 });
   return [fmt(head), ...rows.map(fmt), `${hours.length} hours, ${total.files} files, ${total.records} records, ${total.bytes} bytes`];
 }
