@@ -59,7 +59,9 @@ export interface EventGenerator extends Iterable<GeneratedRecord> {
  * entities and escaped slashes), a category mix like the original system's reference figures,
  * a pool of groups and venues reused across events, events re-sent with a newer mtime as their
  * status and RSVP counts change, bursts of older records as after a reconnect, and descriptions
- * whose words depend on the category. Deterministic for a seed; event ids are unique within a
+ * whose words depend on the category (and, within outdoors and tech, on the group's theme), with
+ * off-topic and vague events in every category and short descriptions as often as in the capture,
+ * so a classifier trained on them transfers to real posts (test/ml/transfer.test.ts). Deterministic for a seed; event ids are unique within a
  * seed (two different seeds may rarely share a numeric id, so use one seed per lake).
  *
  * @example for (const { line } of createGenerator({ seed: 7, count: 1000 })) out.write(line + '\n');
