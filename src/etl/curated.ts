@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { isErrnoCode } from '../errors.ts';
 import { CURATED } from '../lake/layout.ts';
 import type { ObjectStore } from '../lake/store.ts';
 import { CURATED_TABLES, TABLES, type CuratedTable } from './tables.ts';
@@ -10,7 +11,7 @@ import { CURATED_TABLES, TABLES, type CuratedTable } from './tables.ts';
 export interface OpenCuratedOptions {
   /**
    * Where the snapshot of the current state is kept, and an s3:// lake's curated/ mirrored
-   * (default: a folder per lake in the OS temp folder).
+   * (default: `curatedCacheDir(store)`).
    */
   cacheDir?: string;
 }
@@ -42,18 +43,32 @@ export async function openCurated(store: ObjectStore, options: OpenCuratedOption
   return connection;
 }
 
-/** The default cache folder of a lake (snapshots, and the mirror of an s3:// lake). */
+/**
+ * The default cache folder of a lake (snapshots, and the mirror of an s3:// lake): a hidden
+ * folder inside a local lake (it goes away with the lake; list() never shows it), else a folder
+ * per lake in the OS temp folder.
+ */
 export function curatedCacheDir(store: ObjectStore): string {
-  return cacheRootOf(store, {});
+  return store.localPath(CACHE) ?? path.join(os.tmpdir(), `openevents-curated-${createHash('sha1').update(store.url).digest('hex').slice(0, 12)}`);
 }
 
+const CACHE = '.cache/curated';
+
 function cacheRootOf(store: ObjectStore, options: OpenCuratedOptions): string {
-  return options.cacheDir ?? path.join(os.tmpdir(), `openevents-curated-${createHash('sha1').update(store.url).digest('hex').slice(0, 12)}`);
+  return options.cacheDir ?? curatedCacheDir(store);
 }
 
 /** The snapshot file for this set of curated files, built if it does not exist yet. */
 async function currentSnapshot(store: ObjectStore, files: Record<CuratedTable, string[]>, options: OpenCuratedOptions): Promise<string> {
-  const root = cacheRootOf(store, options);
+  let root = cacheRootOf(store, options);
+  try {
+    await fs.mkdir(root, { recursive: true });
+  } catch (error) {
+    // A read-only local lake: keep the snapshot in the temp folder instead.
+    if (options.cacheDir || !['EACCES', 'EPERM', 'EROFS'].some((code) => isErrnoCode(error, code))) throw error;
+    root = path.join(os.tmpdir(), `openevents-curated-${createHash('sha1').update(store.url).digest('hex').slice(0, 12)}`);
+    await fs.mkdir(root, { recursive: true });
+  }
   const fingerprint = createHash('sha256').update(`v${SNAPSHOT_VERSION}\n`);
   for (const table of CURATED_TABLES) {
     for (const file of files[table]) {
@@ -64,7 +79,6 @@ async function currentSnapshot(store: ObjectStore, files: Record<CuratedTable, s
   const name = `current-${fingerprint.digest('hex').slice(0, 20)}.duckdb`;
   const target = path.join(root, name);
   if (await fs.stat(target).catch(() => undefined)) return target;
-  await fs.mkdir(root, { recursive: true });
   // Built under a temporary name and renamed: a reader never opens a half-built snapshot.
   const tmp = path.join(root, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const instance = await DuckDBInstance.create(tmp, { memory_limit: '1GB', preserve_insertion_order: 'false' });

@@ -2,7 +2,6 @@ import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { curatedCacheDir } from '../../src/etl/curated.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { hourIdOf, rawObjectKey, type HourId } from '../../src/lake/layout.ts';
 import { ROOT } from './moto.ts';
@@ -21,10 +20,8 @@ export function captureLines(): string[] {
 export async function tempLake(): Promise<{ store: LocalStore; dir: string; cleanup: () => Promise<void> }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oe-etl-'));
   const store = new LocalStore(dir);
-  const cleanup = async (): Promise<void> => {
-    await fs.rm(dir, { recursive: true, force: true });
-    await fs.rm(curatedCacheDir(store), { recursive: true, force: true });
-  };
+  // The curated cache lives inside a local lake, so removing the lake removes it too.
+  const cleanup = async (): Promise<void> => fs.rm(dir, { recursive: true, force: true });
   return { store, dir, cleanup };
 }
 
