@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalJobRunner } from '../src/jobs/local.ts';
@@ -215,8 +215,9 @@ function fixtureLake(): string {
   return lake;
 }
 
-async function startMonitor(tmux: ReturnType<typeof createTmux>, lake: string, env: string[] = []): Promise<number> {
-  tmux.start(`cd ${ROOT} && exec env ${env.join(' ')} ${process.execPath} ${OPENEVENTS} monitor --lake ${lake}`, 120, 40);
+async function startMonitor(tmux: ReturnType<typeof createTmux>, lake: string, env: string[] = [], options: { cwd?: string; nodeArgs?: string[] } = {}): Promise<number> {
+  const node = [process.execPath, ...(options.nodeArgs ?? [])].join(' ');
+  tmux.start(`cd ${options.cwd ?? ROOT} && exec env ${env.join(' ')} ${node} ${OPENEVENTS} monitor --lake ${lake}`, 120, 40);
   await tmux.waitFor((s) => s.includes('openevents monitor') && /Stream/.test(s) && !/loading/.test(s), 'the monitor', 60_000);
   // `exec` above: the pane's process is the monitor itself.
   return Number(execFileSync('tmux', ['-L', tmux.socket, 'display-message', '-p', '-t', 'main', '#{pane_pid}'], { encoding: 'utf8' }).trim());
@@ -247,8 +248,42 @@ async function benchIdle(): Promise<number[]> {
 
 // ---------------------------------------------------------------- 3. RSS while streaming
 
-async function benchRss(): Promise<{ samples: Array<[number, number]>; cpu: number[] }> {
+/**
+ * The monitor's live heap: a heap snapshot (SIGUSR2 with --heapsnapshot-signal) collects garbage
+ * first, so its total is what the process retains — RSS also moves with V8's and malloc's sizing.
+ */
+async function liveHeapMiB(pid: number, dir: string): Promise<number> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const fresh = readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (fresh[0]) {
+      const file = path.join(dir, fresh[0]);
+      // Node writes the snapshot in place: read it once it parses (a partial file does not).
+      let snap: { snapshot: { meta: { node_fields: string[] } }; nodes: number[] } | undefined;
+      try {
+        snap = JSON.parse(readFileSync(file, 'utf8')) as typeof snap;
+      } catch {
+        snap = undefined;
+      }
+      if (snap) {
+        rmSync(file);
+        const width = snap.snapshot.meta.node_fields.length;
+        const selfSize = snap.snapshot.meta.node_fields.indexOf('self_size');
+        let total = 0;
+        for (let i = selfSize; i < snap.nodes.length; i += width) total += snap.nodes[i]!;
+        return total / 1048576;
+      }
+    }
+    if (Date.now() > deadline) throw new Error('no heap snapshot in 120 s');
+    await sleep(500);
+  }
+}
+
+async function benchRss(): Promise<{ samples: Array<[number, number]>; cpu: number[]; heap: [number, number] }> {
   const lake = mkdtempSync(path.join(tmpdir(), 'oe-bench-tui-rss-'));
+  const heapDir = mkdtempSync(path.join(tmpdir(), 'oe-bench-tui-heap-'));
   const tmux = createTmux(`oe-bench-tui-rss-${process.pid}`);
   const server: ChildProcess = spawn(process.execPath, [OPENEVENTS, 'source', 'serve', '--generate', '--rate', '1000', '--port', '0'], {
     cwd: ROOT,
@@ -265,11 +300,14 @@ async function benchRss(): Promise<{ samples: Array<[number, number]>; cpu: numb
       server.once('exit', () => reject(new Error(`source server exited: ${buf}`)));
     });
     server.stdout!.on('error', () => undefined);
-    const pid = await startMonitor(tmux, lake, [`OPENEVENTS_SOURCE_URL=${url}`]);
+    const pid = await startMonitor(tmux, lake, [`OPENEVENTS_SOURCE_URL=${url}`], { cwd: heapDir, nodeArgs: ['--heapsnapshot-signal=SIGUSR2'] });
     tmux.send('s');
     await tmux.waitFor((s) => /● running\s+[\d.]+k? ev\/s/.test(s) && !/● running\s+0 ev\/s/.test(s), 'events to flow', 90_000);
-    // Settle: start-up garbage (module compilation) is collected in the first minute; the question
-    // is whether memory grows while streaming, not how much start-up leaves behind.
+    // The first heap snapshot, then a settle: start-up garbage (module compilation) and the
+    // snapshot's own allocations are collected before RSS is sampled; the question is whether
+    // memory grows while streaming, not how much start-up leaves behind.
+    const heapStart = await liveHeapMiB(pid, heapDir);
+    const heapStartAt = Date.now();
     await sleep(quick ? 10_000 : 60_000);
     const samples: Array<[number, number]> = [];
     const cpu: number[] = [];
@@ -283,10 +321,12 @@ async function benchRss(): Promise<{ samples: Array<[number, number]>; cpu: numb
       ticks = now;
     }
     samples.push([(Date.now() - start) / 1000, rssKiB(pid)]);
+    const heapEnd = await liveHeapMiB(pid, heapDir);
+    log(`  live heap measured over ${((Date.now() - heapStartAt) / 1000).toFixed(0)} s of streaming`);
     const screen = tmux.capture();
     const eps = /● \w+\s+([\d.]+k?) ev\/s/.exec(screen)?.[1];
     log(`  streamer rate at the end: ${eps ?? '?'} ev/s`);
-    return { samples, cpu };
+    return { samples, cpu, heap: [heapStart, heapEnd] };
   } finally {
     tmux.kill();
     const runner = new LocalJobRunner({ dir: path.join(lake, '_state/jobs') });
@@ -304,6 +344,7 @@ async function benchRss(): Promise<{ samples: Array<[number, number]>; cpu: numb
       server.kill('SIGTERM');
     });
     rmSync(lake, { recursive: true, force: true });
+    rmSync(heapDir, { recursive: true, force: true });
   }
 }
 
@@ -326,7 +367,7 @@ const idle = only && only !== 'idle' ? undefined : await benchIdle();
 if (idle) log(`idle CPU at the default refresh (1 s), ${IDLE_S} s in ${idle.length} windows: median ${median(idle).toFixed(2)}% of one core, max ${Math.max(...idle).toFixed(2)}% (target < 3%: ${median(idle) < 3 ? 'ok' : 'MISSED'})`);
 
 if (only === 'idle') process.exit(0);
-const { samples, cpu } = await benchRss();
+const { samples, cpu, heap } = await benchRss();
 const fifth = Math.max(1, Math.floor(samples.length / 5));
 const early = median(samples.slice(0, fifth).map(([, kib]) => kib));
 const late = median(samples.slice(-fifth).map(([, kib]) => kib));
@@ -340,6 +381,11 @@ log(
     `; after the first fifth RSS stays within ${tailSpread.toFixed(1)}% ` +
     `(target no growth beyond 10%: ${growth <= 10 && tailSpread <= 10 ? 'ok' : 'MISSED'}${growth < -10 ? ': it fell, it did not grow' : ''}); ` +
     `monitor CPU meanwhile: median ${median(cpu).toFixed(2)}% of one core`,
+);
+const heapGrowth = ((heap[1] - heap[0]) / heap[0]) * 100;
+log(
+  `live heap (after GC, from heap snapshots before the settle and after the RSS window): ${heap[0].toFixed(1)} → ${heap[1].toFixed(1)} MiB, ` +
+    `growth ${heapGrowth.toFixed(1)}% (target flat within 10%: ${Math.abs(heapGrowth) <= 10 ? 'ok' : 'MISSED'})`,
 );
 log(`  RSS samples (s, MiB): ${samples.map(([t, kib]) => `${t.toFixed(0)}:${(kib / 1024).toFixed(1)}`).join(' ')}`);
 process.exit(0);
