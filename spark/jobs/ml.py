@@ -1,15 +1,11 @@
 """The classifier on Spark ML: outdoors-adventure vs tech from event text.
 
-The same steps as the embedded engine (src/ml), as one ML Pipeline:
+The same steps as the embedded engine (src/ml), as one pyspark.ml Pipeline:
 RegexTokenizer (runs of Unicode letters, lower case, length >= 2) -> StopWordsRemover (the
 shared lists in src/ml/stopwords/*.txt, label words included) -> CountVectorizer (vocabulary by
-frequency, minDF) -> IDF -> RandomForestClassifier. The train/test split is computed once by the
-caller (openevents ml train --engine spark) and arrives as a `split` column, so both engines see
-the same split; metrics are computed by the caller from the predictions this job writes.
-
-pyspark.ml's Python wrappers import numpy, which the project's environment does not ship, so
-the job drives the very same Spark ML classes (org.apache.spark.ml.*) through the session's JVM
-gateway: one Pipeline, fitted, saved and loaded by Spark itself, with nothing beyond pyspark.
+frequency, minDF) -> IDF -> RandomForestClassifier (seeded). The train/test split is computed once
+by the caller (openevents ml train --engine spark) and arrives as a `split` column, so both engines
+see the same split; metrics are computed by the caller from the predictions this job writes.
 
   ml.py train   --input rows.ndjson --output DIR [--vocabulary N --min-df N --trees N
                 --max-depth N --features-per-split N --seed N --max-bins N --stopwords-dir DIR]
@@ -25,12 +21,18 @@ import json
 import os
 import sys
 
+from pyspark.ml import Pipeline, PipelineModel
+from pyspark.ml.classification import RandomForestClassifier
+from pyspark.ml.feature import IDF, CountVectorizer, RegexTokenizer, StopWordsRemover
+from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-from pyspark.sql.classic.column import Column
 
 DEFAULT_STOPWORDS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "ml", "stopwords")
+
+# Spark's trees refuse deeper ones.
+SPARK_MAX_DEPTH = 30
 
 INPUT_SCHEMA = T.StructType(
     [
@@ -41,6 +43,10 @@ INPUT_SCHEMA = T.StructType(
         T.StructField("split", T.StringType()),
     ]
 )
+
+# Stage positions in the fitted PipelineModel.
+VECTORIZER_STAGE = 2
+FOREST_STAGE = 4
 
 
 def load_stop_words(directory: str) -> list:
@@ -57,69 +63,52 @@ def load_stop_words(directory: str) -> list:
     return sorted(words)
 
 
-def _ml(spark: SparkSession):
-    """The org.apache.spark.ml package of the session's JVM."""
-    return spark.sparkContext._jvm.org.apache.spark.ml
+def build_pipeline(stop_words: list, vocabulary: int, min_df: int, trees: int, max_depth: int,
+                   features_per_split: int, seed: int, max_bins: int = 32) -> Pipeline:
+    """The text pipeline: text -> tokens -> words -> tf -> features (tf-idf) -> random forest."""
+    tokenizer = RegexTokenizer(inputCol="text", outputCol="tokens", pattern=r"\p{L}+", gaps=False,
+                               toLowercase=True, minTokenLength=2)
+    remover = StopWordsRemover(inputCol="tokens", outputCol="words", stopWords=stop_words, caseSensitive=False,
+                               locale="en")
+    counts = CountVectorizer(inputCol="words", outputCol="tf", vocabSize=vocabulary, minDF=float(min_df))
+    idf = IDF(inputCol="tf", outputCol="features")
+    forest = RandomForestClassifier(
+        labelCol="label", featuresCol="features", numTrees=trees, maxDepth=min(max_depth, SPARK_MAX_DEPTH),
+        featureSubsetStrategy="sqrt" if features_per_split <= 0 else str(features_per_split),
+        maxBins=max_bins, impurity="gini", seed=seed,
+    )
+    return Pipeline(stages=[tokenizer, remover, counts, idf, forest])
 
 
-def _java_array(spark: SparkSession, java_class, items: list):
-    array = spark.sparkContext._gateway.new_array(java_class, len(items))
-    for i, item in enumerate(items):
-        array[i] = item
-    return array
+def split_rows(rows: DataFrame) -> tuple:
+    """(train rows, test rows) by the caller's `split` column."""
+    return rows.where(F.col("split") == "train"), rows.where(F.col("split") == "test")
 
 
-def build_pipeline(spark: SparkSession, stop_words: list, vocabulary: int, min_df: int, trees: int, max_depth: int,
-                   features_per_split: int, seed: int, max_bins: int = 32):
-    """The text pipeline (a JVM Pipeline): tokens -> words -> tf -> features (tf-idf) -> random forest."""
-    ml = _ml(spark)
-    jvm = spark.sparkContext._jvm
-    tokenizer = (ml.feature.RegexTokenizer().setInputCol("text").setOutputCol("tokens")
-                 .setPattern(r"\p{L}+").setGaps(False).setToLowercase(True).setMinTokenLength(2))
-    remover = (ml.feature.StopWordsRemover().setInputCol("tokens").setOutputCol("words")
-               .setStopWords(_java_array(spark, jvm.java.lang.String, stop_words)).setCaseSensitive(False)
-               .setLocale("en"))
-    counts = ml.feature.CountVectorizer().setInputCol("words").setOutputCol("tf").setVocabSize(vocabulary).setMinDF(float(min_df))
-    idf = ml.feature.IDF().setInputCol("tf").setOutputCol("features")
-    forest = (ml.classification.RandomForestClassifier().setLabelCol("label").setFeaturesCol("features")
-              .setNumTrees(trees).setMaxDepth(min(max_depth, 30))
-              .setFeatureSubsetStrategy("sqrt" if features_per_split <= 0 else str(features_per_split))
-              .setMaxBins(max_bins).setSeed(seed).setImpurity("gini"))
-    stages = _java_array(spark, ml.PipelineStage, [tokenizer, remover, counts, idf, forest])
-    return ml.Pipeline().setStages(stages)
+def fit(pipeline: Pipeline, rows: DataFrame) -> PipelineModel:
+    """Fits the pipeline on labelled rows."""
+    return pipeline.fit(rows)
 
 
-def fit(spark: SparkSession, pipeline, rows: DataFrame):
-    """Fits the JVM pipeline on a DataFrame; returns the JVM PipelineModel."""
-    return pipeline.fit(rows._jdf)
-
-
-def load_model(spark: SparkSession, path: str):
-    return _ml(spark).PipelineModel.load(path)
-
-
-def predictions(spark: SparkSession, model, rows: DataFrame) -> DataFrame:
-    """event_id, label and P(tech) for each row."""
-    scored = DataFrame(model.transform(rows._jdf), spark)
-    probability = _ml(spark).functions.vector_to_array(scored._jdf.col("probability"), "float64")
-    return scored.withColumn("p", _column(probability)).select(
+def predictions(model: PipelineModel, rows: DataFrame) -> DataFrame:
+    """event_id, label (int) and probability = P(tech) for each row."""
+    return model.transform(rows).select(
         F.col("event_id"),
         F.col("label").cast("int").alias("label"),
-        F.col("p").getItem(1).alias("probability"),
+        vector_to_array(F.col("probability"), "float64").getItem(1).alias("probability"),
     )
 
 
-def _column(java_column) -> Column:
-    """A Python Column around a JVM Column (pyspark 4's classic API)."""
-    return Column(java_column)
+def vocabulary(model: PipelineModel) -> list:
+    """The terms the CountVectorizer kept, in feature-index order."""
+    return list(model.stages[VECTORIZER_STAGE].vocabulary)
 
 
-def top_words(model, n: int = 50) -> list:
-    """The n words with the largest feature importance (mean decrease in impurity)."""
-    stages = model.stages()
-    vocabulary = list(stages[2].vocabulary())
-    importances = list(stages[len(stages) - 1].featureImportances().toArray())
-    ranked = sorted(((float(v), vocabulary[i]) for i, v in enumerate(importances) if v > 0), key=lambda p: (-p[0], p[1]))
+def top_words(model: PipelineModel, n: int = 50) -> list:
+    """The n words with the largest feature importance (mean decrease in impurity), ties by word."""
+    terms = vocabulary(model)
+    importances = model.stages[FOREST_STAGE].featureImportances.toArray()
+    ranked = sorted(((float(v), terms[i]) for i, v in enumerate(importances) if v > 0), key=lambda p: (-p[0], p[1]))
     return [{"word": word, "importance": value} for value, word in ranked[:n]]
 
 
@@ -139,26 +128,27 @@ def collect_predictions(frame: DataFrame) -> list:
 
 
 def train(spark: SparkSession, args) -> None:
+    """Reads the rows, fits on the train side, saves the model and writes the test side's predictions."""
     rows = read_rows(spark, args.input).cache()
-    train_rows = rows.where(F.col("split") == "train")
-    test_rows = rows.where(F.col("split") == "test")
-    pipeline = build_pipeline(spark, load_stop_words(args.stopwords_dir), args.vocabulary, args.min_df, args.trees,
+    train_rows, test_rows = split_rows(rows)
+    pipeline = build_pipeline(load_stop_words(args.stopwords_dir), args.vocabulary, args.min_df, args.trees,
                               args.max_depth, args.features_per_split, args.seed, args.max_bins)
-    model = fit(spark, pipeline, train_rows)
+    model = fit(pipeline, train_rows)
     os.makedirs(args.output, exist_ok=True)
     model.write().overwrite().save(os.path.join(args.output, "model"))
-    write_json(os.path.join(args.output, "predictions.json"), collect_predictions(predictions(spark, model, test_rows)))
+    write_json(os.path.join(args.output, "predictions.json"), collect_predictions(predictions(model, test_rows)))
     write_json(os.path.join(args.output, "top_words.json"), top_words(model))
     write_json(os.path.join(args.output, "summary.json"), {
-        "trainRows": train_rows.count(), "testRows": test_rows.count(), "vocabulary": len(model.stages()[2].vocabulary()),
+        "trainRows": train_rows.count(), "testRows": test_rows.count(), "vocabulary": len(vocabulary(model)),
     })
 
 
 def predict(spark: SparkSession, args) -> None:
-    model = load_model(spark, args.model)
+    """Scores every input row with a saved PipelineModel."""
+    model = PipelineModel.load(args.model)
     os.makedirs(args.output, exist_ok=True)
     write_json(os.path.join(args.output, "predictions.json"),
-               collect_predictions(predictions(spark, model, read_rows(spark, args.input))))
+               collect_predictions(predictions(model, read_rows(spark, args.input))))
 
 
 def parse_args(argv: list):

@@ -1,16 +1,23 @@
-"""Tests of spark/jobs/ml.py: the shared stop words, the pipeline's text steps, and a tiny fit."""
+"""Tests of spark/jobs/ml.py: the shared stop words, the pyspark.ml pipeline's steps, and a tiny fit."""
 import json
 import os
 
-from pyspark.sql import types as T
+from pyspark.ml import Pipeline
+from pyspark.ml.classification import RandomForestClassifier
+from pyspark.ml.feature import IDF, CountVectorizer, RegexTokenizer, StopWordsRemover
 
 from jobs import ml
 
 STOPWORDS_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "src", "ml", "stopwords")
+COLUMNS = ["event_id", "group_id", "label", "text", "split"]
 
 
 def rows(spark, data):
     return spark.createDataFrame(data, ml.INPUT_SCHEMA)
+
+
+def write_rows(path, data):
+    path.write_text("".join(json.dumps(dict(zip(COLUMNS, r))) + "\n" for r in data))
 
 
 def test_stop_words_come_from_the_shared_files_without_comments():
@@ -27,24 +34,72 @@ def test_stop_words_come_from_the_shared_files_without_comments():
     assert not any(w.startswith("#") for w in words)
 
 
+def test_pipeline_is_the_five_standard_stages_with_the_given_parameters_and_seed(spark):
+    # When the pipeline is built (pyspark.ml stages need a running session, but nothing is fitted)
+    pipeline = ml.build_pipeline(["the", "and"], vocabulary=123, min_df=4, trees=7, max_depth=45,
+                                 features_per_split=0, seed=99, max_bins=16)
+    stages = pipeline.getStages()
+    # Then it is the documented pyspark.ml stage sequence
+    assert isinstance(pipeline, Pipeline)
+    assert [type(s) for s in stages] == [RegexTokenizer, StopWordsRemover, CountVectorizer, IDF, RandomForestClassifier]
+    tokenizer, remover, counts, _, forest = stages
+    assert (tokenizer.getPattern(), tokenizer.getGaps(), tokenizer.getMinTokenLength()) == (r"\p{L}+", False, 2)
+    assert remover.getStopWords() == ["the", "and"]
+    assert (counts.getVocabSize(), counts.getMinDF()) == (123, 4.0)
+    # And the forest keeps its parameters, caps the depth at Spark's 30 and is seeded
+    assert (forest.getNumTrees(), forest.getMaxDepth(), forest.getMaxBins()) == (7, 30, 16)
+    assert forest.getFeatureSubsetStrategy() == "sqrt"
+    assert forest.getSeed() == 99
+    # And an explicit number of features per split is passed through
+    explicit = ml.build_pipeline([], 10, 1, 2, 5, features_per_split=12, seed=1).getStages()[4]
+    assert explicit.getFeatureSubsetStrategy() == "12"
+
+
 def test_pipeline_tokenizes_letters_lower_case_and_drops_stop_and_label_words(spark):
     # Given a pipeline fitted on two rows
-    pipeline = ml.build_pipeline(spark, ml.load_stop_words(STOPWORDS_DIR), vocabulary=50, min_df=1, trees=2,
+    pipeline = ml.build_pipeline(ml.load_stop_words(STOPWORDS_DIR), vocabulary=50, min_df=1, trees=2,
                                  max_depth=2, features_per_split=0, seed=1)
     data = rows(spark, [
         ("e1", 1, 0.0, "Hike MOUNT-Si (8 miles) the Über Café a Outdoors adventure", "train"),
         ("e2", 2, 1.0, "Python & Tech talks: und los les", "train"),
     ])
-    model = ml.fit(spark, pipeline, data)
+    model = ml.fit(pipeline, data)
     # When the text steps run
-    words = ml.DataFrame(model.transform(data._jdf), spark).select("event_id", "words").orderBy("event_id").collect()
+    words = model.transform(data).select("event_id", "words").orderBy("event_id").collect()
     # Then only lower-case letter runs of length >= 2 that are not stop or label words remain
     # ("si" is a Spanish and Italian stop word, "über" a German one)
     assert [list(r["words"]) for r in words] == [["hike", "mount", "miles", "café"], ["python", "talks"]]
+    # And the vocabulary is exactly those six words
+    assert sorted(ml.vocabulary(model)) == sorted(["hike", "mount", "miles", "café", "python", "talks"])
 
 
-def test_fit_predict_and_top_words_on_separable_text(spark, tmp_path):
-    # Given clearly separable training rows (two groups per class) and two test rows
+def test_split_rows_follows_the_split_column(spark):
+    # Given rows the caller marked train or test
+    data = rows(spark, [("a", 1, 0.0, "x", "train"), ("b", 2, 1.0, "y", "test"), ("c", 3, 1.0, "z", "train")])
+    # When they are split
+    train, test = ml.split_rows(data)
+    # Then each side holds exactly its rows
+    assert sorted(r["event_id"] for r in train.collect()) == ["a", "c"]
+    assert [r["event_id"] for r in test.collect()] == ["b"]
+
+
+def test_top_words_are_the_only_words_that_separate_the_classes(spark):
+    # Given rows where every word but one per class is shared by both classes
+    data = rows(spark, [
+        (f"e{i}", i % 4, float(i % 2), ("hiking" if i % 2 == 0 else "kubernetes") + " meetup group friends", "train")
+        for i in range(24)
+    ])
+    pipeline = ml.build_pipeline([], vocabulary=50, min_df=1, trees=5, max_depth=3, features_per_split=0, seed=7)
+    # When the forest is fitted and its importances mapped through the vocabulary
+    top = ml.top_words(ml.fit(pipeline, data))
+    # Then only the separating words carry importance, and the importances sum to 1
+    assert top and {w["word"] for w in top} <= {"hiking", "kubernetes"}
+    assert abs(sum(w["importance"] for w in top) - 1.0) < 1e-9
+    assert [w["importance"] for w in top] == sorted((w["importance"] for w in top), reverse=True)
+
+
+def test_train_and_predict_steps_write_the_cli_contract_and_reload_the_model(spark, tmp_path):
+    # Given clearly separable training rows (four groups per class) and two test rows
     train = []
     for i in range(40):
         if i % 2 == 0:
@@ -53,7 +108,7 @@ def test_fit_predict_and_top_words_on_separable_text(spark, tmp_path):
             train.append((f"t{i}", 200 + i % 4, 1.0, "python data software developers api cloud", "train"))
     test = [("x1", 300, 0.0, "a long hike on the river trail", "test"), ("x2", 301, 1.0, "software developers talk about api", "test")]
     path = tmp_path / "rows.ndjson"
-    path.write_text("".join(json.dumps(dict(zip(["event_id", "group_id", "label", "text", "split"], r))) + "\n" for r in train + test))
+    write_rows(path, train + test)
 
     class Args:
         input = str(path)
@@ -69,24 +124,29 @@ def test_fit_predict_and_top_words_on_separable_text(spark, tmp_path):
 
     # When the job's train step runs
     ml.train(spark, Args)
-    # Then the test rows are predicted right, with probabilities, and the top words are topic words
-    predictions = {p["event_id"]: p for p in json.loads((tmp_path / "out" / "predictions.json").read_text())}
+    # Then the test rows are predicted right, with probabilities, in the shape src/ml/spark.ts reads
+    out = tmp_path / "out"
+    predictions = {p["event_id"]: p for p in json.loads((out / "predictions.json").read_text())}
     assert set(predictions) == {"x1", "x2"}
+    assert all(set(p) == {"event_id", "label", "probability"} for p in predictions.values())
     assert predictions["x1"]["probability"] < 0.5 < predictions["x2"]["probability"]
-    assert predictions["x2"]["label"] == 1
-    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (predictions["x1"]["label"], predictions["x2"]["label"]) == (0, 1)
+    summary = json.loads((out / "summary.json").read_text())
     assert summary == {"trainRows": 40, "testRows": 2, "vocabulary": 12}
-    top = json.loads((tmp_path / "out" / "top_words.json").read_text())
-    assert top and {w["word"] for w in top} <= {"hike", "trail", "summit", "river", "camping", "miles",
-                                               "python", "data", "software", "developers", "api", "cloud"}
+    top = json.loads((out / "top_words.json").read_text())
+    assert top and all(set(w) == {"word", "importance"} for w in top)
+    assert {w["word"] for w in top} <= {"hike", "trail", "summit", "river", "camping", "miles",
+                                        "python", "data", "software", "developers", "api", "cloud"}
+    assert (out / "model" / "metadata").is_dir()
 
     # And the saved model scores the same rows the same way through the predict step
     class PredictArgs:
-        model = str(tmp_path / "out" / "model")
+        model = str(out / "model")
         input = str(path)
         output = str(tmp_path / "again")
 
     ml.predict(spark, PredictArgs)
     again = {p["event_id"]: p for p in json.loads((tmp_path / "again" / "predictions.json").read_text())}
+    assert len(again) == 42
     assert again["x1"]["probability"] == predictions["x1"]["probability"]
     assert again["x2"]["probability"] == predictions["x2"]["probability"]
