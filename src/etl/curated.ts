@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { isErrnoCode } from '../errors.ts';
+import { errorMessage, isErrnoCode } from '../errors.ts';
 import { CURATED } from '../lake/layout.ts';
 import type { ObjectStore } from '../lake/store.ts';
 import { CURATED_TABLES, TABLES, type CuratedTable } from './tables.ts';
@@ -32,8 +32,7 @@ const SNAPSHOT_VERSION = 2;
  * ObjectStore (only changed objects are downloaded). Close it with `connection.closeSync()`.
  */
 export async function openCurated(store: ObjectStore, options: OpenCuratedOptions = {}): Promise<DuckDBConnection> {
-  const files = await curatedFiles(store, options);
-  const snapshot = await currentSnapshot(store, files, options);
+  const snapshot = await withRetry(async () => currentSnapshot(store, await curatedFiles(store, options), options));
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   await connection.run(`ATTACH ${sqlString(snapshot)} AS curated_snapshot (READ_ONLY)`);
@@ -53,6 +52,19 @@ export function curatedCacheDir(store: ObjectStore): string {
 }
 
 const CACHE = '.cache/curated';
+
+/** An ETL run may replace an hour's files while a snapshot is being built: list again and retry. */
+async function withRetry<T>(build: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await build();
+    } catch (error) {
+      const vanished = isErrnoCode(error, 'ENOENT') || /No files found|No such file|Cannot open file/i.test(errorMessage(error));
+      if (!vanished || i >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, 100 * i));
+    }
+  }
+}
 
 function cacheRootOf(store: ObjectStore, options: OpenCuratedOptions): string {
   return options.cacheDir ?? curatedCacheDir(store);
@@ -86,10 +98,15 @@ async function currentSnapshot(store: ObjectStore, files: Record<CuratedTable, s
   try {
     for (const table of CURATED_TABLES) await connection.run(`CREATE TABLE ${quoteIdent(table)} AS ${selectSql(table, files[table])}`);
     await connection.run('CHECKPOINT');
-  } finally {
+  } catch (error) {
     connection.closeSync();
     instance.closeSync();
+    await fs.rm(tmp, { force: true });
+    await fs.rm(`${tmp}.wal`, { force: true });
+    throw error;
   }
+  connection.closeSync();
+  instance.closeSync();
   await fs.rename(tmp, target);
   await fs.rm(`${tmp}.wal`, { force: true });
   // Older snapshots of this lake are stale; readers that still have one open keep their handle.
