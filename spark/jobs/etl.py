@@ -46,21 +46,25 @@ def build_session(app_name="openevents-etl", master=None):
     builder = configure(builder, os.environ)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
-    ship_jobs_package(spark)
     return spark
 
 
 def ship_jobs_package(spark):
-    """Python workers (local or on a cluster) import jobs.framing: ship the package as a zip."""
+    """Python workers (local or on a cluster) import jobs.framing: ship the package as a zip, once per context."""
     import tempfile
     import zipfile
+
+    sc = spark.sparkContext
+    if getattr(sc, "_openevents_jobs_shipped", False):
+        return
 
     here = os.path.dirname(os.path.abspath(__file__))
     archive = os.path.join(tempfile.mkdtemp(prefix="openevents-jobs-"), "jobs.zip")
     with zipfile.ZipFile(archive, "w") as z:
-        for name in ("__init__.py", "framing.py", "sqlgen.py"):
+        for name in ("__init__.py", "framing.py", "sqlgen.py", "etl.py"):
             z.write(os.path.join(here, name), f"jobs/{name}")
-    spark.sparkContext.addPyFile(archive)
+    sc.addPyFile(archive)
+    sc._openevents_jobs_shipped = True
 
 
 def configure(builder, env):
@@ -122,6 +126,7 @@ def extract(spark, lake, hours):
             paths[p] = hour
     if not paths:
         return spark.createDataFrame([], RAW_SCHEMA)
+    ship_jobs_package(spark)
     by_path = dict(paths)
     # One partition per raw object: objects are rotated well below a partition's comfortable size.
     rdd = spark.sparkContext.binaryFiles(",".join(paths.keys()), minPartitions=len(paths)).flatMap(

@@ -132,3 +132,25 @@ def test_configure_points_s3a_at_the_endpoint_from_the_environment():
     assert etl.hadoop_url("s3://bucket/lake/") == "s3a://bucket/lake"
     assert etl.hadoop_url("file:///tmp/lake") == "file:///tmp/lake"
     assert etl.source_key("file:/tmp/lake/raw/2015/03/08/06/w-1-2.ndjson.gz") == "raw/2015/03/08/06/w-1-2.ndjson.gz"
+
+
+def test_extract_reads_an_hours_data_objects_in_any_form(spark, tmp_path):
+    import gzip
+
+    # Given a raw hour with gzip (no .gz name), plain NDJSON, a manifest and a temporary file
+    hour_dir = tmp_path / "raw" / "2015" / "03" / "08" / "06"
+    hour_dir.mkdir(parents=True)
+    (hour_dir / "w-1-2.ndjson").write_bytes(gzip.compress(b'{"id":"a"}\n{"id":"b"}\n'))
+    (hour_dir / "firehose-1").write_bytes(b'{"id":"c"}{"id":"d"}')
+    (hour_dir / "_manifest.json").write_bytes(b'{"hour":"x"}')
+    (hour_dir / ".w-3-3.ndjson.gz.tmp").write_bytes(b'{"id":"ghost"}\n')
+    # When the hour is extracted (an hour without raw objects too)
+    df = etl.extract(spark, f"file://{tmp_path}", [H1, "2015-03-08T05"])
+    # Then every record of the data objects is there, keyed by object and position
+    rows = sorted((r["arrival_hour"], r["source_key"], r["line_no"], r["raw"]) for r in df.collect())
+    assert rows == [
+        (H1, "raw/2015/03/08/06/firehose-1", 1, '{"id":"c"}'),
+        (H1, "raw/2015/03/08/06/firehose-1", 2, '{"id":"d"}'),
+        (H1, "raw/2015/03/08/06/w-1-2.ndjson", 1, '{"id":"a"}'),
+        (H1, "raw/2015/03/08/06/w-1-2.ndjson", 2, '{"id":"b"}'),
+    ]
