@@ -17,7 +17,7 @@ export interface OpenCuratedOptions {
 }
 
 /** Bump when the snapshot's SQL changes, so old snapshots are rebuilt. */
-const SNAPSHOT_VERSION = 2;
+const SNAPSHOT_VERSION = 3;
 
 /**
  * Opens an in-memory DuckDB connection with every curated table as a named view
@@ -125,11 +125,14 @@ export function selectSql(table: CuratedTable, files: string[]): string {
   const all = allRowsSql(table, files);
   const newest = (key: string[], order: string): string => {
     // Rank on the narrow key columns only, then fetch the winning rows whole: sorting a million
-    // wide rows (descriptions) costs far more than one streaming join. Within an hour's
-    // partition a key appears once, so (key, arrival_hour) names one row.
-    const k = [...key, 'arrival_hour'].map(quoteIdent);
-    const narrow = `SELECT ${k.join(', ')} FROM (SELECT ${[...new Set([...key, 'mtime', 'arrival_hour'])].map(quoteIdent).join(', ')} FROM (${all})) QUALIFY row_number() OVER (PARTITION BY ${key.map(quoteIdent).join(', ')} ORDER BY ${order}) = 1`;
-    return `SELECT ${cols.map((c) => `a.${quoteIdent(c)}`).join(', ')} FROM (${all}) a SEMI JOIN (${narrow}) w ON ${k.map((c) => `a.${c} = w.${c}`).join(' AND ')}`;
+    // wide rows (descriptions) costs far more than one streaming join. Rows are named by file
+    // and row number, so exactly one row per key wins even if a partition held a key twice
+    // (the ETL writes a key once per hour; a hand-made or foreign partition might not).
+    const rowId = ['filename', 'file_row_number'];
+    const withId = allRowsSql(table, files, true);
+    const narrowCols = [...new Set([...key, 'mtime', 'arrival_hour', ...rowId])].map(quoteIdent).join(', ');
+    const narrow = `SELECT filename, file_row_number FROM (SELECT ${narrowCols} FROM (${withId})) QUALIFY row_number() OVER (PARTITION BY ${key.map(quoteIdent).join(', ')} ORDER BY ${order}, filename DESC, file_row_number DESC) = 1`;
+    return `SELECT ${cols.map((c) => `a.${quoteIdent(c)}`).join(', ')} FROM (${withId}) a SEMI JOIN (${narrow}) w ON a.filename = w.filename AND a.file_row_number = w.file_row_number`;
   };
   switch (table) {
     case 'event_changes':
@@ -146,20 +149,26 @@ export function selectSql(table: CuratedTable, files: string[]): string {
   }
 }
 
-/** Every stored row of a table, all hours, with arrival_hour restored from the partition path. */
-export function allRowsSql(table: CuratedTable, files: string[]): string {
+/**
+ * Every stored row of a table, all hours, with arrival_hour restored from the partition path;
+ * with `rowId`, also each row's `filename` and `file_row_number`.
+ */
+export function allRowsSql(table: CuratedTable, files: string[], rowId = false): string {
   const cols = TABLES[table].columns;
   if (files.length === 0) {
+    const id = rowId ? ', CAST(NULL AS VARCHAR) AS filename, CAST(NULL AS BIGINT) AS file_row_number' : '';
     return `SELECT ${Object.entries(cols)
       .map(([c, t]) => `CAST(NULL AS ${t}) AS ${quoteIdent(c)}`)
-      .join(', ')} WHERE false`;
+      .join(', ')}${id} WHERE false`;
   }
   const list = files.map(sqlString).join(', ');
   // Types are pinned so an engine that wrote INT where we expect BIGINT cannot change a view's type.
   const casts = Object.entries(cols)
     .map(([c, t]) => `CAST(${quoteIdent(c)} AS ${t}) AS ${quoteIdent(c)}`)
     .join(', ');
-  return `SELECT ${casts} FROM read_parquet([${list}], hive_partitioning = true, hive_types = {'arrival_hour': VARCHAR}, union_by_name = true)`;
+  const id = rowId ? ', filename, file_row_number' : '';
+  const idOptions = rowId ? ', filename = true, file_row_number = true' : '';
+  return `SELECT ${casts}${id} FROM read_parquet([${list}], hive_partitioning = true, hive_types = {'arrival_hour': VARCHAR}, union_by_name = true${idOptions})`;
 }
 
 /** Local paths of each table's Parquet files (mirroring an s3:// lake first). */
