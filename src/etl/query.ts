@@ -1,6 +1,7 @@
 import type { ObjectStore } from '../lake/store.ts';
 import { UserError } from '../errors.ts';
 import { openCurated, type OpenCuratedOptions } from './curated.ts';
+import { escapeTerminal } from '../text.ts';
 
 /** A query's result: column names and rows of plain JSON values (BIGINT → number when exact, timestamps → ISO). */
 export interface QueryResult {
@@ -34,18 +35,6 @@ export function plain(value: unknown): unknown {
   return value;
 }
 
-/**
- * Makes stream-derived text safe for a terminal: control characters (C0, DEL, C1, and the
- * bidi/line separators) are shown as escapes instead of being interpreted.
- */
-export function escapeTerminal(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    if (c === '\n') return '\\n';
-    if (c === '\t') return '\\t';
-    if (c === '\r') return '\\r';
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-}
 
 function cellText(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';

@@ -1,8 +1,7 @@
 import { Option, type Command } from 'commander';
 import { UserError } from '../../errors.ts';
 import { isHourId, type HourId, hoursBetween } from '../../lake/layout.ts';
-import { openLake } from '../../lake/open.ts';
-import { runEtl, type HourSelection } from '../../etl/run.ts';
+import type { HourSelection } from '../../etl/run.ts';
 import type { EtlHourState } from '../../etl/state.ts';
 import { printJson, println, type CliContext } from '../context.ts';
 
@@ -34,6 +33,8 @@ export function registerEtlCommands(program: Command, ctx: CliContext): void {
     .action(async (opts: EtlOptions) => {
       const config = ctx.config({ ...(opts.lake ? { lake: opts.lake } : {}), ...(opts.engine ? { etl: { engine: opts.engine } } : {}) });
       const select = selection(opts);
+      // Services load when the command runs (DuckDB), not at CLI start.
+      const [{ openLake }, { runEtl }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/run.ts')]);
       const store = await openLake(config.lake, ctx.cwd);
       const progress = opts.json ? ctx.stderr : ctx.stdout;
       const result = await runEtl(store, {

@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
-import { openLake } from '../../lake/open.ts';
-import { formatCsv, formatTable, runQuery, toObjects, escapeTerminal } from '../../etl/query.ts';
-import { computeStats, type Stats, type TopItem } from '../../etl/stats.ts';
+import { escapeTerminal } from '../../text.ts';
+import type { Stats, TopItem } from '../../etl/stats.ts';
 import { printJson, println, type CliContext } from '../context.ts';
 
 /** Registers `openevents query` and `openevents stats`. */
@@ -16,6 +15,8 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
     .action(async (sql: string, opts: { lake?: string; format: 'table' | 'json' | 'csv' }) => {
       const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
+      // Services load when the command runs (DuckDB), not at CLI start.
+      const [{ openLake }, { formatCsv, formatTable, runQuery, toObjects }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/query.ts')]);
       const result = await runQuery(await openLake(config.lake, ctx.cwd), sql);
       if (opts.format === 'json') printJson(ctx.stdout, toObjects(result));
       else if (opts.format === 'csv') ctx.stdout.write(formatCsv(result));
@@ -29,6 +30,7 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the stats as JSON')
     .action(async (opts: { lake?: string; json?: boolean }) => {
       const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
+      const [{ openLake }, { computeStats }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/stats.ts')]);
       const stats = await computeStats(await openLake(config.lake, ctx.cwd));
       if (opts.json) printJson(ctx.stdout, stats);
       else println(ctx.stdout, formatStats(stats));

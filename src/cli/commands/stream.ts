@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { escapeTerminal } from '../../text.ts';
 import type { StreamStats } from '../../stream/streamer.ts';
 import { intOption, printJson, println, type CliContext } from '../context.ts';
 
@@ -54,7 +55,7 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
       const root = store.localPath('');
       const telemetry = root ? new LocalTelemetry(root) : nullTelemetry;
       const progress = (line: string): void => {
-        if (!flags.quiet) println(ctx.stderr, `stream: ${terminalSafe(line)}`);
+        if (!flags.quiet) println(ctx.stderr, `stream: ${escapeTerminal(line)}`);
       };
       const summary = await runStreamer({
         url: config.source.url,
@@ -84,7 +85,3 @@ export function formatStats(s: StreamStats): string {
   );
 }
 
-/** Replaces control characters (escape sequences a URL or error text could carry) before a terminal sees them. */
-function terminalSafe(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-}
