@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { UserError, errorMessage } from '../errors.ts';
-import { CURATED, RAW, hourOfKey, rawHourPrefix, type HourId } from '../lake/layout.ts';
+import { CURATED, type HourId } from '../lake/layout.ts';
+import { rawObjectsByHour } from '../lake/hours.ts';
 import { listAll, type ObjectInfo, type ObjectStore } from '../lake/store.ts';
 import { quoteIdent, sqlString } from './curated.ts';
 import { loadSteps, SQL_DIR } from './dialect.ts';
@@ -56,7 +57,7 @@ export async function runEtl(store: ObjectStore, options: RunEtlOptions = {}): P
   const engine = options.engine ?? 'duckdb';
   const now = options.now ?? (() => new Date());
   const startedAt = now();
-  const rawByHour = await listRawHours(store);
+  const rawByHour = await rawObjectsByHour(store);
   const hours = await selectHours(store, options.select ?? { pending: true }, rawByHour);
   const states: EtlHourState[] = [];
   let stopped = false;
@@ -87,21 +88,6 @@ function sum(states: EtlHourState[], key: 'rawRecords' | 'validRecords' | 'quara
   return states.reduce((n, s) => n + s[key], 0);
 }
 
-/** Raw data objects by arrival hour (names starting with '_' or '.' are not data). */
-export async function listRawHours(store: ObjectStore): Promise<Map<HourId, ObjectInfo[]>> {
-  const out = new Map<HourId, ObjectInfo[]>();
-  for (const info of await listAll(store, `${RAW}/`)) {
-    const name = info.key.slice(info.key.lastIndexOf('/') + 1);
-    const hour = hourOfKey(info.key);
-    if (!hour || name.startsWith('_') || name.startsWith('.')) continue;
-    // Only objects directly in the hour's folder belong to it.
-    if (info.key !== rawHourPrefix(hour) + name) continue;
-    const list = out.get(hour) ?? [];
-    list.push(info);
-    out.set(hour, list);
-  }
-  return out;
-}
 
 async function selectHours(store: ObjectStore, select: HourSelection, raw: Map<HourId, ObjectInfo[]>): Promise<HourId[]> {
   if ('hours' in select) return [...new Set(select.hours)].sort();

@@ -1,7 +1,7 @@
-import { hourOfKey, manifestKey, type HourId, type HourManifest } from './layout.ts';
+import { RAW, hourOfKey, manifestKey, rawHourPrefix, type HourId, type HourManifest } from './layout.ts';
 import { isRawDataKey } from './manifest.ts';
 import { countRecords } from './records.ts';
-import { getJson, type ObjectStore } from './store.ts';
+import { getJson, listAll, type ObjectInfo, type ObjectStore } from './store.ts';
 
 /** One raw hour of the lake, as `lake ls` shows it. */
 export interface RawHour {
@@ -68,6 +68,24 @@ export async function listRawHours(store: ObjectStore, options: ListRawHoursOpti
       }
     }
     out.push({ hour, files: entry.data.length, records, bytes: entry.data.reduce((n, d) => n + d.size, 0), closed: false });
+  }
+  return out;
+}
+
+/**
+ * The data objects of every raw hour (what the ETL reads): objects directly in an hour's folder
+ * whose names do not start with `_` (manifests) or `.` (temporary files).
+ */
+export async function rawObjectsByHour(store: ObjectStore): Promise<Map<HourId, ObjectInfo[]>> {
+  const out = new Map<HourId, ObjectInfo[]>();
+  for (const info of await listAll(store, `${RAW}/`)) {
+    const hour = hourOfKey(info.key);
+    const name = info.key.slice(info.key.lastIndexOf('/') + 1);
+    // Only objects directly in the hour's folder belong to it.
+    if (!hour || !isRawDataKey(info.key) || info.key !== rawHourPrefix(hour) + name) continue;
+    const list = out.get(hour) ?? [];
+    list.push(info);
+    out.set(hour, list);
   }
   return out;
 }
