@@ -2,10 +2,12 @@
 // Runs a TypeScript entry point (argv[2]) with tsx's loader; the rest of argv is passed on.
 // The toolkit ships as TypeScript and runs through tsx: one way to run it, no stale build.
 import { register } from 'tsx/esm/api';
+import { fileURLToPath } from 'node:url';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 
-register();
+// The project's tsconfig, whatever the working directory (tsx would look in the cwd).
+register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
 const entry = process.argv[2];
 if (!entry) {
   process.stderr.write('usage: run-ts.js <file.ts> [args...]\n');
