@@ -2,8 +2,7 @@
 // Runs a TypeScript entry point (argv[2]) with tsx's loader; the rest of argv is passed on.
 // The toolkit ships as TypeScript and runs through tsx: one way to run it, no stale build.
 import { register } from 'tsx/esm/api';
-import { fileURLToPath } from 'node:url';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
 // The project's tsconfig, whatever the working directory (tsx would look in the cwd).
