@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sanitize } from '../../src/tui/sanitize.ts';
+import { sanitize } from '../../src/text.ts';
 import { buckets, bytes, compact, duration, fit, sparkline } from '../../src/tui/format.ts';
 
 describe('sanitize', () => {

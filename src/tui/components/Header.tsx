@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource react */
 import { Text } from 'ink';
 import { clip } from '../format.ts';
-import { sanitize } from '../sanitize.ts';
+import { sanitize } from '../../text.ts';
 
 export interface HeaderProps {
   profile: string;

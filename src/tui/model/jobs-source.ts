@@ -1,5 +1,5 @@
 import type { JobRecord } from '../../jobs/types.ts';
-import { sanitize } from '../sanitize.ts';
+import { sanitize } from '../../text.ts';
 import type { JobView } from './types.ts';
 
 /** A job record as the Jobs pane shows it (exported for the EMR adapter to mirror). */

@@ -3,7 +3,7 @@ import { rawHourPrefix, manifestKey, type HourId, type HourManifest } from '../.
 import { isRawDataKey } from '../../lake/manifest.ts';
 import { ETL_STATE, etlHourKey, type EtlHourState } from '../../etl/state.ts';
 import { errorMessage } from '../../errors.ts';
-import { sanitize } from '../sanitize.ts';
+import { sanitize } from '../../text.ts';
 import { buildLakeGrid, gridHours, type EtlHourInfo, type RawHourInfo } from './lake-grid.ts';
 import type { PaneSource } from './sources.ts';
 import type { JobView, LakeView } from './types.ts';

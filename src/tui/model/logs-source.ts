@@ -1,5 +1,5 @@
 import type { Level, TelemetryRecord } from '../../telemetry/telemetry.ts';
-import { sanitize } from '../sanitize.ts';
+import { sanitize } from '../../text.ts';
 import type { PaneSource } from './sources.ts';
 import type { TelemetryHub } from './telemetry-feed.ts';
 import type { LogLine, LogView } from './types.ts';

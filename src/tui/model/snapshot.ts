@@ -1,5 +1,5 @@
 import { errorMessage } from '../../errors.ts';
-import { sanitize } from '../sanitize.ts';
+import { sanitize } from '../../text.ts';
 import type { PipelineSources, PaneSource } from './sources.ts';
 import { paneNames, type PaneData, type PipelineSnapshot } from './types.ts';
 

@@ -2,7 +2,7 @@ import type { HourId } from '../../lake/layout.ts';
 import { needsConfirmation, type ActionRequest } from '../model/actions.ts';
 import { backfillTargets } from '../model/lake-grid.ts';
 import { paneNames, type LakeHour, type LogLine, type PaneName, type PipelineSnapshot } from '../model/types.ts';
-import { sanitize } from '../sanitize.ts';
+import { sanitize } from '../../text.ts';
 
 /**
  * The monitor's UI state as a pure reducer: what is focused and selected, the logs filter, the
