@@ -50,7 +50,8 @@ export interface DemoOptions {
 }
 
 export interface DemoStep {
-  stage: 'history' | 'etl' | 'ml' | 'report' | 'stream' | 'done';
+  /** `live` marks the start of live streaming (what --duration counts from). */
+  stage: 'history' | 'etl' | 'ml' | 'report' | 'live' | 'stream' | 'done';
   message: string;
 }
 
@@ -119,14 +120,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const url = options.liveUrl;
     const runner = options.runner;
     const streamer = await runner.running('stream');
-    if (streamer) step('stream', `a streamer is already running (job ${streamer.id}); leaving it be`);
+    if (streamer) step('live', `a streamer is already running (job ${streamer.id}); the demo stops it when it ends`);
     else {
       const job = await runner.start({
         kind: 'stream',
         label: `stream ${url}`,
         steps: [{ label: 'stream', args: ['stream', '--url', url, '--lake', options.lakeRoot, '--writer', 'demo', '--quiet'] }],
       });
-      step('stream', `streaming ${url} into the lake (job ${job.id})`);
+      step('live', `streaming ${url} into the lake (job ${job.id})`);
     }
     const timer = setInterval(() => {
       void etlPending(options, step, result).catch((error: unknown) => step('etl', `failed: ${errorMessage(error)}`));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readdirSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, spawnCli } from '../helpers/cli.ts';
 
 /** Every raw record in a local lake, parsed independently of the toolkit's readers. */
 function rawRecords(lake: string): Array<{ id: string; mtime: number }> {
@@ -52,5 +52,33 @@ describe('openevents demo (the main job)', () => {
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/<script[^>]+src=/);
     expect(existsSync(path.join(lake, '_telemetry'))).toBe(true);
+  });
+
+  it('stops cleanly on Ctrl-C during the live phase: the streamer flushes, the report is rebuilt, exit 0', async () => {
+    // Given a demo streaming live, off a terminal
+    const lake = path.join(mkdtempSync(path.join(os.tmpdir(), 'oe-demo-int-')), 'lake');
+    const child = spawnCli(['demo', '--lake', lake, '--history-hours', '1', '--events-per-hour', '300', '--rate', '100'], {
+      env: { ...process.env, CI: 'true' },
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    const live = new Promise<void>((resolve) => {
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/demo stream: \d+ events/.test(stderr)) resolve();
+      });
+    });
+    await live;
+
+    // When the operator presses Ctrl-C
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+    // Then it finished its work and exited 0, and the live events are in the lake
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain(`report: ${path.join(lake, 'reports/index.html')}`);
+    expect(stderr).toMatch(/streamer stopped/);
+    expect(rawRecords(lake).length).toBeGreaterThan(300);
   });
 });

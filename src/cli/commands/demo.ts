@@ -68,7 +68,7 @@ export function registerDemoCommands(program: Command, ctx: CliContext): void {
       // While the monitor is up its Logs pane shows the steps; before and after, plain lines.
       const onStep = (s: DemoStep): void => {
         if (!monitorOpen && !flags.json) println(ctx.stderr, `demo ${s.stage}: ${s.message}`);
-        if (s.stage === 'stream' && s.message.startsWith('streaming') && flags.duration !== undefined) {
+        if (s.stage === 'live' && flags.duration !== undefined) {
           // --duration counts live streaming, from the moment the streamer starts.
           timers.push(setTimeout(onStop, flags.duration * 1000));
         }
