@@ -77,8 +77,19 @@ export async function runMonitor(options: RunMonitorOptions): Promise<void> {
  */
 async function loadInk() {
   process.env.NODE_ENV ??= 'production';
-  const [{ render }, { createElement }, { Monitor }] = await Promise.all([import('ink'), import('react'), import('./components/Monitor.tsx')]);
-  return { render, createElement, Monitor };
+  // Ink decides once, when loaded, whether it runs "in CI" (CI=true) and then draws only the last
+  // frame at exit. The monitor is only ever drawn on an interactive terminal (stdin and stdout are
+  // TTYs), where that guess is wrong — say, an operator's shell on a CI runner — so hide CI
+  // while Ink loads.
+  const ci = { CI: process.env.CI, CONTINUOUS_INTEGRATION: process.env.CONTINUOUS_INTEGRATION };
+  delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
+  try {
+    const [{ render }, { createElement }, { Monitor }] = await Promise.all([import('ink'), import('react'), import('./components/Monitor.tsx')]);
+    return { render, createElement, Monitor };
+  } finally {
+    for (const [key, value] of Object.entries(ci)) if (value !== undefined) process.env[key] = value;
+  }
 }
 
 /**
