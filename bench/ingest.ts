@@ -21,21 +21,6 @@ const COUNT = Number(process.env.BENCH_INGEST_COUNT ?? 200_000);
 const RUNS = Number(process.env.BENCH_INGEST_RUNS ?? 3);
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-/**
- * The `openevents stream` command in a process of its own, with only that command registered:
- * the full CLI also loads every other stage's modules at start (TUI, report, DuckDB, AWS SDK),
- * which would be measured as the streamer's memory. Same command adapter, same service.
- */
-const STREAM_ONLY = `
-import { register } from 'tsx/esm/api';
-register();
-const { Command } = await import('commander');
-const { createContext } = await import(${JSON.stringify(path.join(ROOT, 'src/cli/context.ts'))});
-const { registerStreamCommands } = await import(${JSON.stringify(path.join(ROOT, 'src/cli/commands/stream.ts'))});
-const program = new Command('openevents');
-registerStreamCommands(program, createContext());
-await program.parseAsync(['node', 'openevents', ...process.argv.slice(1)]);
-`;
 
 interface Run {
   seconds: number;
@@ -84,7 +69,7 @@ async function runStreamer(): Promise<Run> {
   try {
     const started = process.hrtime.bigint();
     const args = ['stream', '--url', server.url, '--lake', lake, '--max-events', String(pairs.size), '--json', ...(process.env.BENCH_VERBOSE ? [] : ['-q'])];
-    const child = spawn(process.execPath, ['--input-type=module', '-e', STREAM_ONLY, '--', ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/openevents.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     let peak = 0;
@@ -152,16 +137,6 @@ function median(xs: number[]): number {
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-/** Peak RSS of `openevents --help`: what the full CLI costs before doing anything. */
-async function cliBaselineMb(): Promise<number> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/openevents.js'), '--help'], { stdio: 'ignore', cwd: ROOT });
-  let peak = 0;
-  const poll = setInterval(() => void vmHwmMb(child.pid!).then((v) => (peak = Math.max(peak, v ?? 0))), 20);
-  await exited(child);
-  clearInterval(poll);
-  return peak;
-}
-const baseline = await cliBaselineMb();
 const streamerRuns: Run[] = [];
 const curlRuns: Run[] = [];
 for (let i = 1; i <= RUNS; i++) {
@@ -185,7 +160,6 @@ const ratio = median(streamerRuns.map((r, i) => curlRuns[i]!.seconds / r.seconds
 process.stdout.write(
   `median: streamer ${fmt(eps)} events/s, ${(mb / sSec).toFixed(1)} MB/s, peak RSS ${rss.toFixed(0)} MB; ` +
     `curl -sN | gzip -1 ${fmt(COUNT / cSec)} events/s; ratio ${ratio.toFixed(2)}× curl|gzip (median of per-run ratios)\n` +
-    `(for scale: the full openevents CLI peaks at ${baseline.toFixed(0)} MB for --help alone, as it loads every stage's modules at start)\n` +
     `targets: ≥25,000 events/s ${eps >= 25_000 ? 'met' : 'MISSED'}; peak RSS < 250 MB ${rss < 250 ? 'met' : 'MISSED'}; ` +
     `≥1.0× curl|gzip ${ratio >= 1 ? 'met' : 'MISSED'}\n`,
 );
