@@ -1,25 +1,15 @@
 import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { endpointFor, s3Client } from '../../src/aws/clients.ts';
 import { openLake } from '../../src/lake/open.ts';
 import { S3Store } from '../../src/lake/s3-store.ts';
 import { listAll } from '../../src/lake/store.ts';
-import { startMoto, type Moto } from '../helpers/moto.ts';
+import { useMoto } from '../helpers/moto.ts';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-let moto: Moto;
-const saved = { ...process.env };
-
-beforeAll(async () => {
-  moto = await startMoto();
-  Object.assign(process.env, moto.env);
-});
-afterAll(async () => {
-  process.env = saved;
-  await moto?.stop();
-});
+useMoto();
 
 describe('AWS client factory', () => {
   it('prefers the explicit endpoint, then the per-service variable, then AWS_ENDPOINT_URL', () => {

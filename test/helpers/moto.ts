@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -63,5 +64,27 @@ export async function startMoto(): Promise<Moto> {
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
+  };
+}
+
+/**
+ * One moto_server for the calling test file, with process.env pointed at it (the SDK's default
+ * chain reads credentials and AWS_ENDPOINT_URL from there) and restored afterwards.
+ * Returns a getter for the running emulator.
+ */
+export function useMoto(): () => Moto {
+  let moto: Moto | undefined;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    moto = await startMoto();
+    Object.assign(process.env, moto.env);
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await moto?.stop();
+  });
+  return () => {
+    if (!moto) throw new Error('moto_server is not running (useMoto() is for test files, in beforeAll and tests)');
+    return moto;
   };
 }

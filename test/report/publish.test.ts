@@ -18,21 +18,10 @@ import { LocalStore } from '../../src/lake/local-store.ts';
 import { S3Store } from '../../src/lake/s3-store.ts';
 import { normalizePrefix, publishReport, websiteUrl } from '../../src/report/publish.ts';
 import { runCli } from '../helpers/cli.ts';
-import { startMoto, type Moto } from '../helpers/moto.ts';
+import { useMoto } from '../helpers/moto.ts';
 import { removeLake, synthesizeCuratedLake } from '../helpers/report-lake.ts';
 
-let moto: Moto;
-const saved = { ...process.env };
-
-beforeAll(async () => {
-  moto = await startMoto();
-  // The SDK's default credential chain reads process.env: point it at the emulator's test keys.
-  Object.assign(process.env, moto.env);
-});
-afterAll(async () => {
-  process.env = saved;
-  await moto?.stop();
-});
+const moto = useMoto();
 
 describe('report publish against moto_server', () => {
   let s3: S3Client;
@@ -44,7 +33,7 @@ describe('report publish against moto_server', () => {
 
   beforeAll(async () => {
     env = { ...process.env };
-    s3 = s3Client({ endpointUrl: moto.endpoint, env });
+    s3 = s3Client({ endpointUrl: moto().endpoint, env });
     // Given a lake with two built reports, and a bucket whose policy already grants something else
     root = await mkdtemp(path.join(os.tmpdir(), 'oe-report-publish-'));
     const store = new LocalStore(root);
@@ -73,7 +62,7 @@ describe('report publish against moto_server', () => {
     expect(run.stderr).not.toMatch(/error|hint/i);
     expect(run.code).toBe(0);
     // Then it prints the emulator's URL of the page
-    expect(run.stdout.split('\n')[0]).toBe(`${moto.endpoint}/${bucket}/dash/index.html`);
+    expect(run.stdout.split('\n')[0]).toBe(`${moto().endpoint}/${bucket}/dash/index.html`);
 
     // and exactly the newest report and index.html are in the bucket, with their headers
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
@@ -104,7 +93,7 @@ describe('report publish against moto_server', () => {
   });
 
   it('publishing again replaces its own policy statement instead of adding another', async () => {
-    const result = await publishReport(new LocalStore(root), { bucket, prefix: 'dash/', client: s3, endpoint: moto.endpoint });
+    const result = await publishReport(new LocalStore(root), { bucket, prefix: 'dash/', client: s3, endpoint: moto().endpoint });
     expect(result.websiteConfigured).toBe(false);
     const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? '{}');
     expect(policy.Statement.filter((s: { Sid?: string }) => s.Sid === 'OpenEventsPublicReport')).toHaveLength(1);
@@ -150,14 +139,14 @@ describe('report build on an s3:// lake', () => {
   let local: string;
 
   afterAll(async () => {
-    await removeLake(new S3Store('lake-bucket', 'lake', s3Client({ endpointUrl: moto.endpoint })), local);
+    await removeLake(new S3Store('lake-bucket', 'lake', s3Client({ endpointUrl: moto().endpoint })), local);
   });
 
   it('reads the curated tables from S3 and writes the report and index.html back through the store', async () => {
     // Given a small curated lake uploaded to s3://lake-bucket/lake/
     local = await mkdtemp(path.join(os.tmpdir(), 'oe-report-s3lake-'));
     await synthesizeCuratedLake(local, { events: 400, hours: 6 });
-    const s3 = s3Client({ endpointUrl: moto.endpoint });
+    const s3 = s3Client({ endpointUrl: moto().endpoint });
     await s3.send(new CreateBucketCommand({ Bucket: 'lake-bucket' }));
     const lake = new S3Store('lake-bucket', 'lake', s3);
     for (const file of await readdir(local, { recursive: true, withFileTypes: true })) {
