@@ -161,7 +161,13 @@ async function finish(options: DemoOptions, step: (s: DemoStep['stage'], m: stri
   await report(options, step, result);
   const stats = await computeStats(options.store);
   result.uniqueEvents = stats.totals.uniqueEvents;
-  step('done', `${stats.totals.eventsReceived.toLocaleString('en-US')} events received, ${stats.totals.uniqueEvents.toLocaleString('en-US')} unique; report: ${result.reportLocation ?? 'not built'}`);
+  const top = (items: Array<{ name: string; count: number }>): string => items.slice(0, 3).map((i) => `${i.name} ${i.count}`).join(', ');
+  step(
+    'done',
+    `${stats.totals.eventsReceived.toLocaleString('en-US')} events received, ${stats.totals.uniqueEvents.toLocaleString('en-US')} unique, ` +
+      `${stats.totals.groups.toLocaleString('en-US')} groups, ${stats.totals.venues.toLocaleString('en-US')} venues; ` +
+      `top categories: ${top(stats.top.categories)}; top group countries: ${top(stats.top.groupCountries)}; report: ${result.reportLocation ?? 'not built'}`,
+  );
 }
 
 /** ETL runs of one demo, one at a time: the periodic run and the final one never race. */

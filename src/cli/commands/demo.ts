@@ -4,6 +4,7 @@ import type { DemoStep } from '../../jobs/demo.ts';
 import { STATE } from '../../lake/layout.ts';
 import type { LocalTelemetry } from '../../telemetry/telemetry.ts';
 import { UserError } from '../../errors.ts';
+import { escapeTerminal } from '../../text.ts';
 import { intOption, numberOption, printJson, println, type CliContext } from '../context.ts';
 
 interface DemoFlags {
@@ -67,7 +68,7 @@ export function registerDemoCommands(program: Command, ctx: CliContext): void {
         : undefined;
       // While the monitor is up its Logs pane shows the steps; before and after, plain lines.
       const onStep = (s: DemoStep): void => {
-        if (!monitorOpen && !flags.json) println(ctx.stderr, `demo ${s.stage}: ${s.message}`);
+        if (!monitorOpen && !flags.json) println(ctx.stderr, `demo ${s.stage}: ${escapeTerminal(s.message)}`);
         if (s.stage === 'live' && flags.duration !== undefined) {
           // --duration counts live streaming, from the moment the streamer starts.
           timers.push(setTimeout(onStop, flags.duration * 1000));
