@@ -98,6 +98,8 @@ export class StreamSource implements PaneSource<StreamView> {
     const silentMs = now - latest.atMs;
     if (reported === 'stopped') {
       view.state = jobId ? 'starting' : 'stopped';
+      // The final record's rate is the run's average; a stopped streamer moves nothing now.
+      if (!jobId) view.eventsPerSec = 0;
     } else if (silentMs > 3 * this.statsIntervalMs) {
       // No stats for three intervals: the streamer died without saying so, or was stopped.
       view.state = jobId ? 'unknown' : 'stopped';
