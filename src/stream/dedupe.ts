@@ -19,8 +19,17 @@ export interface DedupeOptions {
 }
 
 export class DedupeWindow {
-  /** key → mtime; the key is `${mtime}\u0000${id}`. */
-  private readonly pairs = new Map<string, number>();
+  /**
+   * id → its mtime(s) kept. Keyed by the id string the scanner already made, with one number
+   * for the usual single version, so a pair costs one map entry rather than a concatenated key
+   * string: the window holds up to `maxKeep` pairs, and at stream rates those allocations were
+   * the streamer's largest share of memory. Mtimes are kept as offsets from the first one
+   * added, and canonical numeric ids of up to 9 digits (most of the protocol's) as numbers: V8
+   * stores both inline (small integers) instead of as separate heap objects.
+   */
+  private readonly pairs = new Map<string | number, number | number[]>();
+  private base: number | undefined;
+  private count = 0;
   private highest = Number.NEGATIVE_INFINITY;
   private nextPruneAt: number;
   readonly windowMs: number;
@@ -34,8 +43,9 @@ export class DedupeWindow {
     this.nextPruneAt = Math.ceil(this.minKeep * 1.25);
   }
 
+  /** Pairs remembered. */
   get size(): number {
-    return this.pairs.size;
+    return this.count;
   }
 
   /** The highest mtime added so far (−Infinity when empty). */
@@ -49,53 +59,79 @@ export class DedupeWindow {
   }
 
   has(id: string, mtime: number): boolean {
-    return this.pairs.has(key(id, mtime));
+    if (this.base === undefined) return false;
+    mtime -= this.base;
+    const kept = this.pairs.get(idKey(id));
+    return kept === mtime || (Array.isArray(kept) && kept.includes(mtime));
   }
 
   /** Adds a pair; false when it was already there (a duplicate). */
   add(id: string, mtime: number): boolean {
-    const k = key(id, mtime);
-    if (this.pairs.has(k)) return false;
-    this.pairs.set(k, mtime);
     if (mtime > this.highest) this.highest = mtime;
-    if (this.pairs.size >= this.nextPruneAt) this.prune();
+    this.base ??= mtime;
+    mtime -= this.base;
+    const k = idKey(id);
+    const kept = this.pairs.get(k);
+    if (kept === undefined) {
+      this.pairs.set(k, mtime);
+    } else if (typeof kept === 'number') {
+      if (kept === mtime) return false;
+      this.pairs.set(k, [kept, mtime]);
+    } else {
+      if (kept.includes(mtime)) return false;
+      kept.push(mtime);
+    }
+    this.count++;
+    if (this.count >= this.nextPruneAt) this.prune();
     return true;
   }
 
   /** Forgets pairs below the floor (keeping at least minKeep) and enforces maxKeep. */
   prune(): void {
-    if (this.pairs.size > this.minKeep) {
-      const floor = this.floorMtime;
-      let excess = this.pairs.size - this.minKeep;
-      for (const [k, mtime] of this.pairs) {
-        if (excess <= 0) break;
-        if (mtime < floor) {
-          this.pairs.delete(k);
-          excess--;
-        }
-      }
+    const base = this.base ?? 0;
+    if (this.count > this.minKeep) {
+      const floor = this.floorMtime - base;
+      this.forget(this.count - this.minKeep, (m) => m < floor);
     }
-    if (this.pairs.size > this.maxKeep) {
-      const sorted = [...this.pairs.values()].sort((a, b) => a - b);
-      const cut = sorted[this.pairs.size - this.maxKeep]!;
-      let excess = this.pairs.size - this.maxKeep;
-      for (const [k, mtime] of this.pairs) {
-        if (excess <= 0) break;
-        if (mtime < cut) {
-          this.pairs.delete(k);
-          excess--;
-        }
+    if (this.count > this.maxKeep) {
+      const sorted: number[] = [];
+      for (const kept of this.pairs.values()) {
+        if (typeof kept === 'number') sorted.push(kept);
+        else sorted.push(...kept);
       }
+      sorted.sort((a, b) => a - b);
+      const cut = sorted[this.count - this.maxKeep]!;
+      this.forget(this.count - this.maxKeep, (m) => m < cut);
       // Ties at the cut mtime: drop arbitrary ones until within bounds.
-      for (const [k, mtime] of this.pairs) {
-        if (excess <= 0) break;
-        if (mtime === cut) {
-          this.pairs.delete(k);
+      this.forget(this.count - this.maxKeep, (m) => m === cut);
+    }
+    this.nextPruneAt = Math.ceil(Math.max(this.minKeep, this.count) * 1.25);
+  }
+
+  /** Drops up to `excess` pairs whose mtime matches, oldest added ids first. */
+  private forget(excess: number, drop: (mtime: number) => boolean): void {
+    for (const [id, kept] of this.pairs) {
+      if (excess <= 0) break;
+      if (typeof kept === 'number') {
+        if (drop(kept)) {
+          this.pairs.delete(id);
+          this.count--;
           excess--;
         }
+        continue;
       }
+      const left: number[] = [];
+      for (const m of kept) {
+        if (excess > 0 && drop(m)) {
+          this.count--;
+          excess--;
+        } else {
+          left.push(m);
+        }
+      }
+      if (left.length === 0) this.pairs.delete(id);
+      else this.pairs.set(id, left.length === 1 ? left[0]! : left);
     }
-    this.nextPruneAt = Math.ceil(Math.max(this.minKeep, this.pairs.size) * 1.25);
   }
 
   /**
@@ -106,11 +142,12 @@ export class DedupeWindow {
    */
   toJSON(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    const floor = this.floorMtime;
-    for (const [k, mtime] of this.pairs) {
-      if (mtime < floor) continue;
-      const cut = k.indexOf('\u0000');
-      (out[k.slice(0, cut)] ??= []).push(k.slice(cut + 1));
+    const base = this.base ?? 0;
+    const floor = this.floorMtime - base;
+    for (const [id, kept] of this.pairs) {
+      for (const mtime of typeof kept === 'number' ? [kept] : kept) {
+        if (mtime >= floor) (out[String(base + mtime)] ??= []).push(String(id));
+      }
     }
     return out;
   }
@@ -126,6 +163,17 @@ export class DedupeWindow {
   }
 }
 
-function key(id: string, mtime: number): string {
-  return `${mtime}\u0000${id}`;
+/** The map key of an id: the number for a canonical decimal id below 10^9 (always a small integer), else the string. */
+function idKey(id: string): string | number {
+  const n = id.length;
+  if (n === 0 || n > 9) return id;
+  const first = id.charCodeAt(0);
+  if (first < 0x30 || first > 0x39 || (first === 0x30 && n > 1)) return id;
+  let value = first - 0x30;
+  for (let i = 1; i < n; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return id;
+    value = value * 10 + (c - 0x30);
+  }
+  return value;
 }

@@ -83,7 +83,7 @@ export interface StreamSummary extends StreamStats {
   elapsedMs: number;
 }
 
-const NL = Buffer.from('\n');
+const NL = 0x0a;
 const TICK = Symbol('tick');
 /** Pending quarantine bytes that force a commit, so a flood of bad lines cannot grow memory. */
 const MAX_PENDING_QUARANTINE_BYTES = 8 * 1024 * 1024;
@@ -132,8 +132,17 @@ class Streamer {
   private readonly framed: Framed[] = [];
   /** Reused write buffers: a stream of ~100 MB/s would otherwise churn as much garbage memory. */
   private readonly buffers = new BufferPool(3, WRITE_BATCH_BYTES + 128 * 1024);
-  /** Accepted lines not yet handed to the compressor: one arrival hour, sequence numbers first.. */
-  private batch: { hour: HourId; first: number; sinceMs: number; parts: Buffer[]; bytes: number } = { hour: '', first: 1, sinceMs: 0, parts: [], bytes: 0 };
+  /**
+   * Accepted lines not yet handed to the compressor: one arrival hour, sequence numbers first..,
+   * copied into a pooled buffer as they are accepted, so no socket chunk outlives its own framing.
+   */
+  private batch: { hour: HourId; first: number; sinceMs: number; slot: PooledBuffer | undefined; bytes: number } = {
+    hour: '',
+    first: 1,
+    sinceMs: 0,
+    slot: undefined,
+    bytes: 0,
+  };
 
   constructor(options: StreamerOptions) {
     this.o = options;
@@ -304,17 +313,11 @@ class Streamer {
     const nowMs = this.now();
     this.counts.bytes += chunk.length;
     const hour = hourIdOf(nowMs);
-    const openHour = this.batch.parts.length > 0 ? this.batch.hour : this.raw.current?.hour;
+    const openHour = this.batch.bytes > 0 ? this.batch.hour : this.raw.current?.hour;
     if (openHour !== undefined && openHour !== hour) await this.commit();
     this.framed.length = 0;
     const lines = this.framer.push(chunk, this.framed);
     const batch = this.batch;
-    if (batch.parts.length === 0) {
-      batch.hour = hour;
-      batch.first = this.nextSeq;
-      batch.sinceMs = nowMs;
-    }
-    const parts = batch.parts;
     for (const line of lines) {
       if (this.o.maxEvents !== undefined && this.counts.events >= this.o.maxEvents) {
         this.stopping = true;
@@ -335,8 +338,9 @@ class Streamer {
         this.counts.duplicates++;
         continue;
       }
-      parts.push(line, NL);
-      batch.bytes += line.length + 1;
+      const slot = batch.bytes > 0 && batch.bytes + line.length + 1 <= batch.slot!.buffer.length ? batch.slot! : await this.startBatch(hour, nowMs, line.length + 1);
+      batch.bytes += line.copy(slot.buffer, batch.bytes);
+      slot.buffer[batch.bytes++] = NL;
       this.nextSeq++;
       this.counts.events++;
       this.lastEventAtMs = nowMs;
@@ -353,18 +357,25 @@ class Streamer {
     }
   }
 
+  /** Hands the open batch (if any) to the compressor and starts one with room for `bytes`. */
+  private async startBatch(hour: HourId, nowMs: number, bytes: number): Promise<PooledBuffer> {
+    await this.writeBatch();
+    const slot = await this.buffers.acquire(bytes);
+    Object.assign(this.batch, { hour, first: this.nextSeq, sinceMs: nowMs, slot, bytes: 0 });
+    return slot;
+  }
+
   /** Hands the batched lines to the compressor (fewer, larger writes cost the event loop less). */
   private async writeBatch(): Promise<void> {
     const batch = this.batch;
-    if (batch.parts.length === 0) return;
-    const sinceMs = batch.sinceMs;
-    const slot = await this.buffers.acquire(batch.bytes);
-    let at = 0;
-    for (const part of batch.parts) at += part.copy(slot.buffer, at);
+    const slot = batch.slot;
+    if (!slot) return;
     const last = this.nextSeq - 1;
-    batch.parts = [];
+    const bytes = batch.bytes;
+    batch.slot = undefined;
     batch.bytes = 0;
-    await this.raw.write(batch.hour, batch.first, last, slot.buffer.subarray(0, at), sinceMs, slot.release);
+    if (bytes === 0) return slot.release();
+    await this.raw.write(batch.hour, batch.first, last, slot.buffer.subarray(0, bytes), batch.sinceMs, slot.release);
   }
 
   private reject(hour: HourId, nowMs: number, reason: string, bytes: Buffer, length: number): void {
@@ -411,7 +422,7 @@ class Streamer {
   private async maintain(): Promise<void> {
     const nowMs = this.now();
     this.nextMaintainAtMs = nowMs + this.tickMs;
-    const open = this.raw.current ?? (this.batch.parts.length > 0 ? { openedAtMs: this.batch.sinceMs, hour: this.batch.hour } : undefined);
+    const open = this.raw.current ?? (this.batch.bytes > 0 ? { openedAtMs: this.batch.sinceMs, hour: this.batch.hour } : undefined);
     const fileDue = open !== undefined && (nowMs - open.openedAtMs >= this.s.rotateAgeMs || open.hour !== hourIdOf(nowMs));
     const quarantineDue = this.quarantine.length > 0 && nowMs - this.quarantineSinceMs >= this.s.rotateAgeMs;
     if (fileDue || quarantineDue) await this.commit();
@@ -422,7 +433,7 @@ class Streamer {
   private async closeDue(nowMs: number): Promise<void> {
     let changed = false;
     for (const hour of Object.keys(this.openHours).sort()) {
-      if (!hourIsDue(hour, nowMs, this.s.hourGraceMs) || this.raw.current?.hour === hour || (this.batch.parts.length > 0 && this.batch.hour === hour)) continue;
+      if (!hourIsDue(hour, nowMs, this.s.hourGraceMs) || this.raw.current?.hour === hour || (this.batch.bytes > 0 && this.batch.hour === hour)) continue;
       const known = new Map((this.openHours[hour] ?? []).map((f) => [f.key, f.records]));
       const manifest = await closeHour(this.o.store, hour, nowMs, known);
       delete this.openHours[hour];
@@ -585,6 +596,12 @@ class Streamer {
   }
 }
 
+interface PooledBuffer {
+  buffer: Buffer;
+  /** Gives the buffer back (idempotent). */
+  release: () => void;
+}
+
 /** A few reusable buffers; acquire() waits while all are with the compressor. */
 class BufferPool {
   private readonly free: Buffer[] = [];
@@ -594,7 +611,7 @@ class BufferPool {
     for (let i = 0; i < count; i++) this.free.push(Buffer.allocUnsafe(size));
   }
 
-  async acquire(bytes: number): Promise<{ buffer: Buffer; release: () => void }> {
+  async acquire(bytes: number): Promise<PooledBuffer> {
     // A batch bigger than a pooled buffer (one huge record) gets a buffer of its own.
     if (bytes > this.size) return { buffer: Buffer.allocUnsafe(bytes), release: () => undefined };
     while (this.free.length === 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
