@@ -1,4 +1,6 @@
 import { connect } from 'node:net';
+import { afterEach } from 'vitest';
+import { startSourceServer, type SourceServer, type SourceServerOptions } from '../../src/source/server.ts';
 
 /** What a stream client saw. */
 export interface StreamRead {
@@ -103,4 +105,20 @@ export function decodeChunked(body: Buffer): { data: Buffer; chunks: number[]; c
     if (body.subarray(eol + 2 + size, eol + 4 + size).toString('latin1') !== '\r\n') throw new Error(`chunk of ${size} bytes not followed by CRLF`);
     at = eol + 4 + size;
   }
+}
+
+/**
+ * Starts source servers for a test file and closes them after each test:
+ * `const serve = useServers(); const server = await serve({ generate: {...} });`
+ */
+export function useServers(): (options: SourceServerOptions) => Promise<SourceServer> {
+  const servers: SourceServer[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close();
+  });
+  return async (options) => {
+    const server = await startSourceServer(options);
+    servers.push(server);
+    return server;
+  };
 }

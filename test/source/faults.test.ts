@@ -1,19 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { parseFaultSpec } from '../../src/source/faults.ts';
 import { createGenerator } from '../../src/source/generator.ts';
-import { startSourceServer, type SourceServer, type SourceServerOptions } from '../../src/source/server.ts';
-import { readStream } from '../helpers/source-client.ts';
+import { readStream, useServers } from '../helpers/source-client.ts';
 
-const servers: SourceServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-async function serve(options: SourceServerOptions): Promise<SourceServer> {
-  const server = await startSourceServer(options);
-  servers.push(server);
-  return server;
-}
+const serve = useServers();
 
 const SEED = 7;
 const COUNT = 60;

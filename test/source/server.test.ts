@@ -2,24 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGenerator } from '../../src/source/generator.ts';
 import { replayFeed } from '../../src/source/replay.ts';
-import { startSourceServer, type SourceServer, type SourceServerOptions } from '../../src/source/server.ts';
 import { ROOT } from '../helpers/moto.ts';
-import { decodeChunked, rawRequest, readStream } from '../helpers/source-client.ts';
+import { decodeChunked, rawRequest, readStream, useServers } from '../helpers/source-client.ts';
 
 const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
 
-const servers: SourceServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-async function serve(options: SourceServerOptions): Promise<SourceServer> {
-  const server = await startSourceServer(options);
-  servers.push(server);
-  return server;
-}
+const serve = useServers();
 
 /** A tiny feed of records with chosen ids and mtimes. */
 function feedOf(records: Array<[string, number]>) {

@@ -4,21 +4,11 @@ import { monitorLayout } from '../../src/tui/state/layout.ts';
 import { keyLine } from '../../src/tui/components/Footer.tsx';
 import type { LakeHour, PipelineSnapshot } from '../../src/tui/model/types.ts';
 import { hourIdOf } from '../../src/lake/layout.ts';
+import { fakeHours } from '../helpers/tui-fake.ts';
 
 const NOW = Date.UTC(2026, 10, 28, 6, 30);
 
-function hours(overrides: Record<number, Partial<LakeHour>> = {}): LakeHour[] {
-  return Array.from({ length: 24 }, (_, i) => ({
-    hour: hourIdOf(NOW - (23 - i) * 3_600_000),
-    files: 0,
-    bytes: 0,
-    closed: false,
-    etl: 'waiting' as const,
-    late: false,
-    missing: false,
-    ...overrides[i],
-  }));
-}
+const hours = (overrides: Record<number, Partial<LakeHour>> = {}): LakeHour[] => fakeHours(NOW, overrides);
 
 function snapshot(lakeHours: LakeHour[], extra: Partial<PipelineSnapshot['panes']> = {}): PipelineSnapshot {
   return {
