@@ -329,13 +329,7 @@ async function benchRss(): Promise<{ samples: Array<[number, number]>; cpu: numb
     return { samples, cpu, heap: [heapStart, heapEnd] };
   } finally {
     tmux.kill();
-    const runner = new LocalJobRunner({ dir: path.join(lake, '_state/jobs') });
-    for (const job of await runner.list()) {
-      if (job.state === 'running' || job.state === 'pending') {
-        await runner.stop(job.id);
-        await runner.wait(job.id, 30_000).catch(() => undefined);
-      }
-    }
+    await new LocalJobRunner({ dir: path.join(lake, '_state/jobs') }).stopAll();
     // Wait for the server to exit while still reading its stdout (its goodbye line must not hit a closed pipe).
     server.stdout!.resume();
     await new Promise<void>((resolve) => {

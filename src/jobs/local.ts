@@ -115,6 +115,15 @@ export class LocalJobRunner {
     return false;
   }
 
+  /** Stops every running or pending job and waits (up to `timeoutMs` each) for it to end. */
+  async stopAll(timeoutMs = 30_000): Promise<void> {
+    for (const job of await this.list()) {
+      if (job.state !== 'running' && job.state !== 'pending') continue;
+      await this.stop(job.id);
+      await this.wait(job.id, timeoutMs).catch(() => undefined);
+    }
+  }
+
   /** Resolves with the job's record once it has ended (tests, scripts). */
   async wait(id: string, timeoutMs = 60_000, pollMs = 100): Promise<JobRecord> {
     const deadline = this.now() + timeoutMs;

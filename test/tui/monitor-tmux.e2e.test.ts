@@ -32,13 +32,7 @@ describe.skipIf(missing.length > 0)(`monitor in tmux against a live local pipeli
   afterAll(async () => {
     tmux.kill();
     // The streamer outlives the monitor by design: stop it like an operator would.
-    const runner = new LocalJobRunner({ dir: path.join(lake, '_state/jobs') });
-    for (const job of await runner.list()) {
-      if (job.state === 'running' || job.state === 'pending') {
-        await runner.stop(job.id);
-        await runner.wait(job.id, 30_000).catch(() => undefined);
-      }
-    }
+    await new LocalJobRunner({ dir: path.join(lake, '_state/jobs') }).stopAll();
     server?.kill('SIGTERM');
     rmSync(lake, { recursive: true, force: true });
   });
