@@ -64,6 +64,15 @@ export interface DemoResult {
   uniqueEvents: number;
 }
 
+/** One demo run: its options, how it reports a step, what it found, and its ETL queue. */
+interface Run {
+  options: DemoOptions;
+  step: (stage: DemoStep['stage'], message: string) => void;
+  result: DemoResult;
+  /** The ETL runs one at a time: the periodic run and the final one never race. */
+  etlQueue: Promise<void>;
+}
+
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const now = options.now ?? Date.now;
   const step = (stage: DemoStep['stage'], message: string): void => {
@@ -75,6 +84,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const historyHours = options.historyHours ?? 6;
   const perHour = options.eventsPerHour ?? 2_000;
   const result: DemoResult = { historyEvents: 0, liveEvents: 0, hoursProcessed: 0, reportLocation: undefined, modelRun: undefined, uniqueEvents: 0 };
+  const run: Run = { options, step, result, etlQueue: Promise.resolve() };
 
   // 1. History: hours before the current one, so they are closed and ready for the ETL.
   const currentHourStart = Math.floor(now() / 3_600_000) * 3_600_000;
@@ -109,9 +119,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
 
   // 2. Batch stages over what is there.
-  await etlPending(options, step, result);
-  await trainIfReady(options, step, result);
-  await report(options, step, result);
+  await etlPending(run);
+  await trainIfReady(run);
+  await report(run);
   const receivedBeforeLive = (await computeStats(store)).totals.eventsReceived;
 
   // 3. Live: the streamer runs as a local job (the same job the monitor's `s` key starts and
@@ -130,7 +140,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       step('live', `streaming ${url} into the lake (job ${job.id})`);
     }
     const timer = setInterval(() => {
-      void etlPending(options, step, result).catch((error: unknown) => step('etl', `failed: ${errorMessage(error)}`));
+      void etlPending(run).catch((error: unknown) => step('etl', `failed: ${errorMessage(error)}`));
     }, options.etlEveryMs ?? 60_000);
     try {
       await new Promise<void>((resolve) => {
@@ -149,16 +159,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       step('stream', `streamer ${ended.state}${ended.reason ? `: ${ended.reason}` : ''}`);
     }
   }
-  await finish(options, step, result);
-  result.liveEvents = (await computeStats(store)).totals.eventsReceived - receivedBeforeLive;
+  const received = await finish(run);
+  result.liveEvents = received - receivedBeforeLive;
   return result;
 }
 
-/** After the live phase: the ETL over what arrived (the current hour too), then the report. */
-async function finish(options: DemoOptions, step: (s: DemoStep['stage'], m: string) => void, result: DemoResult): Promise<void> {
-  await etlPending(options, step, result);
-  if (!result.modelRun) await trainIfReady(options, step, result);
-  await report(options, step, result);
+/**
+ * After the live phase: the ETL over what arrived (the current hour too), the model if there was
+ * none yet, the report, and a closing line with the stats. Returns the events received in all.
+ */
+async function finish(run: Run): Promise<number> {
+  const { options, step, result } = run;
+  await etlPending(run);
+  if (!result.modelRun) await trainIfReady(run);
+  await report(run);
   const stats = await computeStats(options.store);
   result.uniqueEvents = stats.totals.uniqueEvents;
   const top = (items: Array<{ name: string; count: number }>): string => items.slice(0, 3).map((i) => `${i.name} ${i.count}`).join(', ');
@@ -168,27 +182,25 @@ async function finish(options: DemoOptions, step: (s: DemoStep['stage'], m: stri
       `${stats.totals.groups.toLocaleString('en-US')} groups, ${stats.totals.venues.toLocaleString('en-US')} venues; ` +
       `top categories: ${top(stats.top.categories)}; top group countries: ${top(stats.top.groupCountries)}; report: ${result.reportLocation ?? 'not built'}`,
   );
+  return stats.totals.eventsReceived;
 }
 
-/** ETL runs of one demo, one at a time: the periodic run and the final one never race. */
-const etlQueues = new WeakMap<DemoResult, Promise<void>>();
-
 /** Runs the ETL on pending hours, after any run of this demo still in progress. */
-async function etlPending(options: DemoOptions, step: (s: DemoStep['stage'], m: string) => void, result: DemoResult): Promise<void> {
-  const run = async (): Promise<void> => {
+async function etlPending(run: Run): Promise<void> {
+  const { options, step, result } = run;
+  const next = run.etlQueue.then(async () => {
     const etl = await runEtl(options.store, {
       select: { pending: true },
       engine: 'duckdb',
-      onHour: (state, index, total) => step('etl', `${state.hour} ${state.status} (${index + 1}/${total}): ${state.validRecords ?? 0} records`),
+      onHour: (state, index, total) => step('etl', `${state.hour} ${state.status} (${index + 1}/${total}): ${state.validRecords} records`),
     });
     result.hoursProcessed += etl.states.length;
-  };
-  const next = (etlQueues.get(result) ?? Promise.resolve()).then(run);
-  etlQueues.set(result, next.catch(() => undefined));
+  });
+  run.etlQueue = next.catch(() => undefined);
   await next;
 }
 
-async function trainIfReady(options: DemoOptions, step: (s: DemoStep['stage'], m: string) => void, result: DemoResult): Promise<void> {
+async function trainIfReady({ options, step, result }: Run): Promise<void> {
   if (!(await hasEnoughLabelledEvents(options.store))) {
     step('ml', 'not enough outdoors/tech events yet to train the classifier');
     return;
@@ -196,10 +208,12 @@ async function trainIfReady(options: DemoOptions, step: (s: DemoStep['stage'], m
   step('ml', 'training the classifier (outdoors-adventure vs tech)');
   const run = await trainModel(options.store, { engine: 'ts', params: paramsFromConfig(options.config.ml) });
   result.modelRun = run.runId;
-  step('ml', `run ${run.runId}: accuracy ${run.metrics.accuracy.toFixed(3)}, ROC AUC ${run.metrics.rocAuc.toFixed(3)} on ${run.data.testRows} held-out events`);
+  // ROC AUC is undefined (NaN) when the held-out side has one class only.
+  const auc = Number.isFinite(run.metrics.rocAuc) ? run.metrics.rocAuc.toFixed(3) : 'n/a';
+  step('ml', `run ${run.runId}: accuracy ${run.metrics.accuracy.toFixed(3)}, ROC AUC ${auc} on ${run.data.testRows} held-out events`);
 }
 
-async function report(options: DemoOptions, step: (s: DemoStep['stage'], m: string) => void, result: DemoResult): Promise<void> {
+async function report({ options, step, result }: Run): Promise<void> {
   const built = await buildReport(options.store);
   result.reportLocation = built.indexLocation;
   step('report', `built ${built.location} (${Math.round(built.bytes / 1024)} KiB)`);
