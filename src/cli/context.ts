@@ -73,5 +73,4 @@ export function numberOption(name: string, min = 0): (value: string) => number {
 }
 
 /** Commander turns this into "error: option ... argument ... is invalid. <message>" and exit 1. */
-
 export { InvalidOptionError };
