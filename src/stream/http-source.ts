@@ -14,8 +14,13 @@ import { getGlobalDispatcher, type Dispatcher } from 'undici';
 export interface HttpStream {
   status: number;
   headers: IncomingHttpHeaders;
-  /** The next chunk; null once the response ended cleanly; rejects with the connection's error after the chunks before it. */
-  next(): Promise<Buffer | null>;
+  /**
+   * The next chunk; null once the response ended cleanly; undefined if nothing arrived within
+   * `waitMs` (when given). Rejects with the connection's error after the chunks before it.
+   * A timer is armed only while actually waiting: racing every read against one long-lived
+   * timer promise would keep each chunk reachable (through the race's reaction) until it fires.
+   */
+  next(waitMs?: number): Promise<Buffer | null | undefined>;
   /** Aborts the request (idempotent). */
   close(): void;
 }
@@ -59,7 +64,7 @@ export function openHttpStream(url: string, options: OpenOptions): Promise<HttpS
       status,
       headers,
       close,
-      next: async () => {
+      next: async (waitMs) => {
         for (;;) {
           const chunk = queue.shift();
           if (chunk) {
@@ -71,7 +76,19 @@ export function openHttpStream(url: string, options: OpenOptions): Promise<HttpS
             if (end.error) throw end.error;
             return null;
           }
-          await new Promise<void>((r) => (wake = r));
+          const woke = await new Promise<boolean>((r) => {
+            wake = () => r(true);
+            if (waitMs === undefined) return;
+            const timer = setTimeout(() => {
+              wake = undefined;
+              r(false);
+            }, waitMs);
+            wake = () => {
+              clearTimeout(timer);
+              r(true);
+            };
+          });
+          if (!woke) return undefined;
         }
       },
     });

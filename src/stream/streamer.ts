@@ -84,7 +84,6 @@ export interface StreamSummary extends StreamStats {
 }
 
 const NL = 0x0a;
-const TICK = Symbol('tick');
 /** Pending quarantine bytes that force a commit, so a flood of bad lines cannot grow memory. */
 const MAX_PENDING_QUARANTINE_BYTES = 8 * 1024 * 1024;
 /** Accepted bytes gathered before one write to the compressor. */
@@ -127,7 +126,6 @@ class Streamer {
   private lastEventAtMs: number | undefined;
   private lastStats = { atMs: 0, events: 0, bytes: 0 };
   private readonly startedAtMs: number;
-  private tickPromise: Promise<typeof TICK> | undefined;
   private nextMaintainAtMs = 0;
   private readonly framed: Framed[] = [];
   /** Reused write buffers: a stream of ~100 MB/s would otherwise churn as much garbage memory. */
@@ -256,18 +254,16 @@ class Streamer {
       let reason = 'the source closed the stream';
       let ownAbort = false;
       let waitingSinceMs = this.now();
-      let next = res.next();
-      next.catch(() => undefined);
       for (;;) {
-        let r: Buffer | null | typeof TICK;
+        let r: Buffer | null | undefined;
         try {
-          r = await Promise.race([next, this.tick()]);
+          r = await res.next(this.tickMs);
         } catch (error) {
           ownAbort ||= this.stopping || abort.signal.aborted;
           reason = describeError(error);
           break;
         }
-        if (r === TICK) {
+        if (r === undefined) {
           if (this.now() - waitingSinceMs >= this.s.stallTimeoutMs) {
             reason = `stalled: no bytes for ${this.s.stallTimeoutMs} ms`;
             ownAbort = true;
@@ -288,8 +284,6 @@ class Streamer {
           abort.abort();
           break;
         }
-        next = res.next();
-        next.catch(() => undefined);
         waitingSinceMs = this.now();
       }
       res.close();
@@ -387,17 +381,6 @@ class Streamer {
   }
 
   // ---- time-driven work -----------------------------------------------------------------------
-
-  /** A shared timer promise, so waiting for data does not arm a new timer per chunk. */
-  private tick(): Promise<typeof TICK> {
-    this.tickPromise ??= new Promise((resolve) =>
-      setTimeout(() => {
-        this.tickPromise = undefined;
-        resolve(TICK);
-      }, this.tickMs),
-    );
-    return this.tickPromise;
-  }
 
   /** Waits `ms` (between connections), still rotating files, closing hours and reporting. */
   private async idle(ms: number): Promise<void> {

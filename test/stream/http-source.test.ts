@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openHttpStream } from '../../src/stream/http-source.ts';
 
@@ -38,7 +40,7 @@ describe('openHttpStream', () => {
       try {
         const chunk = await stream.next();
         if (chunk === null) break;
-        chunks.push(chunk);
+        chunks.push(chunk!);
         await new Promise((r) => setTimeout(r, 1));
       } catch (e) {
         error = e;
@@ -75,5 +77,57 @@ describe('openHttpStream', () => {
     // Then the server could only write what the reader's bounded queue and the socket buffers hold
     expect(written).toBeLessThan(32 * 1024 * 1024);
     stream.close();
+  });
+
+  it('answers undefined when nothing arrives within waitMs, and still hands out what comes later', async () => {
+    // Given a server that sends one line, waits 300 ms, sends another and ends
+    const url = await listen((_req, res) => {
+      res.writeHead(200);
+      res.write('{"a":1}\n');
+      setTimeout(() => res.end('{"b":2}\n'), 300);
+    });
+    const stream = await openHttpStream(url, { headersTimeoutMs: 5000 });
+
+    // When the reader waits at most 50 ms at a time
+    const seen: Array<string | null | undefined> = [];
+    for (;;) {
+      const chunk = await stream.next(50);
+      seen.push(chunk === undefined || chunk === null ? chunk : chunk.toString());
+      if (chunk === null) break;
+    }
+
+    // Then it saw the first line, some empty waits, the second line, and the end
+    const data = seen.filter((c): c is string => typeof c === 'string').join('');
+    expect(data).toBe('{"a":1}\n{"b":2}\n');
+    const idle = seen.filter((c) => c === undefined).length;
+    expect(idle).toBeGreaterThanOrEqual(2);
+    expect(seen.at(-1)).toBeNull();
+  });
+
+  it('keeps no reference to a chunk once it is handed out, even while a wait is pending', async () => {
+    // Given a stream whose reader takes a chunk and then waits (a long wait timer pending)
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    let release: (() => void) | undefined;
+    const url = await listen((_req, res) => {
+      res.writeHead(200);
+      res.write(`{"pad":"${'x'.repeat(4000)}"}\n`);
+      release = () => res.end();
+    });
+    const stream = await openHttpStream(url, { headersTimeoutMs: 5000 });
+    // (taken in its own function, so no frame of this test holds the chunk)
+    const taken = async (): Promise<WeakRef<Buffer>> => new WeakRef((await stream.next(60_000))!);
+    const ref = await taken();
+    const waiting = stream.next(60_000);
+    await new Promise((r) => setTimeout(r, 20));
+
+    // When the garbage collector runs
+    gc();
+
+    // Then the chunk is gone (a reader racing every read against one long-lived timer promise
+    // kept each chunk reachable until that timer fired: 100 MB at 100 MB/s)
+    expect(ref.deref()).toBeUndefined();
+    release!();
+    expect(await waiting).toBeNull();
   });
 });
