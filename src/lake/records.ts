@@ -1,4 +1,4 @@
-import { gunzip } from 'node:zlib';
+import { constants as zlibConstants, gunzip, type ZlibOptions } from 'node:zlib';
 import { promisify } from 'node:util';
 
 /**
@@ -6,17 +6,22 @@ import { promisify } from 'node:util';
  * JSON objects written back to back ("}{"), with or without newlines between them.
  */
 
-const gunzipAsync = promisify(gunzip);
+const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
 
 /** True when the bytes start with the gzip magic number. */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** The object's content, gunzipped when it is gzip (detected by magic bytes, not the name). */
-export async function decodeObject(bytes: Uint8Array): Promise<Buffer> {
+/**
+ * The object's content, gunzipped when it is gzip (detected by magic bytes, not the name).
+ * `cutOff: 'keep'` accepts a gzip file that ends early (a capture cut off mid-write) and
+ * returns what it holds up to the cut; otherwise that is an error.
+ */
+export async function decodeObject(bytes: Uint8Array, options: { cutOff?: 'keep' } = {}): Promise<Buffer> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return isGzip(buf) ? gunzipAsync(buf) : buf;
+  if (!isGzip(buf)) return buf;
+  return options.cutOff === 'keep' ? gunzipAsync(buf, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : gunzipAsync(buf, {});
 }
 
 /**

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { UserError, isErrnoCode } from '../errors.ts';
+import { decodeObject } from '../lake/records.ts';
 import type { Feed } from './feed.ts';
 
 /** One line of a capture that the server will serve, with what since_* catch-up needs. */
@@ -64,7 +65,7 @@ function parseRecordHead(bytes: Buffer): { id: string; mtime: number } | undefin
   }
 }
 
-/** Reads captures (in the order given) into one feed. */
+/** Reads captures (in the order given; gzipped or not) into one feed. */
 export async function loadReplayFeed(files: readonly string[]): Promise<Feed> {
   const records: CaptureRecord[] = [];
   for (const file of files) {
@@ -75,7 +76,11 @@ export async function loadReplayFeed(files: readonly string[]): Promise<Feed> {
       if (isErrnoCode(error, 'ENOENT')) throw new UserError(`capture not found: ${file}`, { hint: 'pass an NDJSON file to --replay' });
       throw new UserError(`cannot read capture ${file}: ${(error as Error).message}`, { cause: error });
     }
-    for (const record of parseCapture(data)) records.push(record);
+    const found = parseCapture(await decodeObject(data, { cutOff: 'keep' }));
+    if (found.length === 0) {
+      throw new UserError(`no records in capture ${file}`, { hint: 'a capture is NDJSON (optionally gzipped): one JSON object per line' });
+    }
+    for (const record of found) records.push(record);
   }
   return replayFeed(records);
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { loadReplayFeed, parseCapture } from '../../src/source/replay.ts';
@@ -55,6 +56,34 @@ describe('capture parsing', () => {
 
   it('names a missing capture in a UserError', async () => {
     await expect(loadReplayFeed(['/nonexistent/capture.ndjson'])).rejects.toThrow(UserError);
+  });
+
+  it('refuses a file with no records instead of serving an empty stream', async () => {
+    const file = await tempFile('notes.txt', 'HTTP/1.1 200 OK\r\n\r\nnothing here\n');
+    await expect(loadReplayFeed([file])).rejects.toThrow(/no records in capture .*notes\.txt/);
+  });
+
+  it('reads a gzipped capture, and one whose gzip was cut off mid-write up to the cut', async () => {
+    // Given the same capture gzipped, and that gzip cut short
+    const lines = Array.from({ length: 400 }, (_, i) => `{"id":"e${i}","mtime":${1000 + i},"pad":"${'x'.repeat(i % 97)}"}`);
+    const whole = gzipSync(Buffer.from(lines.join('\n') + '\n'));
+    const gz = await tempFile('whole.ndjson.gz', whole);
+    const cut = await tempFile('cut.ndjson.gz', whole.subarray(0, Math.floor(whole.length * 0.6)));
+
+    // When each is loaded as a replay feed
+    const ids = async (file: string): Promise<string[]> => {
+      const feed = await loadReplayFeed([file]);
+      const out: string[] = [];
+      for (let i = 0; feed.produce(); i++) out.push(feed.id(i)!);
+      return out;
+    };
+
+    // Then the whole one serves every record, and the cut one a prefix of them, without the cut-off line
+    expect(await ids(gz)).toEqual(lines.map((_, i) => `e${i}`));
+    const prefix = await ids(cut);
+    expect(prefix.length).toBeGreaterThan(100);
+    expect(prefix.length).toBeLessThan(lines.length);
+    expect(prefix).toEqual(lines.slice(0, prefix.length).map((_, i) => `e${i}`));
   });
 });
 

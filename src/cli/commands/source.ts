@@ -25,7 +25,7 @@ export function registerSourceCommands(program: Command, ctx: CliContext): void 
     .description('serve the open_events stream protocol (GET /2/open_events, chunked NDJSON, since_mtime/since_count) until Ctrl-C')
     .option('--host <host>', 'interface to listen on (default: config source.host, 127.0.0.1)')
     .option('--port <n>', 'port; 0 picks a free one (default: config source.port, 8088)', intOption('--port'))
-    .option('--replay <file...>', 'serve these NDJSON captures, in order (HTTP header lines and a cut-off last line are skipped)')
+    .option('--replay <file...>', 'serve these NDJSON captures (plain or .gz), in order (HTTP header lines and a cut-off last line are skipped)')
     .option('--generate', 'serve generated events (realistic, deterministic for --seed)')
     .option('--count <n>', 'with --generate: stop after n events (default: endless)', intOption('--count', 1))
     .option('--seed <n>', 'seed for generated events and fault placement', intOption('--seed'), 1)
