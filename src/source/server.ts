@@ -19,6 +19,8 @@ import { loadReplayFeed } from './replay.ts';
 
 /** The path of Meetup's stream, the only one the server answers. */
 export const STREAM_PATH = '/2/open_events';
+/** The stream response's headers (its body is chunked JSON lines). */
+const STREAM_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache' } as const;
 
 export interface SourceServerOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -168,12 +170,16 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== STREAM_PATH) return sendJson(res, 404, { code: 'not_found', problem: `no such stream: ${url.pathname}`, details: `the stream is ${STREAM_PATH}` });
-    if (req.method !== 'GET') return sendJson(res, 405, { code: 'method_not_allowed', problem: `${req.method ?? ''} not allowed`, details: 'use GET' }, { Allow: 'GET' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendJson(res, 405, { code: 'method_not_allowed', problem: `${req.method ?? ''} not allowed`, details: 'use GET' }, { Allow: 'GET, HEAD' });
+    }
     const sinceMtime = parseParam(url, 'since_mtime');
     const sinceCount = parseParam(url, 'since_count');
     if (sinceMtime === null || sinceCount === null) {
       return sendJson(res, 400, { code: 'bad_request', problem: 'since_mtime and since_count must be non-negative integers' });
     }
+    // A HEAD (a client or a health check probing the stream) gets the stream's headers only; it is not a connection.
+    if (req.method === 'HEAD') return void res.writeHead(200, STREAM_HEADERS).end();
     const connection = connections.length + 1;
     const record: ConnectionRecord = { connection, status: 200, lines: 0 };
     if (sinceMtime !== undefined) record.sinceMtime = sinceMtime;
@@ -187,7 +193,7 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
       return sendJson(res, status.code, { code: status.code === 429 ? 'throttled' : 'unavailable', problem }, { 'Retry-After': String(status.retryAfterSec) });
     }
 
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
+    res.writeHead(200, { ...STREAM_HEADERS, 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
     open.add(res);
     let closed = false;

@@ -101,7 +101,17 @@ describe('source server: protocol', () => {
     await badParam.body?.cancel();
     const post = await fetch(server.url, { method: 'POST' });
     expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
     await post.body?.cancel();
+  });
+
+  it('answers HEAD with the stream headers and no body, without counting a connection', async () => {
+    const server = await serve({ feed: feedOf([['a', 1]]) });
+    const head = await fetch(server.url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await head.text()).toBe('');
+    expect(server.log().connections).toEqual([]);
   });
 
   it('paces the timeline with --rate', async () => {
