@@ -103,10 +103,15 @@ export class LocalJobRunner {
     return (await this.list()).find((r) => r.kind === kind && (r.state === 'running' || r.state === 'pending'));
   }
 
-  /** Asks a job to stop: SIGTERM to its supervisor, which stops the running step and records it. */
+  /**
+   * Asks a job to stop: SIGTERM to its supervisor, which stops the running step and records it.
+   * A job whose supervisor is still starting is marked first: the supervisor then runs nothing,
+   * and if the signal ends it before it can record anything, the mark says it was stopped.
+   */
   async stop(id: string): Promise<boolean> {
     const record = await this.get(id);
     if (!record || (record.state !== 'running' && record.state !== 'pending')) return false;
+    if (record.state === 'pending') await this.files.write({ ...record, stopRequested: true });
     const pid = record.supervisorPid ?? this.spawned.get(id);
     if (pid !== undefined && isAlive(pid)) {
       process.kill(pid, 'SIGTERM');
@@ -140,6 +145,7 @@ export class LocalJobRunner {
     const pid = record.supervisorPid ?? this.spawned.get(record.id);
     if (pid !== undefined && isAlive(pid)) return record;
     if (pid === undefined && this.now() - Date.parse(record.createdAt) < 30_000) return record; // supervisor starting
+    if (record.stopRequested) return { ...record, state: 'stopped', reason: record.state === 'pending' ? 'stopped before it started' : 'stopped on request' };
     return {
       ...record,
       state: 'failed',

@@ -35,6 +35,8 @@ async function main(dir: string, id: string): Promise<void> {
     setTimeout(() => current?.kill('SIGKILL'), KILL_AFTER_MS).unref();
   };
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, stop);
+  // Stopped while this process was starting: run nothing.
+  if (record.stopRequested) stop();
 
   record.state = 'running';
   record.supervisorPid = process.pid;

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -95,6 +96,20 @@ describe('local job runner', () => {
     expect(done).toMatchObject({ state: 'stopped', reason: 'stopped on request' });
     expect(readFileSync(done.logFile, 'utf8')).toContain('flushed');
     expect(isAlive(stepPid)).toBe(false);
+    expect(await runner.running('stream')).toBeUndefined();
+  });
+
+  it('records a job stopped while its supervisor was still starting as stopped, and runs none of its steps', async () => {
+    const runner = new LocalJobRunner({ dir, cwd: dir });
+    const job = await runner.start({ kind: 'stream', label: 'streamer', steps: [{ label: 'stream', argv: node('console.log("step ran"); setInterval(() => {}, 1000)') }] });
+    // When it is stopped at once (the supervisor has not even loaded)
+    expect(await runner.stop(job.id)).toBe(true);
+    const done = await runner.wait(job.id, 30_000);
+    // Then it is stopped, not failed, and its step never ran
+    expect(done.state).toBe('stopped');
+    expect(done.steps[0]!.exitCode).toBeUndefined();
+    const log = await readFile(done.logFile, 'utf8').catch(() => '');
+    expect(log).not.toContain('step ran');
     expect(await runner.running('stream')).toBeUndefined();
   });
 
