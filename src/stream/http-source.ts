@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { getGlobalDispatcher, type Dispatcher } from 'undici';
+import { getGlobalDispatcher, interceptors, type Dispatcher } from 'undici';
 
 /**
  * One streaming GET, read chunk by chunk with bounded buffering.
@@ -34,9 +34,12 @@ export interface OpenOptions {
   signal?: AbortSignal;
 }
 
+const MAX_REDIRECTS = 5;
+
 export function openHttpStream(url: string, options: OpenOptions): Promise<HttpStream> {
   const target = new URL(url);
-  const dispatcher = options.dispatcher ?? getGlobalDispatcher();
+  // Redirects are followed (an http:// URL moved to https://, a stream behind a load balancer).
+  const dispatcher = (options.dispatcher ?? getGlobalDispatcher()).compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
   const max = options.maxBufferedBytes ?? 1024 * 1024;
   const queue: Buffer[] = [];
   let queued = 0;

@@ -130,4 +130,20 @@ describe('openHttpStream', () => {
     release!();
     expect(await waiting).toBeNull();
   });
+
+  it('follows redirects to the stream', async () => {
+    // Given a stream that has moved (the first request is redirected, relative Location)
+    const url = await listen((req, res) => {
+      if (req.url === '/s') return void res.writeHead(302, { location: '/2/open_events?since_count=1' }).end();
+      res.writeHead(200);
+      res.end(`{"url":"${req.url}"}\n`);
+    });
+    // When it is opened at its old address
+    const stream = await openHttpStream(url, { headersTimeoutMs: 5000 });
+    const chunks: Buffer[] = [];
+    for (let c = await stream.next(); c; c = await stream.next()) chunks.push(c);
+    // Then the body is the new address's
+    expect(stream.status).toBe(200);
+    expect(Buffer.concat(chunks).toString()).toBe('{"url":"/2/open_events?since_count=1"}\n');
+  });
 });
