@@ -1,4 +1,4 @@
-"""Splits a raw lake object into records exactly like src/etl/framing.ts (see its doc comment)."""
+"""Splits a raw lake object into records exactly like splitRecords/frameRecords in src/lake/records.ts (see their doc comments)."""
 import gzip
 import re
 
@@ -16,7 +16,7 @@ def frame_records(data: bytes) -> list:
     for line in text.split("\n"):
         if line.endswith("\r"):
             line = line[:-1]
-        if _js_trim(line) == "":
+        if _trim(line) == "":
             continue
         if _CONCATENATED.search(line):
             out.extend(split_concatenated(line))
@@ -25,16 +25,16 @@ def frame_records(data: bytes) -> list:
     return out
 
 
-# JavaScript's String.prototype.trim() whitespace set, so both implementations agree.
-_JS_WS = "\t\n\x0b\x0c\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# JSON's whitespace (RFC 8259), the only blanks around a record; as in src/lake/records.ts.
+_JSON_WS = " \t\n\r"
 
 
-def _js_trim(s: str) -> str:
-    return s.strip(_JS_WS)
+def _trim(s: str) -> str:
+    return s.strip(_JSON_WS)
 
 
 def split_concatenated(line: str) -> list:
-    """Splits '{..}{..}' into objects; unbalanced tails and stray text are kept as records."""
+    """Splits '{..}{..}' into its values; stray text and an unclosed tail are records of their own."""
     pieces = []
     depth = 0
     in_string = False
@@ -53,7 +53,7 @@ def split_concatenated(line: str) -> list:
             in_string = True
         elif c in "{[":
             if depth == 0:
-                stray = _js_trim(line[start:i])
+                stray = _trim(line[start:i])
                 if stray:
                     pieces.append(stray)
                 start = i
@@ -65,7 +65,7 @@ def split_concatenated(line: str) -> list:
                 start = i + 1
             elif depth < 0:
                 return [line]
-    rest = _js_trim(line[start:])
+    rest = _trim(line[start:])
     if rest:
         pieces.append(rest)
     return pieces

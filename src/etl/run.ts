@@ -10,7 +10,7 @@ import { rawObjectsByHour } from '../lake/hours.ts';
 import { listAll, type ObjectInfo, type ObjectStore } from '../lake/store.ts';
 import { quoteIdent, sqlString } from './curated.ts';
 import { loadSteps, SQL_DIR } from './dialect.ts';
-import { frameRecords } from './framing.ts';
+import { frameRecords } from '../lake/records.ts';
 import {
   readEtlState,
   writeHourState,

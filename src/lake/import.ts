@@ -156,9 +156,9 @@ export async function importLines(
       result.skipped.headers++;
       continue;
     }
-    const split = mayBeConcatenated(line) ? splitConcatenated(line) : undefined;
-    if (split) {
-      for (const part of split.rest ? [...split.parts, split.rest] : split.parts) {
+    const pieces = mayBeConcatenated(line) ? splitConcatenated(line) : [line];
+    if (pieces.length > 1) {
+      for (const part of pieces) {
         const pv = validateLine(part, maxRecordBytes);
         if (pv.kind === 'valid') await accept(part, pv);
         else if (pv.kind === 'invalid') reject(part, lineNo, pv.reason);

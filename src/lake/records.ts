@@ -1,4 +1,4 @@
-import { constants as zlibConstants, gunzip, type ZlibOptions } from 'node:zlib';
+import { constants as zlibConstants, gunzip, gunzipSync, type ZlibOptions } from 'node:zlib';
 import { promisify } from 'node:util';
 
 /**
@@ -25,80 +25,93 @@ export async function decodeObject(bytes: Uint8Array, options: { cutOff?: 'keep'
 }
 
 /**
- * Splits a line that holds JSON objects back to back ("{...}{...}" or "{...} {...}") into the
- * objects' bytes. A last object that never closes (a Firehose object cut short) comes back as
- * `rest`. Returns undefined unless the line is such a concatenation: at least two objects, or
- * one complete object followed by an unfinished one; anything else at the top level (say
- * "{...}} trailing") leaves the line whole, for the caller to judge. The scan respects strings
- * and escapes, so a "}{" inside a string value does not split.
+ * Splits a line holding JSON values back to back ("{...}{...}" or "{...} {...}", as Firehose
+ * writes them) with a string-aware bracket scan: each top-level object or array is a piece;
+ * text between them that is not whitespace is a piece of its own (the ETL quarantines it); an
+ * unclosed tail (an object cut short) is the last piece. A closing bracket with nothing open
+ * leaves the line whole: [line]. Pieces are trimmed of JSON whitespace.
  */
-export function splitConcatenated(line: Buffer): { parts: Buffer[]; rest?: Buffer } | undefined {
-  const parts: Buffer[] = [];
+export function splitConcatenated(line: Buffer): Buffer[] {
+  const pieces: Buffer[] = [];
   let depth = 0;
   let inString = false;
   let escaped = false;
-  let start = -1;
+  let start = 0;
+  const keep = (piece: Buffer): void => {
+    const trimmed = trimSpace(piece);
+    if (trimmed.length > 0) pieces.push(trimmed);
+  };
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (inString) {
       if (escaped) escaped = false;
-      else if (c === 0x5c) escaped = true;
-      else if (c === 0x22) inString = false;
+      else if (c === BACKSLASH) escaped = true;
+      else if (c === QUOTE) inString = false;
       continue;
     }
-    if (depth === 0) {
-      if (c === 0x20 || c === 0x09 || c === 0x0d) continue;
-      if (c !== 0x7b) return undefined; // only objects at the top level
-      start = i;
-      depth = 1;
-      continue;
-    }
-    if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) {
+    if (c === QUOTE) inString = true;
+    else if (c === OPEN_OBJ || c === OPEN_ARR) {
+      if (depth === 0) {
+        keep(line.subarray(start, i));
+        start = i;
+      }
+      depth++;
+    } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
       depth--;
-      if (depth === 0) parts.push(line.subarray(start, i + 1));
+      if (depth === 0) {
+        pieces.push(line.subarray(start, i + 1));
+        start = i + 1;
+      } else if (depth < 0) return [line];
     }
   }
-  if (depth !== 0 || inString) {
-    if (parts.length === 0) return undefined;
-    return { parts, rest: line.subarray(start) };
-  }
-  return parts.length >= 2 ? { parts } : undefined;
+  keep(line.subarray(start));
+  return pieces;
 }
 
-/** Cheap pre-check before splitConcatenated: a '}' followed (after blanks) by a '{'. */
+/** Whether a line may hold values back to back: a '}' followed (after blanks) by a '{'. */
 export function mayBeConcatenated(line: Buffer): boolean {
-  let at = line.indexOf(0x7d);
+  let at = line.indexOf(CLOSE_OBJ);
   while (at >= 0 && at < line.length - 1) {
     let j = at + 1;
-    while (j < line.length && (line[j] === 0x20 || line[j] === 0x09)) j++;
-    if (line[j] === 0x7b) return true;
-    at = line.indexOf(0x7d, at + 1);
+    while (j < line.length && isSpace(line[j]!)) j++;
+    if (line[j] === OPEN_OBJ) return true;
+    at = line.indexOf(CLOSE_OBJ, at + 1);
   }
   return false;
 }
 
 /**
- * The records of a decoded object, in order: one per line, and one per object where a line
- * holds objects back to back. Blank lines are skipped; a trailing "\r" is dropped.
+ * The records of a decoded raw object, in order — the one definition of framing, shared by the
+ * streamer, import, manifests and the ETL (spark/jobs/framing.py is its Python twin, checked
+ * by test/etl/parity.test.ts): a leading byte order mark is dropped; one record per line ("\n",
+ * a "\r" before it dropped); lines of only whitespace are skipped; a line holding values back to
+ * back is split by splitConcatenated. A record's number is its 1-based position.
  */
 export function* splitRecords(content: Buffer): Generator<Buffer> {
-  let start = 0;
+  let start = content[0] === 0xef && content[1] === 0xbb && content[2] === 0xbf ? 3 : 0;
   while (start < content.length) {
     let nl = content.indexOf(0x0a, start);
     if (nl < 0) nl = content.length;
     let line = content.subarray(start, nl);
     start = nl + 1;
     if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
-    if (isBlank(line)) continue;
-    const split = mayBeConcatenated(line) ? splitConcatenated(line) : undefined;
-    if (!split) yield line;
-    else {
-      yield* split.parts;
-      if (split.rest) yield split.rest;
-    }
+    if (trimSpace(line).length === 0) continue;
+    if (mayBeConcatenated(line)) yield* splitConcatenated(line);
+    else yield line;
   }
+}
+
+const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * The records of a raw object (gzip or plain) as text, for the ETL: splitRecords, each record
+ * decoded as UTF-8 (invalid sequences become U+FFFD).
+ */
+export function frameRecords(bytes: Uint8Array): string[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: string[] = [];
+  for (const record of splitRecords(isGzip(buf) ? gunzipSync(buf) : buf)) out.push(UTF8.decode(record));
+  return out;
 }
 
 /** Number of records in a raw object (gzip or plain, NDJSON or Firehose-style). */
@@ -109,10 +122,22 @@ export async function countRecords(bytes: Uint8Array): Promise<number> {
   return n;
 }
 
-function isBlank(line: Buffer): boolean {
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
-  }
-  return true;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJ = 0x7b;
+const CLOSE_OBJ = 0x7d;
+const OPEN_ARR = 0x5b;
+const CLOSE_ARR = 0x5d;
+
+/** JSON's whitespace (RFC 8259): space, tab, line feed, carriage return. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+function trimSpace(b: Buffer): Buffer {
+  let s = 0;
+  let e = b.length;
+  while (s < e && isSpace(b[s]!)) s++;
+  while (e > s && isSpace(b[e - 1]!)) e--;
+  return b.subarray(s, e);
 }

@@ -74,7 +74,7 @@ describe('one definition, two implementations of the dialect layer and the frami
   });
 
   it('frames raw objects into the same records in TypeScript and Python', async () => {
-    const { frameRecords } = await import('../../src/etl/framing.ts');
+    const { frameRecords, countRecords } = await import('../../src/lake/records.ts');
     const dir = await fs.mkdtemp(path.join((await import('node:os')).tmpdir(), 'oe-frame-'));
     try {
       const samples: Record<string, Uint8Array> = {
@@ -83,6 +83,8 @@ describe('one definition, two implementations of the dialect layer and the frami
         gzip: gzipSync('{"a":1}\n{"a":2}{"a":3}\n'),
         unbalanced: Buffer.from('{"a":1}}{"b":2}\n'),
         invalid_utf8: Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0a]),
+        stray: Buffer.from(' x {"a":1} y {"b":2}{"c":4} [3]\n{"e":1} z\n\u00a0\n\ufeff{"d":5}\n\t\r\n'),
+        cut_multibyte: Buffer.concat([Buffer.from('{"a":"caf'), Buffer.from([0xc3]), Buffer.from('"}{"b":"\u00e9'), Buffer.from([0xe2, 0x82]), Buffer.from('\n')]),
       };
       const expected: Record<string, string[]> = {};
       for (const [name, bytes] of Object.entries(samples)) {
@@ -96,6 +98,11 @@ describe('one definition, two implementations of the dialect layer and the frami
       expect(expected.firehose).toEqual(['{"a":{"b":[1,{"c":"}{"}]}}', '{"d":"\\"}"}', '{"e":1}', 'junk', '{"f":']);
       expect(expected.crlf).toEqual(['{"a":1}', '{"b":"x}{y"}']);
       expect(expected.gzip).toEqual(['{"a":1}', '{"a":2}', '{"a":3}']);
+      // In a line with values back to back, stray text is a record of its own (a line without
+      // "}{" stays whole); only JSON whitespace is blank.
+      expect(expected.stray).toEqual(['x', '{"a":1}', 'y', '{"b":2}', '{"c":4}', '[3]', '{"e":1} z', '\u00a0', '\ufeff{"d":5}']);
+      // The streamer, import and manifests count the same records the ETL frames.
+      for (const [name, bytes] of Object.entries(samples)) expect(await countRecords(bytes), name).toBe(expected[name]!.length);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

@@ -74,6 +74,7 @@ describe('openevents lake import / ls', () => {
     await writeFile(path.join(h1, 'firehose-1-2017-04-19-05-00-00'), rec('a') + rec('b', ',"name":"has }{ inside"') + rec('c'));
     await writeFile(path.join(h1, 'firehose-2.gz'), gzipSync(Buffer.from(`${rec('d')}\n${rec('e')} ${rec('f')}\n`)));
     await writeFile(path.join(h2, 'firehose-3'), `${rec('g')}{"broken":\n${rec('h')}`);
+    await writeFile(path.join(h2, 'firehose-4'), `${rec('i')}junk${rec('j')}${rec('k')}`);
     await writeFile(path.join(h2, '_SUCCESS'), '');
     const lake = await temp();
 
@@ -85,11 +86,13 @@ describe('openevents lake import / ls', () => {
     const lines = await readRawLines(lake);
     const byHour = (h: string) => lines.filter((l) => l.file.includes(`/raw/${h}/`)).map((l) => l.id).sort();
     expect(byHour('2017/04/19/05')).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
-    expect(byHour('2017/04/19/06')).toEqual(['g', 'h']);
+    expect(byHour('2017/04/19/06')).toEqual(['g', 'h', 'i', 'j', 'k']);
     expect(lines.find((l) => l.id === 'b')?.line).toBe(rec('b', ',"name":"has }{ inside"'));
+    // (stray text between records is quarantined on its own, as the ETL frames it)
     const q = await readQuarantine(lake);
-    expect(q.map((e) => e.bytes)).toEqual(['{"broken":']);
-    expect(q[0]?.reason).toMatch(/^truncated record/);
+    expect(q.map((e) => e.bytes).sort()).toEqual(['junk', '{"broken":']);
+    expect(q.find((e) => e.bytes === '{"broken":')?.reason).toMatch(/^truncated record/);
+    expect(q.find((e) => e.bytes === 'junk')?.reason).toMatch(/^malformed JSON/);
   });
 
   it('skips HTTP header lines and the cut-off last line, quarantines bad lines with the reason, and replaces a re-import made in another hour', async () => {
