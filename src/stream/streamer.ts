@@ -275,6 +275,7 @@ class Streamer {
         }
         if (r === null) break;
         const before = this.counts.events;
+        this.counts.bytes += r.length;
         await this.onChunk(r);
         if (this.counts.events > before) progressed = true;
         // A busy stream never lets the timer win the race: do the time-driven work here too.
@@ -288,13 +289,15 @@ class Streamer {
       }
       res.close();
       const partial = this.framer.end();
-      // A record cut by a broken connection is the transport's doing, not the source's: the
-      // resume re-sends it (its mtime is inside the window), so it is counted, not quarantined.
-      if (partial && !ownAbort) {
+      if (partial && !isOversized(partial) && validateLine(partial, this.s.maxRecordBytes).kind === 'valid') {
+        // The stream ended right after a whole record without its newline (a file served as it
+        // is, a server that closes after its last record): the record is complete, keep it.
+        await this.onChunk(Buffer.concat([partial, Buffer.of(NL)]));
+      } else if (partial && !ownAbort) {
+        // A record cut by a broken connection is the transport's doing, not the source's: the
+        // resume re-sends it (its mtime is inside the window), so it is counted, not quarantined.
         this.counts.cutOff++;
-        this.log('warn', 'connection ended mid-record; the record is expected again on resume', {
-          bytes: isOversized(partial) ? partial.length : partial.length,
-        });
+        this.log('warn', 'connection ended mid-record; the record is expected again on resume', { bytes: partial.length });
       }
       return { reason: this.stopping ? 'stopped' : reason, progressed };
     } finally {
@@ -305,7 +308,6 @@ class Streamer {
   /** Frames, validates, dedupes and writes one chunk. Pauses reading until the writer has room. */
   private async onChunk(chunk: Buffer): Promise<void> {
     const nowMs = this.now();
-    this.counts.bytes += chunk.length;
     const hour = hourIdOf(nowMs);
     const openHour = this.batch.bytes > 0 ? this.batch.hour : this.raw.current?.hour;
     if (openHour !== undefined && openHour !== hour) await this.commit();

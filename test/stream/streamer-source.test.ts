@@ -1,5 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
@@ -148,5 +150,47 @@ describe('streamer against the source server', () => {
     // And each stall was taken for a broken connection and resumed from
     expect(notices.filter((n) => n.kind === 'disconnected' && /stalled/.test(n.message)).length).toBeGreaterThanOrEqual(3);
     expect(server.log().connections.slice(1).every((c) => c.sinceMtime !== undefined)).toBe(true);
+  });
+
+  it('keeps a whole last record that the stream ends without its newline, and counts a cut one as cut off', async () => {
+    // Given a plain server (not ours) that serves the same body on every request and closes:
+    // two records, then a third without its newline; and one whose last record is cut
+    const body = '{"id":"a","mtime":1}\n{"id":"b","mtime":2}\r\n{"id":"c","mtime":3}';
+    const served: string[] = [];
+    const server = createServer((req, res) => {
+      served.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(req.url?.startsWith('/cut') ? body.slice(0, -3) : body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => server.close(() => r())));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    // When the streamer reads it until three events are durable
+    const lake = await tempLake();
+    const giveUp = AbortSignal.timeout(20_000);
+    const done = await runStreamer({ url: `${base}/whole`, store: new LocalStore(lake), settings: fastSettings, maxEvents: 3, stopSignal: giveUp });
+
+    // Then all three are in the lake, each once, from the first connection
+    expect(done).toMatchObject({ stoppedBy: 'max-events', durable: 3, cutOff: 0, invalid: 0 });
+    expect((await readRawLines(lake)).map((l) => l.line)).toEqual(['{"id":"a","mtime":1}', '{"id":"b","mtime":2}', '{"id":"c","mtime":3}']);
+    expect(served).toHaveLength(1);
+
+    // And a cut last record is neither stored nor quarantined, but counted as cut off
+    const lake2 = await tempLake();
+    const stop = new AbortController();
+    const cut = await runStreamer({
+      url: `${base}/cut`,
+      store: new LocalStore(lake2),
+      settings: fastSettings,
+      stopSignal: stop.signal,
+      onStats: (st) => {
+        if (st.cutOff >= 2) stop.abort();
+      },
+    });
+    expect(cut.durable).toBe(2);
+    expect(cut.invalid).toBe(0);
+    expect(cut.cutOff).toBeGreaterThanOrEqual(2);
+    expect(await readQuarantine(lake2)).toEqual([]);
   });
 });
