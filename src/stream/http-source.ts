@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { getGlobalDispatcher, interceptors, type Dispatcher } from 'undici';
+import { EnvHttpProxyAgent, getGlobalDispatcher, interceptors, type Dispatcher } from 'undici';
 
 /**
  * One streaming GET, read chunk by chunk with bounded buffering.
@@ -35,6 +35,23 @@ export interface OpenOptions {
 }
 
 const MAX_REDIRECTS = 5;
+
+/**
+ * A dispatcher through the proxy that HTTP_PROXY / HTTPS_PROXY (or their lower-case forms) name,
+ * honouring NO_PROXY, as curl does; undefined when no proxy is set (connect directly). The
+ * caller closes it when done.
+ */
+export function proxyDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher | undefined {
+  const httpProxy = env.http_proxy ?? env.HTTP_PROXY;
+  const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY;
+  if (!httpProxy && !httpsProxy) return undefined;
+  const noProxy = env.no_proxy ?? env.NO_PROXY;
+  return new EnvHttpProxyAgent({
+    ...(httpProxy ? { httpProxy } : {}),
+    ...(httpsProxy ? { httpsProxy } : {}),
+    ...(noProxy !== undefined ? { noProxy } : {}),
+  });
+}
 
 export function openHttpStream(url: string, options: OpenOptions): Promise<HttpStream> {
   const target = new URL(url);

@@ -16,7 +16,7 @@ import { checkpointKey, loadCheckpoint, saveCheckpoint, WRITER_ID, type StreamCh
 import { QUARANTINE_KEEP_BYTES, REASONS, validateLine } from './contract.ts';
 import { DedupeWindow } from './dedupe.ts';
 import { isOversized, LineFramer, type Framed } from './framing.ts';
-import { openHttpStream, type HttpStream } from './http-source.ts';
+import { openHttpStream, proxyDispatcher, type HttpStream } from './http-source.ts';
 
 /** The stream settings the streamer uses (config `stream.*`). */
 export type StreamSettings = Config['stream'];
@@ -71,6 +71,7 @@ export interface StreamerOptions {
   onNotice?: (notice: StreamNotice) => void;
   now?: () => number;
   random?: () => number;
+  /** Default: through the proxy HTTP_PROXY / HTTPS_PROXY name (NO_PROXY honoured), else direct. */
   dispatcher?: Dispatcher;
 }
 
@@ -110,6 +111,7 @@ class Streamer {
   private readonly framer: LineFramer;
   private readonly dedupe: DedupeWindow;
   private readonly tickMs: number;
+  private readonly dispatcher: Dispatcher | undefined;
 
   private nextSeq = 1;
   private nextQuarantineSeq = 1;
@@ -160,6 +162,7 @@ class Streamer {
     this.framer = new LineFramer(this.s.maxRecordBytes, QUARANTINE_KEEP_BYTES);
     this.dedupe = new DedupeWindow({ windowMs: 2 * this.s.resumeWindowMs });
     this.tickMs = Math.max(20, Math.min(1000, this.s.stallTimeoutMs / 4, this.s.rotateAgeMs / 2, this.s.statsIntervalMs / 2));
+    this.dispatcher = options.dispatcher ?? proxyDispatcher();
     this.startedAtMs = this.now();
     this.lastStats.atMs = this.startedAtMs;
     if (options.stopSignal?.aborted) this.stopping = true;
@@ -190,6 +193,8 @@ class Streamer {
       await this.finish();
     } catch (error) {
       throw failure ?? error;
+    } finally {
+      if (!this.o.dispatcher) await this.dispatcher?.close();
     }
     if (failure) throw failure;
     const stats = this.stats();
@@ -234,7 +239,7 @@ class Streamer {
           headers: { accept: 'application/json, application/x-ndjson' },
           headersTimeoutMs: this.s.stallTimeoutMs,
           signal: abort.signal,
-          ...(this.o.dispatcher ? { dispatcher: this.o.dispatcher } : {}),
+          ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
         });
       } catch (error) {
         return { reason: describeError(error), progressed };

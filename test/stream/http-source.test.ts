@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openHttpStream } from '../../src/stream/http-source.ts';
+import { openHttpStream, proxyDispatcher } from '../../src/stream/http-source.ts';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -145,5 +145,49 @@ describe('openHttpStream', () => {
     // Then the body is the new address's
     expect(stream.status).toBe(200);
     expect(Buffer.concat(chunks).toString()).toBe('{"url":"/2/open_events?since_count=1"}\n');
+  });
+
+  it('goes through the proxy HTTP_PROXY names (a CONNECT tunnel), and around it for a NO_PROXY host', async () => {
+    // Given a stream and a tunnelling proxy that records what it was asked to connect to
+    const url = await listen((_req, res) => {
+      res.writeHead(200);
+      res.end('{"a":1}\n');
+    });
+    const tunnels: string[] = [];
+    const proxy = createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req, client, head) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const read = async (dispatcher: ReturnType<typeof proxyDispatcher>): Promise<string> => {
+      const stream = await openHttpStream(url, { headersTimeoutMs: 5000, ...(dispatcher ? { dispatcher } : {}) });
+      const chunks: Buffer[] = [];
+      for (let c = await stream.next(); c; c = await stream.next()) chunks.push(c);
+      await dispatcher?.close();
+      return Buffer.concat(chunks).toString();
+    };
+    try {
+      // When the stream is read with HTTP_PROXY set, then with NO_PROXY naming its host
+      const target = new URL(url).host;
+      expect(proxyDispatcher({})).toBeUndefined();
+      expect(await read(proxyDispatcher({ HTTP_PROXY: proxyUrl }))).toBe('{"a":1}\n');
+      expect(tunnels).toEqual([target]);
+      expect(await read(proxyDispatcher({ HTTP_PROXY: proxyUrl, NO_PROXY: '127.0.0.1' }))).toBe('{"a":1}\n');
+      // Then the first went through the proxy and the second did not
+      expect(tunnels).toEqual([target]);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 });
