@@ -36,20 +36,23 @@ export interface OpenOptions {
 
 const MAX_REDIRECTS = 5;
 
+/** Never proxied: a proxy elsewhere cannot reach this machine's loopback. */
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
+
 /**
  * A dispatcher through the proxy that HTTP_PROXY / HTTPS_PROXY (or their lower-case forms) name,
- * honouring NO_PROXY, as curl does; undefined when no proxy is set (connect directly). The
- * caller closes it when done.
+ * honouring NO_PROXY as curl does, loopback hosts always direct; undefined when no proxy is set.
+ * The caller closes it when done.
  */
 export function proxyDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher | undefined {
   const httpProxy = env.http_proxy ?? env.HTTP_PROXY;
   const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY;
   if (!httpProxy && !httpsProxy) return undefined;
-  const noProxy = env.no_proxy ?? env.NO_PROXY;
+  const given = (env.no_proxy ?? env.NO_PROXY ?? '').trim();
   return new EnvHttpProxyAgent({
     ...(httpProxy ? { httpProxy } : {}),
     ...(httpsProxy ? { httpsProxy } : {}),
-    ...(noProxy !== undefined ? { noProxy } : {}),
+    noProxy: given === '*' ? '*' : [given, ...LOOPBACK].filter(Boolean).join(','),
   });
 }
 

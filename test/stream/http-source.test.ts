@@ -147,18 +147,21 @@ describe('openHttpStream', () => {
     expect(Buffer.concat(chunks).toString()).toBe('{"url":"/2/open_events?since_count=1"}\n');
   });
 
-  it('goes through the proxy HTTP_PROXY names (a CONNECT tunnel), and around it for a NO_PROXY host', async () => {
-    // Given a stream and a tunnelling proxy that records what it was asked to connect to
-    const url = await listen((_req, res) => {
+  it('goes through the proxy HTTP_PROXY names (a CONNECT tunnel), and around it for NO_PROXY and loopback hosts', async () => {
+    // Given a stream on 127.0.0.2 (loopback too, but not a name the bypass list knows) and a
+    // tunnelling proxy that records what it was asked to connect to
+    server = createServer((_req, res) => {
       res.writeHead(200);
       res.end('{"a":1}\n');
     });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.2', r));
+    const port = (server.address() as AddressInfo).port;
     const tunnels: string[] = [];
     const proxy = createServer((_req, res) => res.writeHead(405).end());
     proxy.on('connect', (req, client, head) => {
       tunnels.push(req.url ?? '');
-      const [host, port] = (req.url ?? '').split(':');
-      const upstream = connect(Number(port), host, () => {
+      const [host, p] = (req.url ?? '').split(':');
+      const upstream = connect(Number(p), host, () => {
         client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
         upstream.write(head);
         upstream.pipe(client);
@@ -168,8 +171,9 @@ describe('openHttpStream', () => {
       client.on('error', () => upstream.destroy());
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-    const read = async (dispatcher: ReturnType<typeof proxyDispatcher>): Promise<string> => {
+    const HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const read = async (url: string, env: NodeJS.ProcessEnv): Promise<string> => {
+      const dispatcher = proxyDispatcher(env);
       const stream = await openHttpStream(url, { headersTimeoutMs: 5000, ...(dispatcher ? { dispatcher } : {}) });
       const chunks: Buffer[] = [];
       for (let c = await stream.next(); c; c = await stream.next()) chunks.push(c);
@@ -177,14 +181,14 @@ describe('openHttpStream', () => {
       return Buffer.concat(chunks).toString();
     };
     try {
-      // When the stream is read with HTTP_PROXY set, then with NO_PROXY naming its host
-      const target = new URL(url).host;
+      // When it is read with HTTP_PROXY set, then with NO_PROXY naming its host, then by a loopback name
       expect(proxyDispatcher({})).toBeUndefined();
-      expect(await read(proxyDispatcher({ HTTP_PROXY: proxyUrl }))).toBe('{"a":1}\n');
-      expect(tunnels).toEqual([target]);
-      expect(await read(proxyDispatcher({ HTTP_PROXY: proxyUrl, NO_PROXY: '127.0.0.1' }))).toBe('{"a":1}\n');
-      // Then the first went through the proxy and the second did not
-      expect(tunnels).toEqual([target]);
+      expect(await read(`http://127.0.0.2:${port}/s`, { HTTP_PROXY })).toBe('{"a":1}\n');
+      expect(tunnels).toEqual([`127.0.0.2:${port}`]);
+      expect(await read(`http://127.0.0.2:${port}/s`, { HTTP_PROXY, NO_PROXY: 'example.org, 127.0.0.2' })).toBe('{"a":1}\n');
+      await expect(read(`http://localhost:${port}/s`, { HTTP_PROXY })).rejects.toThrow(); // direct: nothing listens on localhost's 127.0.0.1
+      // Then only the first went through the proxy
+      expect(tunnels).toEqual([`127.0.0.2:${port}`]);
     } finally {
       proxy.closeAllConnections();
       await new Promise((r) => proxy.close(r));
