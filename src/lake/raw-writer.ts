@@ -2,12 +2,21 @@ import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import path from 'node:path';
-import { createGzip, constants as zlibConstants, type Gzip, type ZlibOptions } from 'node:zlib';
+import { promisify } from 'node:util';
+import zlib, { constants as zlibConstants, type ZlibOptions } from 'node:zlib';
 import { rawObjectKey, type HourId } from './layout.ts';
 import type { ObjectStore } from './store.ts';
 
-/** Bytes the compressor may have queued before write() asks the caller to wait for 'drain'. */
-const WRITE_AHEAD_BYTES = 2 * 1024 * 1024;
+const deflateRaw = promisify<Buffer, ZlibOptions, Buffer>(zlib.deflateRaw);
+
+/** Blocks compressed at once, each on a thread of libuv's pool (4 by default). */
+const BLOCKS_IN_FLIGHT = 2;
+/** Deflate's window: the last bytes of one block are the next block's dictionary. */
+const WINDOW = 32 * 1024;
+/** gzip header (RFC 1952): deflate, no name, mtime 0 (deterministic files), Unix. */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]);
+/** An empty final deflate block (fixed Huffman codes): ends a stream of sync-flushed blocks. */
+const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
 /** A raw object once it is durable in the lake. */
 export interface RawFile {
@@ -28,16 +37,31 @@ interface OpenFile {
   records: number;
   openedAtMs: number;
   tmp: string;
-  gzip: Gzip;
   out: WriteStream;
+  /** Blocks being compressed, in file order, with their uncompressed sizes. */
+  pending: Array<{ block: Promise<Buffer>; input: number }>;
+  /** The last WINDOW bytes handed in: the next block's dictionary. */
+  window: Buffer | undefined;
+  /** CRC-32 and length of the uncompressed bytes, for the gzip trailer. */
+  crc: number;
+  size: number;
+  /** Compressed bytes in the file so far, and the uncompressed bytes they hold. */
   compressedBytes: number;
+  appendedInput: number;
 }
 
+/** Assumed for blocks still being compressed while no block has told the real ratio. */
+const TYPICAL_RATIO = 0.3;
+
 /**
- * Writes one raw object at a time: records are gzipped (level 1, on zlib's thread pool, so
- * compression runs beside the reader) into a temporary file, and `close()` moves the finished
- * file into the lake under its deterministic name `<writer>-<first>-<last>.ndjson.gz` in its
- * arrival hour — atomically, through the store. Until then nothing is visible in the lake.
+ * Writes one raw object at a time, as one standard gzip member compressed in parallel the way
+ * pigz does: each write is a block deflated (level 1) on libuv's thread pool, BLOCKS_IN_FLIGHT
+ * at once, with the previous block's last 32 KiB as its dictionary (so the ratio is that of one
+ * stream), sync-flushed to a byte boundary and appended in order; close() adds an empty final
+ * block and the CRC-32 / length trailer. One zlib stream could not keep up with the reader on
+ * two cores. The file is written under a temporary name, and `close()` moves it into the lake
+ * under its deterministic name `<writer>-<first>-<last>.ndjson.gz` in its arrival hour —
+ * atomically, through the store. Until then nothing is visible in the lake.
  */
 export class RawWriter {
   private file: OpenFile | undefined;
@@ -50,16 +74,23 @@ export class RawWriter {
     private readonly level = 1,
   ) {}
 
-  /** The open file's hour, first sequence, record count, age and compressed size so far. */
-  get current(): Readonly<Pick<OpenFile, 'hour' | 'first' | 'last' | 'records' | 'openedAtMs' | 'compressedBytes'>> | undefined {
-    return this.file;
+  /**
+   * The open file's hour, first and last sequence, record count and age, and its compressed
+   * size: what is written plus an estimate for the blocks still being compressed.
+   */
+  get current(): { hour: HourId; first: number; last: number; records: number; openedAtMs: number; compressedBytes: number } | undefined {
+    const f = this.file;
+    if (!f) return undefined;
+    const ratio = f.appendedInput > 0 ? (f.compressedBytes - GZIP_HEADER.length) / f.appendedInput : TYPICAL_RATIO;
+    const inFlight = f.pending.reduce((n, p) => n + p.input, 0);
+    return { hour: f.hour, first: f.first, last: f.last, records: f.records, openedAtMs: f.openedAtMs, compressedBytes: f.compressedBytes + Math.round(inFlight * ratio) };
   }
 
   /**
-   * Appends records (their bytes, each followed by "\n") with sequence numbers first..last.
-   * Resolves at once while the compressor's queue is under WRITE_AHEAD_BYTES, else when it
-   * has room again (which is how a slow disk slows the reader).
-   * `consumed` is called when `data` may be reused (also if the file is discarded).
+   * Appends records (their bytes, each followed by "\n") with sequence numbers first..last as
+   * one compressed block. Resolves once at most BLOCKS_IN_FLIGHT blocks are being compressed
+   * and the file has room, which is how a slow disk slows the reader. `consumed` is called when
+   * `data` may be reused (also if the file is discarded).
    */
   async write(hour: HourId, first: number, last: number, data: Buffer, nowMs: number, consumed?: () => void): Promise<void> {
     let file = this.file;
@@ -68,8 +99,25 @@ export class RawWriter {
     if (first !== file.last + 1 && file.records > 0) throw new Error(`raw writer: sequence gap ${file.last} → ${first}`);
     file.last = last;
     file.records += last - first + 1;
-    // `consumed` runs once the compressor is done with `data`, so the caller may reuse it.
-    if (!file.gzip.write(data, consumed ? () => consumed() : undefined)) await once(file.gzip, 'drain');
+    file.crc = crc32(data, file.crc);
+    file.size += data.length;
+    const dictionary = file.window;
+    // Copied: `data` goes back to the caller once compressed, the window outlives it.
+    file.window = Buffer.from(data.length >= WINDOW || !dictionary ? data.subarray(-WINDOW) : Buffer.concat([dictionary, data]).subarray(-WINDOW));
+    const options: ZlibOptions = { level: this.level, finishFlush: zlibConstants.Z_SYNC_FLUSH, chunkSize: 128 * 1024, ...(dictionary ? { dictionary } : {}) };
+    const block = deflateRaw(data, options).finally(() => consumed?.());
+    block.catch(() => undefined); // awaited in order below; a discarded file's blocks need no handling
+    file.pending.push({ block, input: data.length });
+    while (file.pending.length > BLOCKS_IN_FLIGHT) await this.append(file);
+  }
+
+  /** Appends the oldest block to the file once it is compressed. */
+  private async append(file: OpenFile): Promise<void> {
+    const { block, input } = file.pending.shift()!;
+    const bytes = await block;
+    file.compressedBytes += bytes.length;
+    file.appendedInput += input;
+    if (!file.out.write(bytes)) await once(file.out, 'drain');
   }
 
   /** Finishes the open file and moves it into the lake; undefined when none is open. */
@@ -77,7 +125,11 @@ export class RawWriter {
     const file = this.file;
     if (!file) return undefined;
     this.file = undefined;
-    file.gzip.end();
+    while (file.pending.length > 0) await this.append(file);
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(file.crc >>> 0, 0);
+    trailer.writeUInt32LE(file.size % 2 ** 32, 4);
+    file.out.end(Buffer.concat([FINAL_BLOCK, trailer]));
     await finished(file.out);
     const { size } = await fs.stat(file.tmp);
     const key = rawObjectKey(file.hour, this.writer, file.first, file.last);
@@ -90,7 +142,6 @@ export class RawWriter {
     const file = this.file;
     if (!file) return;
     this.file = undefined;
-    file.gzip.destroy();
     file.out.destroy();
     await fs.rm(file.tmp, { force: true });
   }
@@ -111,17 +162,25 @@ export class RawWriter {
   private async open(hour: HourId, first: number, nowMs: number): Promise<OpenFile> {
     await fs.mkdir(this.tmpDir, { recursive: true });
     const tmp = path.join(this.tmpDir, `${this.writer}-${first}-${process.pid}.ndjson.gz.tmp`);
-    // The write queue must hold the caller's in-flight batches (the streamer's pool of three
-    // buffers): with the default 16 KiB every write returned false, the reader waited for
-    // 'drain', and framing never overlapped compression (a quarter of the throughput lost).
-    // Memory stays bounded by the caller's pool. zlib streams take Transform options, though
-    // ZlibOptions does not list them.
-    const gzip = createGzip({ level: this.level, chunkSize: 256 * 1024, flush: zlibConstants.Z_NO_FLUSH, writableHighWaterMark: WRITE_AHEAD_BYTES } as ZlibOptions);
     const out = createWriteStream(tmp, { highWaterMark: 256 * 1024 });
-    const file: OpenFile = { hour, first, last: first - 1, records: 0, openedAtMs: nowMs, tmp, gzip, out, compressedBytes: 0 };
-    gzip.on('data', (chunk: Buffer) => (file.compressedBytes += chunk.length));
-    gzip.pipe(out);
-    gzip.on('error', (error) => out.destroy(error));
-    return file;
+    out.write(GZIP_HEADER);
+    return { hour, first, last: first - 1, records: 0, openedAtMs: nowMs, tmp, out, pending: [], window: undefined, crc: 0, size: 0, compressedBytes: GZIP_HEADER.length, appendedInput: 0 };
   }
+}
+
+/** CRC-32 (gzip's), continuing from `value`: zlib's own where Node has it (20.15+), else a table. */
+export const crc32: (data: Uint8Array, value?: number) => number = zlib.crc32 ?? tableCrc32;
+
+let TABLE: Uint32Array | undefined;
+
+/** The same CRC-32 in JavaScript, for Node releases before zlib.crc32. */
+export function tableCrc32(data: Uint8Array, value = 0): number {
+  const table = (TABLE ??= Uint32Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  }));
+  let c = ~value >>> 0;
+  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
 }
