@@ -1,5 +1,6 @@
 import { constants as zlibConstants, gunzip, gunzipSync, type ZlibOptions } from 'node:zlib';
 import { promisify } from 'node:util';
+import { BACKSLASH, CLOSE_ARR, CLOSE_OBJ, OPEN_ARR, OPEN_OBJ, QUOTE } from '../json-bytes.ts';
 
 /**
  * Reading raw objects: our own NDJSON(.gz) files and Firehose-style objects, whose records are
@@ -121,13 +122,6 @@ export async function countRecords(bytes: Uint8Array): Promise<number> {
   for (const _ of splitRecords(content)) n++;
   return n;
 }
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJ = 0x7b;
-const CLOSE_OBJ = 0x7d;
-const OPEN_ARR = 0x5b;
-const CLOSE_ARR = 0x5d;
 
 /** JSON's whitespace (RFC 8259): space, tab, line feed, carriage return. */
 function isSpace(c: number): boolean {

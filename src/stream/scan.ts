@@ -1,3 +1,4 @@
+import { BACKSLASH, CLOSE_ARR, CLOSE_OBJ, OPEN_ARR, OPEN_OBJ, QUOTE } from '../json-bytes.ts';
 import type { EventKey } from './contract.ts';
 
 /**
@@ -103,12 +104,6 @@ function readMember(b: Uint8Array, i: number, n: number, depth: number): number 
   return skipWs(b, colon + 1, n);
 }
 
-const OPEN_OBJ = 0x7b;
-const CLOSE_OBJ = 0x7d;
-const OPEN_ARR = 0x5b;
-const CLOSE_ARR = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const COMMA = 0x2c;
 const MINUS = 0x2d;
