@@ -22,7 +22,7 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
   program
     .command('stream')
     .description('Stream open_events from a source into the raw lake (reconnects, resumes, dedupes; Ctrl-C flushes and stops)')
-    .option('--url <url>', 'stream URL (default: config source.url, http://127.0.0.1:8088/2/open_events)')
+    .option('--url <url>', 'stream URL (default: config source.url, http://127.0.0.1:8088/2/open_events); redirects are followed, HTTP_PROXY/HTTPS_PROXY/NO_PROXY honoured')
     .option('--lake <dir>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--max-events <n>', 'exit 0 once this run has made n distinct events durable (default: run until stopped)', intOption('--max-events', 1))
     .option('--writer <id>', 'writer id: names raw files and the checkpoint _state/stream/<id>.json; one per running streamer', 'w1')
