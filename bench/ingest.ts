@@ -10,12 +10,13 @@
  * medians of RUNS runs.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createGenerator } from '../src/source/generator.ts';
 import { replayFeed, type CaptureRecord } from '../src/source/replay.ts';
 import { startSourceServer } from '../src/source/server.ts';
+import { watchPeakRss } from '../test/helpers/proc.ts';
 
 const COUNT = Number(process.env.BENCH_INGEST_COUNT ?? 200_000);
 const RUNS = Number(process.env.BENCH_INGEST_RUNS ?? 3);
@@ -53,16 +54,6 @@ function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-async function vmHwmMb(pid: number): Promise<number | undefined> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const m = /VmHWM:\s+(\d+) kB/.exec(status);
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function runStreamer(): Promise<Run> {
   const server = await serve();
   const lake = await mkdtemp(path.join(os.tmpdir(), 'oe-bench-lake-'));
@@ -72,15 +63,10 @@ async function runStreamer(): Promise<Run> {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/openevents.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    let peak = 0;
-    const poll = setInterval(() => {
-      void vmHwmMb(child.pid!).then((v) => {
-        if (v !== undefined) peak = Math.max(peak, v);
-      });
-    }, 25);
+    const rss = watchPeakRss(child.pid!);
     const code = await exited(child);
     if (process.env.BENCH_VERBOSE) process.stderr.write(`streamer exited ${code}\n`);
-    clearInterval(poll);
+    const peak = rss.stop();
     const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (code !== 0) throw new Error(`streamer exited with ${code}`);
     const summary = JSON.parse(out) as { durable: number; elapsedMs: number; bytes: number };

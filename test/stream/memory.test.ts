@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,17 +6,12 @@ import { createGenerator } from '../../src/source/generator.ts';
 import { replayFeed, type CaptureRecord } from '../../src/source/replay.ts';
 import { startSourceServer } from '../../src/source/server.ts';
 import { spawnCli } from '../helpers/cli.ts';
+import { watchPeakRss } from '../helpers/proc.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
-
-async function peakRssMb(pid: number): Promise<number | undefined> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const m = /VmHWM:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) / 1024 : undefined;
-}
 
 describe('streamer memory', () => {
   it('stays bounded under a source far faster than it: a 390 MB stream passes through a process that never holds much of it', { timeout: 180_000 }, async () => {
@@ -40,12 +35,9 @@ describe('streamer memory', () => {
     const child = spawnCli(['stream', '--url', server.url, '--lake', lake, '--max-events', String(pairs.size), '--json', '-q']);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    let peak = 0;
-    const poll = setInterval(() => {
-      void peakRssMb(child.pid!).then((v) => (peak = Math.max(peak, v ?? 0)));
-    }, 25);
+    const rss = watchPeakRss(child.pid!);
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    clearInterval(poll);
+    const peak = rss.stop();
 
     // Then every distinct event is durable, and the process never held more than a fraction of
     // the stream (node and the loaded toolkit alone are about 100 MB of it)
