@@ -100,12 +100,13 @@ export function openHttpStream(url: string, options: OpenOptions): Promise<HttpS
             return null;
           }
           const woke = await new Promise<boolean>((r) => {
-            wake = () => r(true);
-            if (waitMs === undefined) return;
-            const timer = setTimeout(() => {
-              wake = undefined;
-              r(false);
-            }, waitMs);
+            const timer =
+              waitMs === undefined
+                ? undefined
+                : setTimeout(() => {
+                    wake = undefined;
+                    r(false);
+                  }, waitMs);
             wake = () => {
               clearTimeout(timer);
               r(true);
