@@ -102,8 +102,8 @@ export class RawWriter {
     file.crc = crc32(data, file.crc);
     file.size += data.length;
     const dictionary = file.window;
-    // Copied: `data` goes back to the caller once compressed, the window outlives it.
-    file.window = Buffer.from(data.length >= WINDOW || !dictionary ? data.subarray(-WINDOW) : Buffer.concat([dictionary, data]).subarray(-WINDOW));
+    // A copy (concat copies too): `data` goes back to the caller once compressed, the window outlives it.
+    file.window = data.length >= WINDOW || !dictionary ? Buffer.from(data.subarray(-WINDOW)) : Buffer.concat([dictionary, data]).subarray(-WINDOW);
     const options: ZlibOptions = { level: this.level, finishFlush: zlibConstants.Z_SYNC_FLUSH, chunkSize: 128 * 1024, ...(dictionary ? { dictionary } : {}) };
     const block = deflateRaw(data, options).finally(() => consumed?.());
     block.catch(() => undefined); // awaited in order below; a discarded file's blocks need no handling
