@@ -4,12 +4,11 @@
  *   - embedded prediction throughput in descriptions/s, median of 5 runs (target ≥ 5,000/s);
  *   - Spark training time on the same data and split, one run (it takes a while), including
  *     spark-submit's JVM start; and the ratio Spark / embedded.
- * Accuracy on the held-out groups is printed for both, and, when the real capture is beside the
- * checkout (../shared/data/meetup), the embedded model's accuracy on its outdoors/tech events.
+ * Accuracy on the held-out groups is printed for both, and the embedded model's accuracy on the
+ * real capture's outdoors/tech events (test/fixtures/meetup).
  * Flags: --no-spark, --events <n> (train side ≈ 80 %; default 62,500 → ≈ 50,000 to train on).
  */
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { promises as fs, readFileSync } from 'node:fs';
 import { configSchema } from '../src/config/schema.ts';
 import { labelledDocsFromRaw } from '../src/ml/data.ts';
 import { computeMetrics } from '../src/ml/metrics.ts';
@@ -18,7 +17,7 @@ import { paramsFromConfig } from '../src/ml/service.ts';
 import { sparkTrain } from '../src/ml/spark.ts';
 import { applySplit, splitByGroup } from '../src/ml/split.ts';
 import { corpusDocs, generateCorpus } from '../test/helpers/ml-corpus.ts';
-import { ROOT } from '../test/helpers/moto.ts';
+import { CAPTURE } from '../test/helpers/fixtures.ts';
 
 const args = process.argv.slice(2);
 const withSpark = !args.includes('--no-spark');
@@ -63,9 +62,8 @@ console.log(`embedded prediction: median ${fmt(median(rates), 0)} descriptions/s
 const tsMetrics = computeMetrics(test.map((d) => d.label), scores);
 console.log(`embedded accuracy on held-out groups: ${fmt(tsMetrics.accuracy, 4)} (ROC AUC ${fmt(tsMetrics.rocAuc, 4)})`);
 
-const capture = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
-if (existsSync(capture)) {
-  const real = labelledDocsFromRaw(readFileSync(capture, 'utf8')).docs;
+{
+  const real = labelledDocsFromRaw(readFileSync(CAPTURE, 'utf8')).docs;
   const m = computeMetrics(real.map((d) => d.label), score(real.map((d) => d.text)));
   console.log(`embedded accuracy on the real capture's ${real.length} outdoors/tech events (trained on generated text): ${fmt(m.accuracy, 3)}`);
 }

@@ -12,7 +12,7 @@ import { parseCapture } from '../src/source/replay.ts';
 import type { OpenEvent } from '../src/source/event.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const input = process.argv[2] ?? path.resolve(root, '../shared/data/meetup/open_events_2015-03-08.ndjson');
+const input = process.argv[2] ?? path.join(root, 'test/fixtures/meetup/open_events_2015-03-08.ndjson');
 const output = process.argv[3] ?? path.join(root, 'src/source/generator-model.json');
 
 const lines = parseCapture(readFileSync(input)).filter((r) => r.id !== undefined);

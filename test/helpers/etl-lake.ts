@@ -4,10 +4,9 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { hourIdOf, rawObjectKey, type HourId } from '../../src/lake/layout.ts';
-import { ROOT } from './moto.ts';
+import { CAPTURE } from './fixtures.ts';
 
-/** The shared real capture (758 records + a cut-off last line, 519 distinct ids). */
-export const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
+export { CAPTURE };
 
 /** The capture's lines as they are on disk (blank lines dropped), the cut-off last line included. */
 export function captureLines(): string[] {

@@ -4,6 +4,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { TABLES, type CuratedTable } from '../../src/etl/tables.ts';
 import { hourIdOf, rawObjectKey } from '../../src/lake/layout.ts';
 import type { EtlHourState } from '../../src/etl/state.ts';
+import { CAPTURE } from './fixtures.ts';
 
 /**
  * Synthesizes a curated lake directly with DuckDB SQL, in the ETL's layout
@@ -241,11 +242,11 @@ const CATEGORY_NAMES: Record<number, string> = {
 };
 
 /** The real capture in shared/ (tests only; the product never reads shared/). */
-export const REAL_CAPTURE = path.resolve(import.meta.dirname, '../../../shared/data/meetup/open_events_2015-03-08.ndjson');
+export { CAPTURE as REAL_CAPTURE };
 
 /** `copies` records cloned from the capture's first record, renamed (see renamedCopies). */
 export async function hostileRecords(name: string, copies: number, idPrefix = 'hostile'): Promise<string[]> {
-  const text = await fs.readFile(REAL_CAPTURE, 'utf8');
+  const text = await fs.readFile(CAPTURE, 'utf8');
   return renamedCopies(text.slice(0, text.indexOf('\n')), name, copies, idPrefix);
 }
 

@@ -6,10 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { importLines } from '../../src/lake/import.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { runCli } from '../helpers/cli.ts';
-import { ROOT } from '../helpers/moto.ts';
 import { rawFiles, readQuarantine, readRawLines } from '../helpers/stream-lake.ts';
+import { CAPTURE } from '../helpers/fixtures.ts';
 
-const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
 const dirs: string[] = [];
 afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });

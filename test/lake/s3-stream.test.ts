@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,9 +9,9 @@ import { importLines } from '../../src/lake/import.ts';
 import { S3Store } from '../../src/lake/s3-store.ts';
 import { startSourceServer } from '../../src/source/server.ts';
 import { runStreamer } from '../../src/stream/streamer.ts';
-import { ROOT, startMoto, type Moto } from '../helpers/moto.ts';
+import { startMoto, type Moto } from '../helpers/moto.ts';
+import { CAPTURE } from '../helpers/fixtures.ts';
 
-const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
 let moto: Moto;
 let client: S3Client;
 

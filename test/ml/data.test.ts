@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labelledDocsFromRaw } from '../../src/ml/data.ts';
-import { ROOT } from '../helpers/moto.ts';
+import { CAPTURE } from '../helpers/fixtures.ts';
 
-const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
 
 describe('labelledDocsFromRaw', () => {
   it('reads the real capture: outdoors and tech events once per id, newest version, cut-off line counted', () => {

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { scorer, trainTextModel } from '../../src/ml/model.ts';
 import { paramsFromConfig } from '../../src/ml/service.ts';
 import { createGenerator } from '../../src/source/generator.ts';
-import { ROOT } from '../helpers/moto.ts';
+import { CAPTURE } from '../helpers/fixtures.ts';
 
 /**
  * Does what the model learns from generated text transfer to real Meetup descriptions? The model
@@ -14,7 +13,6 @@ import { ROOT } from '../helpers/moto.ts';
  * to. Labels, texts and metrics are computed here, independently of src/ml.
  */
 
-const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
 const LABELS = new Map<number, 0 | 1>([
   [23, 0], // outdoors-adventure
   [34, 1], // tech

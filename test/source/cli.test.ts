@@ -1,10 +1,8 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, waitForLine } from '../helpers/cli.ts';
-import { ROOT } from '../helpers/moto.ts';
 import { readStream } from '../helpers/source-client.ts';
+import { CAPTURE } from '../helpers/fixtures.ts';
 
-const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
 
 describe('openevents source serve', () => {
   it('prints the listening line first, serves the stream, and exits 0 on SIGTERM', async () => {

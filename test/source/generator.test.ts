@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATEGORIES, type OpenEvent } from '../../src/source/event.ts';
 import { createGenerator } from '../../src/source/generator.ts';
-import { ROOT } from '../helpers/moto.ts';
+import { CAPTURE } from '../helpers/fixtures.ts';
 
 const N = 6_000;
 const records = [...createGenerator({ seed: 42, count: N })];
@@ -210,7 +209,7 @@ describe('generator', () => {
     });
 
     it('has about as many short descriptions (under 200 characters of text) as the real capture', () => {
-      const capture = readFileSync(path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson'), 'utf8')
+      const capture = readFileSync(CAPTURE, 'utf8')
         .split('\n')
         .flatMap((line) => {
           try {

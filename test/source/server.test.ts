@@ -1,14 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGenerator } from '../../src/source/generator.ts';
 import { replayFeed } from '../../src/source/replay.ts';
-import { ROOT } from '../helpers/moto.ts';
 import { decodeChunked, rawRequest, readStream, useServers } from '../helpers/source-client.ts';
+import { CAPTURE } from '../helpers/fixtures.ts';
 
-const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
 
 const serve = useServers();
 

@@ -4,10 +4,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSourceServer } from '../../src/source/server.ts';
 import { runCli } from '../helpers/cli.ts';
-import { ROOT } from '../helpers/moto.ts';
 import { readRawLines } from '../helpers/stream-lake.ts';
+import { CAPTURE } from '../helpers/fixtures.ts';
 
-const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();

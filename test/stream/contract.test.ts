@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateLine } from '../../src/stream/contract.ts';
-import { ROOT } from '../helpers/moto.ts';
+import { CAPTURE } from '../helpers/fixtures.ts';
 
-const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
 const v = (text: string, max = 1024 * 1024) => validateLine(Buffer.from(text), max);
 
 describe('validateLine', () => {

@@ -7,10 +7,9 @@ import { listRawHours } from '../../src/lake/hours.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { startSourceServer, type SourceServer } from '../../src/source/server.ts';
 import { runStreamer } from '../../src/stream/streamer.ts';
-import { ROOT } from '../helpers/moto.ts';
 import { rawFiles, readRawLines } from '../helpers/stream-lake.ts';
+import { CAPTURE } from '../helpers/fixtures.ts';
 
-const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();

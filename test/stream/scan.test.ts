@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGenerator } from '../../src/source/generator.ts';
 import { invalidLine, malformedLine, truncatedLine } from '../../src/source/faults.ts';
 import { scanKey } from '../../src/stream/scan.ts';
-import { ROOT } from '../helpers/moto.ts';
+import { CAPTURE } from '../helpers/fixtures.ts';
 
-const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
 
 /** The authority: what JSON.parse makes of the line, as a key, or undefined. */
 function byJsonParse(line: Buffer): { id: unknown; mtime: unknown } | 'not-json' | 'not-object' {

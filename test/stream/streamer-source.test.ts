@@ -10,10 +10,9 @@ import { createGenerator } from '../../src/source/generator.ts';
 import { startSourceServer, type SourceServer } from '../../src/source/server.ts';
 import { runStreamer, type StreamNotice, type StreamStats } from '../../src/stream/streamer.ts';
 import { LocalTelemetry } from '../../src/telemetry/telemetry.ts';
-import { ROOT } from '../helpers/moto.ts';
 import { readQuarantine, readRawLines, tally } from '../helpers/stream-lake.ts';
+import { CAPTURE } from '../helpers/fixtures.ts';
 
-const CAPTURE = path.resolve(ROOT, '../shared/data/meetup/open_events_2015-03-08.ndjson');
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
