@@ -1,12 +1,13 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { readTestSet } from '../../src/ml/runs.ts';
 import { evaluateRun, paramsFromConfig, trainModel } from '../../src/ml/service.ts';
 import { corpusDocs, generateCorpus } from '../helpers/ml-corpus.ts';
+import { describeWith } from '../helpers/requires.ts';
 
 let dir: string;
 
@@ -18,7 +19,7 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-describe('engine parity', () => {
+describeWith(['java', 'venv'], 'engine parity', () => {
   it('the embedded and Spark engines, on the same data and split, differ by at most 3 accuracy points', async () => {
     // Given 1,200 generated events and one set of parameters (30 trees keeps Spark quick)
     const store = new LocalStore(dir);

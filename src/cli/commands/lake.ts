@@ -7,10 +7,11 @@ import { InvalidOptionError, printJson, println, type CliContext } from '../cont
 
 /** Registers `openevents lake import` and `openevents lake ls`. */
 export function registerLakeCommands(program: Command, ctx: CliContext): void {
-  const lake = program.command('lake').description('Raw lake: import captures or Firehose bucket copies, list hours');
+  const lake = program.command('lake').summary('The raw lake: import files, list hours').description('Raw lake: import captures or Firehose bucket copies, list hours');
 
   lake
     .command('import')
+    .summary('Import captures or Firehose bucket copies')
     .description('Import NDJSON captures (optionally gzipped) or Firehose bucket copies (YYYY/MM/DD/HH/ folders) into the raw lake')
     .argument('<file...>', 'capture files or folders (walked recursively)')
     .option('--lake <dir>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
@@ -47,6 +48,7 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
 
   lake
     .command('ls')
+    .summary('List raw hours: files, records, bytes, ETL state')
     .description('List raw hours with files, records and bytes (closed hours from their manifest) and their ETL state: when, engine, records, quarantined')
     .option('--lake <dir>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--json', 'print the hours as JSON')

@@ -43,9 +43,11 @@ const LAKE_HELP = 'the lake: a folder or s3://bucket/prefix (default: config "la
 export function registerMlCommands(program: Command, ctx: CliContext): void {
   const ml = program
     .command('ml')
+    .summary('The outdoors vs tech classifier')
     .description('The classifier: outdoors-adventure vs tech groups from event text (TF-IDF + random forest), embedded or on Spark.');
 
   ml.command('train')
+    .summary('Train a classifier run on the curated tables')
     .description(
       'Train on the curated tables (events of category 23 and 34 groups), split train/test by group (seeded, stratified), and write a run to models/<run-id>/ with metrics.json.',
     )
@@ -88,6 +90,7 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
     });
 
   ml.command('evaluate')
+    .summary('Score a run on its test split or a file of events')
     .description("Score a run on its own test split, or on a file of raw open_events lines (events of category 23/34 groups; HTML stripped; newest version per id).")
     .option('--lake <dir|s3://bucket/prefix>', LAKE_HELP)
     .option('--run <id>', 'the run to score (default: the newest in models/)')
@@ -112,6 +115,7 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
     });
 
   ml.command('predict')
+    .summary('Classify a text with a run')
     .description('Classify a text with a run: prints the class and its probability.')
     .option('--lake <dir|s3://bucket/prefix>', LAKE_HELP)
     .option('--run <id>', 'the run to ask (default: the newest in models/)')
