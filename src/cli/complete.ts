@@ -73,9 +73,10 @@ export async function complete(program: Command, words: readonly string[], value
   if (subcommands.length > 0 && positionals === 0) {
     return offer(subcommands.map((c) => ({ value: c.name(), description: firstLine(c.summary() || c.description()) })));
   }
+  // The argument at this position (a variadic last one takes every further word).
   const argument = command.registeredArguments[Math.min(positionals, command.registeredArguments.length - 1)];
-  if (argument && kindOf(argument.name()) === 'path') return offer([], true);
-  return offer([]);
+  if (argument?.argChoices) return offer(argument.argChoices.map((value) => ({ value })));
+  return offer([], argument !== undefined && kindOf(argument.name()) === 'path');
 }
 
 /** The options to offer in `command`: its own and the global ones shown in --help. */

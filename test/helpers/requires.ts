@@ -7,7 +7,7 @@ import { CHROMIUM } from './report-browser.ts';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** What a test can need beyond Node and the npm packages; `scripts/setup.sh --test` installs all of it. */
-export type Need = 'chromium' | 'tmux' | 'java' | 'venv';
+export type Need = 'chromium' | 'tmux' | 'zsh' | 'fish' | 'java' | 'venv';
 
 const SETUP = 'bash scripts/setup.sh --test';
 const VENV_TOOLS = ['python', 'moto_server', 'spark-submit'];
@@ -15,6 +15,8 @@ const VENV_TOOLS = ['python', 'moto_server', 'spark-submit'];
 const NEEDS: Record<Need, { name: string; present: () => boolean; install: string }> = {
   chromium: { name: 'chromium', present: () => existsSync(CHROMIUM), install: 'apt-get install -y chromium' },
   tmux: { name: 'tmux', present: () => spawnSync('tmux', ['-V']).status === 0, install: 'apt-get install -y tmux' },
+  zsh: { name: 'zsh', present: () => spawnSync('zsh', ['--version']).status === 0, install: 'apt-get install -y zsh' },
+  fish: { name: 'fish', present: () => spawnSync('fish', ['--version']).status === 0, install: 'apt-get install -y fish' },
   java: { name: 'Java 17', present: () => spawnSync('java', ['-version']).status === 0, install: 'apt-get install -y openjdk-17-jre-headless' },
   venv: {
     name: 'the Python environment .venv (pyspark, moto_server)',
