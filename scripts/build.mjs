@@ -30,7 +30,7 @@ const ENTRY = 'cli/main.js';
 const isSource = (file) => /\.tsx?$/.test(file) && !file.endsWith('.d.ts');
 
 /** Every file under src/, relative to it, sorted. */
-function sourceFiles() {
+export function sourceFiles() {
   return readdirSync(SRC, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
     .map((d) => path.relative(SRC, path.join(d.parentPath, d.name)))
@@ -72,6 +72,14 @@ const relativeImports = {
   },
 };
 
+/** Copies every file under src/ that is not TypeScript to the same relative path under `out`. */
+export function copyAssets(out, files = sourceFiles()) {
+  for (const rel of files.filter((f) => !isSource(f))) {
+    mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
+    copyFileSync(path.join(SRC, rel), path.join(out, rel));
+  }
+}
+
 /** Builds dist/ from scratch (into a temporary folder, then swapped in). */
 export async function build() {
   const { build: esbuild } = await import('esbuild');
@@ -96,10 +104,7 @@ export async function build() {
     logLevel: 'warning',
     plugins: [relativeImports],
   });
-  for (const rel of files.filter((f) => !isSource(f))) {
-    mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
-    copyFileSync(path.join(SRC, rel), path.join(out, rel));
-  }
+  copyAssets(out, files);
   chmodSync(path.join(out, ENTRY), 0o755);
   writeFileSync(path.join(out, STAMP), stamp + '\n');
   const old = `${DIST}.old-${process.pid}`;
