@@ -23,7 +23,9 @@ export default async function setup(): Promise<() => void> {
     const left = readdirSync(tmp);
     rmSync(tmp, { recursive: true, force: true });
     if (left.length > 0) {
-      throw new Error(`tests left ${left.length} entries in the temp dir (a test must remove what it creates): ${left.sort().join(', ')}`);
+      throw new Error(
+        `tests left ${left.length} entries in the temp dir: ${left.sort().join(', ')} (a test must remove what it creates; one that timed out may not have had the chance)`,
+      );
     }
   };
 }
