@@ -57,7 +57,7 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
         import('../../lake/hours.ts'),
         import('../../etl/state.ts'),
       ]);
-      const store = await openLake(config.lake, ctx.cwd);
+      const store = await openLake(config.lake, ctx.cwd, { mustExist: true });
       const [raw, etl] = await Promise.all([listRawHours(store), readEtlState(store)]);
       const etlByHour = new Map(etl.hours.map((h) => [h.hour, h]));
       const hours: LakeHour[] = raw.map((h) => ({ ...h, etl: etlByHour.get(h.hour) ?? null }));
