@@ -1,10 +1,12 @@
 import { CommanderError } from 'commander';
-import { UserError } from '../errors.ts';
+import { UserError, environmentError } from '../errors.ts';
 import { createProgram } from './program.ts';
 
 /**
- * Entry point of the `openevents` command. The one top-level handler: a UserError prints its
- * message and hint and exits with its code; anything else is a bug and prints its stack.
+ * Entry point of the `openevents` command. The one top-level handler: a UserError — or a fault
+ * of the environment (disk full, permissions, read-only filesystem…), which becomes one naming
+ * the file and the remedy — prints its message and hint and exits with its code; anything else
+ * is a bug and prints its stack.
  */
 const stop = new AbortController();
 let signals = 0;
@@ -27,10 +29,11 @@ try {
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode; // commander already printed it
-  if (error instanceof UserError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
-    return error.exitCode;
+  const user = error instanceof UserError ? error : environmentError(error);
+  if (user) {
+    process.stderr.write(`error: ${user.message}\n`);
+    if (user.hint) process.stderr.write(`hint: ${user.hint}\n`);
+    return user.exitCode;
   }
   process.stderr.write('openevents hit a bug. Please report it with the output below.\n');
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

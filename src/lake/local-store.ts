@@ -29,14 +29,18 @@ export class LocalStore implements ObjectStore {
     const target = this.localPath(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const tmp = tempName(target);
-    const handle = await fs.open(tmp, 'w');
     try {
-      await handle.writeFile(body);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await fs.open(tmp, 'w');
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await this.commit(tmp, target);
+    } catch (error) {
+      throw await abandon(tmp, target, error);
     }
-    await this.commit(tmp, target);
   }
 
   async putFile(key: string, file: string, _options?: PutOptions): Promise<void> {
@@ -54,8 +58,12 @@ export class LocalStore implements ObjectStore {
       if (!isErrnoCode(error, 'EXDEV')) throw error;
       // Another filesystem: copy to a temporary name beside the target, then rename.
       const tmp = tempName(target);
-      await fs.copyFile(file, tmp);
-      await this.commit(tmp, target);
+      try {
+        await fs.copyFile(file, tmp);
+        await this.commit(tmp, target);
+      } catch (copyError) {
+        throw await abandon(tmp, target, copyError);
+      }
       await fs.rm(file, { force: true });
     }
   }
@@ -111,6 +119,16 @@ export class LocalStore implements ObjectStore {
       await dir.close();
     }
   }
+}
+
+/**
+ * A failed write leaves no temporary file behind, and its error names the object it was for
+ * (errors of an open file handle carry no path: a full disk would otherwise name nothing).
+ */
+async function abandon(tmp: string, target: string, error: unknown): Promise<unknown> {
+  await fs.rm(tmp, { force: true }).catch(() => undefined);
+  if (error && typeof error === 'object' && 'code' in error && !('path' in error)) Object.assign(error, { path: target });
+  return error;
 }
 
 function tempName(target: string): string {
