@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { UserError } from '../../errors.ts';
+import { UserError, isErrnoCode } from '../../errors.ts';
+import { escapeTerminal } from '../../text.ts';
 import type { EtlHourState } from '../../etl/state.ts';
 import type { RawHour } from '../../lake/hours.ts';
 import type { PartitionBy } from '../../lake/import.ts';
@@ -20,27 +21,35 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
       const [{ openLake }, { importFiles }] = await Promise.all([import('../../lake/open.ts'), import('../../lake/import.ts')]);
       const store = await openLake(config.lake, ctx.cwd);
-      let results;
-      try {
-        results = await importFiles(store, files, {
-          partitionBy: flags.partitionBy,
-          maxRecordBytes: config.stream.maxRecordBytes,
-          hourGraceMs: config.stream.hourGraceMs,
-        });
-      } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
-          throw new UserError(`cannot read ${(error as { path?: string }).path ?? 'input'}`, { cause: error, hint: 'check the file paths' });
-        }
+      const results = await importFiles(store, files, {
+        partitionBy: flags.partitionBy,
+        maxRecordBytes: config.stream.maxRecordBytes,
+        hourGraceMs: config.stream.hourGraceMs,
+      }).catch((error: unknown) => {
+        // An input named on the command line that is not there.
+        if (isErrnoCode(error, 'ENOENT')) throw new UserError(`cannot read ${(error as { path?: string }).path ?? 'input'}: no such file or folder`, { cause: error, hint: 'check the file paths' });
         throw error;
-      }
-      if (flags.json) return printJson(ctx.stdout, results);
+      });
+      if (flags.json) printJson(ctx.stdout, results);
       for (const r of results) {
+        if (flags.json) break;
+        const name = escapeTerminal(r.source ?? r.writer);
+        if (r.error !== undefined) {
+          println(ctx.stdout, `${name}: not imported: ${escapeTerminal(r.error)}`);
+          continue;
+        }
         println(
           ctx.stdout,
-          `${r.source ?? r.writer}: ${r.records} records into ${r.hours.length} hour(s) (${r.objects.length} objects), ` +
+          `${name}: ${r.records} records into ${r.hours.length} hour(s) (${r.objects.length} objects), ` +
             `${r.quarantined} quarantined, skipped ${r.skipped.headers} header / ${r.skipped.cutOff} cut-off lines` +
             (r.removed.length > 0 ? `, replaced ${r.removed.length} objects of an earlier import` : ''),
+        );
+      }
+      const failed = results.filter((r) => r.error !== undefined);
+      if (failed.length > 0) {
+        throw new UserError(
+          `${failed.length} of ${results.length} files could not be imported: ${failed.map((r) => `${escapeTerminal(r.source ?? '')} (${escapeTerminal(r.error ?? '')})`).join(', ')}`,
+          { hint: 'the other files were imported; mend or copy the named files again and import them (importing a file again replaces what it imported before)' },
         );
       }
     });
