@@ -52,7 +52,8 @@ const TOP_TITLES: Record<keyof Stats['top'], string> = {
 export function formatStats(stats: Stats): string {
   const t = stats.totals;
   const out = [
-    `events received ${t.eventsReceived}   unique events ${t.uniqueEvents}   changes ${t.eventChanges}   quarantined ${t.quarantined}`,
+    `events received ${t.eventsReceived}   unique events ${t.uniqueEvents}   changes ${t.eventChanges}   ` +
+      `quarantined ${t.quarantined}${t.quarantined > 0 ? ` (${t.quarantinedOnIngest} on ingest, ${t.quarantinedByEtl} by the ETL)` : ''}`,
     `groups ${t.groups}   venues ${t.venues}   categories ${t.categories}   group countries ${t.countries}`,
     stats.range ? `arrival hours ${stats.range.firstHour} … ${stats.range.lastHour}   event mtimes ${stats.range.firstMtime} … ${stats.range.lastMtime}` : 'no curated data yet (run `openevents etl`)',
   ];
