@@ -10,8 +10,15 @@ import { createProgram } from './program.ts';
  */
 const stop = new AbortController();
 let signals = 0;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
+    if (signal === 'SIGHUP') {
+      // The terminal is gone: nothing can be shown any more, and a write to it must not end
+      // this process before the jobs it started are stopped. A hangup is never "the user means it".
+      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+      stop.abort(new Error(signal));
+      return;
+    }
     signals += 1;
     // First signal: ask running work to flush and stop. Second: the user means it.
     if (signals > 1) process.exit(130);
