@@ -261,8 +261,8 @@ function emptyResult(writer: string): ImportResult {
   };
 }
 
-/** Why an input file could not be read whole, in a few words. */
-function unreadable(error: unknown): string {
+/** Why a file (a capture, a raw object) could not be read whole, in a few words. */
+export function unreadable(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   const message = errorMessage(error);
   if (code === 'Z_BUF_ERROR') return 'truncated gzip: the file ends before its compressed data does';
