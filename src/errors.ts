@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 /**
  * Two kinds of error: one the user can fix (a UserError, whose message says what to do next)
  * and everything else, which is a bug. The CLI's single top-level handler turns anything thrown
- * into one of the two (see cli/main.ts).
+ * into one of the two (see cli/run.ts).
  */
 export class UserError extends Error {
   /** What the user can do about it, printed on its own line after the message. */

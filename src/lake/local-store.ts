@@ -30,13 +30,7 @@ export class LocalStore implements ObjectStore {
     await fs.mkdir(path.dirname(target), { recursive: true });
     const tmp = tempName(target);
     try {
-      const handle = await fs.open(tmp, 'w');
-      try {
-        await handle.writeFile(body);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await writeSynced(tmp, body);
       await this.commit(tmp, target);
     } catch (error) {
       throw await abandon(tmp, target, error);
@@ -47,13 +41,9 @@ export class LocalStore implements ObjectStore {
     const target = this.localPath(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const tmp = tempName(target);
-    const handle = await fs.open(tmp, 'w');
-    try {
-      await handle.writeFile(body);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeSynced(tmp, body).catch(async (error: unknown) => {
+      throw await abandon(tmp, target, error);
+    });
     // link() fails if the name exists, atomically (rename would replace it): whole content or nothing, one winner.
     try {
       await fs.link(tmp, target);
@@ -146,6 +136,17 @@ export class LocalStore implements ObjectStore {
     } finally {
       await dir.close();
     }
+  }
+}
+
+/** Writes a new file and flushes it to the disk. */
+async function writeSynced(file: string, body: Uint8Array | string): Promise<void> {
+  const handle = await fs.open(file, 'w');
+  try {
+    await handle.writeFile(body);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

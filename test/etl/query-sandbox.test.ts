@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
+import { promises as fs, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -9,19 +8,10 @@ import { UserError } from '../../src/errors.ts';
 import { runEtl } from '../../src/etl/run.ts';
 import { runQuery } from '../../src/etl/query.ts';
 import { runCli } from '../helpers/cli.ts';
+import { fileTree } from '../helpers/file-tree.ts';
 import { event, H1, H2 } from '../helpers/etl-fixtures.ts';
 import { tempLake, writeRawObject } from '../helpers/etl-lake.ts';
 
-/** Every file under `dir` with a hash of its bytes, so any write, new file or deletion shows. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    out[path.relative(dir, file)] = createHash('sha1').update(readFileSync(file)).digest('hex');
-  }
-  return out;
-}
 
 async function refusal(promise: Promise<unknown>): Promise<UserError> {
   const error = await promise.then(
@@ -109,13 +99,13 @@ describe('query runs sandboxed: it reads the curated tables and nothing else', (
   ];
 
   it.each(attacks)('refuses %s with a one-line reason, and the lake and machine are untouched', async (_name, sql, reason) => {
-    const before = tree(lake.dir);
+    const before = fileTree(lake.dir);
     const error = await refusal(runQuery(lake.store, sql({ partition, outside, lake: lake.dir, port })));
     expect(error.message).toMatch(/^query refused: /);
     expect(error.message).toMatch(reason);
     expect(error.message).not.toContain('\n');
     expect(error.message).not.toMatch(/root:/);
-    expect(tree(lake.dir)).toEqual(before);
+    expect(fileTree(lake.dir)).toEqual(before);
     expect(readdirSync(outside)).toEqual([]);
     expect(requests).toBe(0);
   });

@@ -1,6 +1,6 @@
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../src/aws/clients.ts';
 import { runEtl } from '../../src/etl/run.ts';
 import { checkLake } from '../../src/lake/check.ts';
@@ -9,27 +9,22 @@ import { closeHour } from '../../src/lake/manifest.ts';
 import { S3Store } from '../../src/lake/s3-store.ts';
 import { listAll } from '../../src/lake/store.ts';
 import { event, H1, H2 } from '../helpers/etl-fixtures.ts';
-import { startMoto, type Moto } from '../helpers/moto.ts';
+import { useMoto } from '../helpers/moto.ts';
 
 describe('lake check on an s3:// lake (against moto_server)', () => {
-  let moto: Moto;
+  const moto = useMoto();
   let store: S3Store;
   beforeAll(async () => {
-    // Given two processed raw hours in a bucket
-    moto = await startMoto();
-    const options = { endpointUrl: moto.endpoint, env: { ...moto.env } };
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
-    await s3Client(options).send(new CreateBucketCommand({ Bucket: 'checked' }));
-    store = S3Store.fromUrl('s3://checked/lake', options);
+    // Given two processed, closed raw hours in a bucket
+    await s3Client().send(new CreateBucketCommand({ Bucket: 'checked' }));
+    store = S3Store.fromUrl('s3://checked/lake');
     const nd = (...ids: string[]): Buffer => gzipSync(ids.map((id, i) => JSON.stringify(event({ id, mtime: i + 1 }))).join('\n') + '\n');
     await store.put(rawObjectKey(H1, 'w', 1, 2), nd('a', 'b'));
     await store.put(rawObjectKey(H2, 'w', 3, 5), nd('c', 'd', 'e'));
     for (const hour of [H1, H2]) await closeHour(store, hour, Date.now());
     expect((await runEtl(store, { select: { all: true } })).failed).toEqual([]);
+    expect(moto().endpoint).toMatch(/^http/);
   }, 60_000);
-  afterAll(async () => {
-    await moto?.stop();
-  });
 
   it('reads the curated Parquet through the store, finds a deleted and a damaged object, and repairs both', async () => {
     expect((await checkLake(store)).findings).toEqual([]);

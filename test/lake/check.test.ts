@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { promises as fs, readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync, statSync } from 'node:fs';
+import { existsSync, promises as fs, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -9,6 +8,7 @@ import { importLines } from '../../src/lake/import.ts';
 import { manifestKey, rawHourPrefix, type HourId } from '../../src/lake/layout.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { runCli } from '../helpers/cli.ts';
+import { fileTree } from '../helpers/file-tree.ts';
 import { event } from '../helpers/etl-fixtures.ts';
 import { tempLake } from '../helpers/etl-lake.ts';
 
@@ -16,16 +16,6 @@ const HOURS: HourId[] = ['2015-03-09T01', '2015-03-09T02', '2015-03-09T03', '201
 const [H1, H2, H3, H4, H5, H6] = HOURS as [HourId, HourId, HourId, HourId, HourId, HourId];
 const NOW = Date.parse('2015-03-10T00:00:00Z');
 
-/** Every file under `dir` (hidden ones too) with a hash of its bytes. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const file = path.join(e.parentPath, e.name);
-    out[path.relative(dir, file)] = createHash('sha1').update(readFileSync(file)).digest('hex');
-  }
-  return out;
-}
 const rawOf = (t: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(t).filter(([k]) => k.startsWith('raw/') && !path.basename(k).startsWith('_') && !path.basename(k).startsWith('.')));
 
@@ -102,7 +92,7 @@ describe('openevents lake check', () => {
     writeFileSync(path.join(dir, damaged.temp), 'half a file');
     mkdirSync(path.join(dir, '.etl-99999999-abcd1234/2015-03-09T06'), { recursive: true });
     writeFileSync(path.join(dir, '.etl-99999999-abcd1234/2015-03-09T06/x.parquet'), 'x');
-    rawBefore = rawOf(tree(dir));
+    rawBefore = rawOf(fileTree(dir));
   });
   afterAll(async () => {
     await lake.cleanup();
@@ -117,7 +107,7 @@ describe('openevents lake check', () => {
   });
 
   it('reports every kind of damage, changes nothing, and exits 1', async () => {
-    const before = tree(lake.dir);
+    const before = fileTree(lake.dir);
     const run = await runCli(['lake', 'check', '--json', '--lake', lake.dir]);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as Report;
@@ -142,7 +132,7 @@ describe('openevents lake check', () => {
     expect(byKind.get('raw-unreadable')?.message).toMatch(/truncated gzip/);
     expect(byKind.get('raw-count-mismatch')?.message).toMatch(/3 records, the manifest says 5/);
     expect(byKind.get('curated-missing')?.repair).toMatch(/ETL/);
-    expect(tree(lake.dir)).toEqual(before);
+    expect(fileTree(lake.dir)).toEqual(before);
     const text = await runCli(['lake', 'check', '--lake', lake.dir]);
     expect(text.code).toBe(1);
     expect(text.stdout).toContain(`error    ${damaged.missing}: listed in the manifest but not in the lake`);
@@ -159,7 +149,7 @@ describe('openevents lake check', () => {
     expect(left).toEqual([`raw-count-mismatch ${damaged.fewer}`, `raw-missing ${damaged.missing}`, `raw-unreadable ${damaged.truncated}`].sort());
 
     // Raw data is exactly as it was, the temporaries are gone
-    const after = tree(lake.dir);
+    const after = fileTree(lake.dir);
     expect(rawOf(after)).toEqual(rawBefore);
     expect(existsSync(path.join(lake.dir, damaged.temp!))).toBe(false);
     expect(existsSync(path.join(lake.dir, '.etl-99999999-abcd1234'))).toBe(false);
@@ -182,37 +172,32 @@ describe('openevents lake check', () => {
   });
 
   it('finds a curated partition that is not what the ETL wrote, and an hour the ETL ran over lost raw data', async () => {
-    const other = await tempLake();
-    try {
-      await buildLake(other.store);
-      // Given the hours partition of H1 overwritten by hand (as a stray COPY … TO would)
-      const dir = path.join(other.dir, `curated/hours/arrival_hour=${H1}`);
-      const file = path.join(dir, readdirSync(dir)[0]!);
-      const instance = await DuckDBInstance.create(':memory:');
-      const connection = await instance.connect();
-      await connection.run(`COPY (SELECT raw_records - 3 AS raw_records, * EXCLUDE (raw_records) FROM read_parquet('${file}')) TO '${file}.new' (FORMAT parquet)`);
-      connection.closeSync();
-      instance.closeSync();
-      await fs.rename(`${file}.new`, file);
-      // And a raw file of H2 lost, then the ETL run for H2 anyway
-      const h2 = readdirSync(path.join(other.dir, rawHourPrefix(H2))).filter((n) => !n.startsWith('_'));
-      await fs.rm(path.join(other.dir, rawHourPrefix(H2), h2[0]!));
-      await runEtl(other.store, { select: { hours: [H2] } }).catch(() => undefined);
-      const state = JSON.parse(readFileSync(path.join(other.dir, `_state/etl/hours/${H2}.json`), 'utf8')) as { rawRecords: number };
+    // (on the healthy lake: the last test that uses it)
+    // Given the hours partition of H1 overwritten by hand (as a stray COPY … TO would)
+    const dir = path.join(clean.dir, `curated/hours/arrival_hour=${H1}`);
+    const file = path.join(dir, readdirSync(dir)[0]!);
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run(`COPY (SELECT raw_records - 3 AS raw_records, * EXCLUDE (raw_records) FROM read_parquet('${file}')) TO '${file}.new' (FORMAT parquet)`);
+    connection.closeSync();
+    instance.closeSync();
+    await fs.rename(`${file}.new`, file);
+    // And a raw file of H2 lost, then the ETL run for H2 anyway
+    const h2 = readdirSync(path.join(clean.dir, rawHourPrefix(H2))).filter((n) => !n.startsWith('_'));
+    await fs.rm(path.join(clean.dir, rawHourPrefix(H2), h2[0]!));
+    await runEtl(clean.store, { select: { hours: [H2] } }).catch(() => undefined);
+    const state = JSON.parse(readFileSync(path.join(clean.dir, `_state/etl/hours/${H2}.json`), 'utf8')) as { rawRecords: number };
 
-      const run = await runCli(['lake', 'check', '--json', '--lake', other.dir]);
-      const report = JSON.parse(run.stdout) as Report;
-      expect(report.findings.find((f) => f.kind === 'curated-mismatch')).toMatchObject({ key: path.relative(other.dir, file), hour: H1, repair: expect.stringMatching(/ETL/) });
-      // The ETL may refuse to replace an hour with fewer records than its manifest lists; if it did not, the check says so
-      expect(report.findings.some((f) => f.kind === 'curated-incomplete' && f.hour === H2)).toBe(state.rawRecords < 10);
-      expect(report.findings.find((f) => f.kind === 'raw-missing')).toMatchObject({ hour: H2 });
+    const run = await runCli(['lake', 'check', '--json', '--lake', clean.dir]);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.findings.find((f) => f.kind === 'curated-mismatch')).toMatchObject({ key: path.relative(clean.dir, file), hour: H1, repair: expect.stringMatching(/ETL/) });
+    // The ETL may refuse to replace an hour with fewer records than its manifest lists; if it did not, the check says so
+    expect(report.findings.some((f) => f.kind === 'curated-incomplete' && f.hour === H2)).toBe(state.rawRecords < 10);
+    expect(report.findings.find((f) => f.kind === 'raw-missing')).toMatchObject({ hour: H2 });
 
-      const repaired = await runCli(['lake', 'check', '--repair', '--json', '--lake', other.dir]);
-      const after = JSON.parse(repaired.stdout) as Report;
-      expect(after.findings.find((f) => f.kind === 'curated-mismatch')?.repaired).toBe(true);
-      expect(after.findings.filter((f) => !f.repaired).map((f) => f.hour)).toEqual(after.findings.filter((f) => !f.repaired).map(() => H2));
-    } finally {
-      await other.cleanup();
-    }
+    const repaired = await runCli(['lake', 'check', '--repair', '--json', '--lake', clean.dir]);
+    const after = JSON.parse(repaired.stdout) as Report;
+    expect(after.findings.find((f) => f.kind === 'curated-mismatch')?.repaired).toBe(true);
+    expect(after.findings.filter((f) => !f.repaired).map((f) => f.hour)).toEqual(after.findings.filter((f) => !f.repaired).map(() => H2));
   });
 });
