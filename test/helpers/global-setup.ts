@@ -1,49 +1,32 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { build, isStale } from '../../scripts/build.mjs';
+import { underCi } from './requires.ts';
 
-const PREFIX = 'oe-vitest-';
+/** Names of what the tests and the toolkit make in the temp dir. */
+const OURS = /^(oe-|openevents-)/;
 
 /**
  * vitest global setup.
  * - The tests that run the `openevents` command run the compiled one (dist/, as users get it), so
  *   it is rebuilt first whenever src/ has changed since the last build.
- * - The run gets a temp dir of its own (TMPDIR, inherited by the test workers and every process
- *   they start), and the teardown fails the run if a test left anything in it: tests remove what
- *   they create. Runs of other worktrees on the machine never see each other's files.
+ * - Tests remove what they create in the temp dir: the teardown lists what appeared there during
+ *   the run (`oe-*`, `openevents-*`) and is still there. Under CI, where this run is alone on the
+ *   machine, that fails the run; elsewhere other runs may own such entries, so it only warns.
  * Services the tests need are started by the tests themselves on 127.0.0.1 with free ports.
  */
 export default async function setup(): Promise<() => void> {
   if (isStale()) await build();
-  sweepAbandoned();
-  const tmp = mkdtempSync(path.join(os.tmpdir(), `${PREFIX}${process.pid}-`));
-  process.env.TMPDIR = tmp;
+  const before = new Set(readdirSync(os.tmpdir()));
   return () => {
-    const left = readdirSync(tmp);
-    rmSync(tmp, { recursive: true, force: true });
-    if (left.length > 0) {
-      throw new Error(
-        `tests left ${left.length} entries in the temp dir: ${left.sort().join(', ')} (a test must remove what it creates; one that timed out may not have had the chance)`,
-      );
+    const left = readdirSync(os.tmpdir()).filter((name) => OURS.test(name) && !before.has(name)).sort();
+    if (left.length === 0) return;
+    const message = `tests left ${left.length} entries in ${os.tmpdir()}: ${left.join(', ')} (a test must remove what it creates; one that timed out may not have had the chance)`;
+    if (!underCi()) {
+      process.stderr.write(`warning: ${message}; other test runs on this machine may own some of them\n`);
+      return;
     }
+    for (const name of left) rmSync(`${os.tmpdir()}/${name}`, { recursive: true, force: true });
+    throw new Error(message);
   };
-}
-
-/** Temp dirs of earlier runs that were killed before their teardown (their process is gone). */
-function sweepAbandoned(): void {
-  for (const name of readdirSync(os.tmpdir())) {
-    const pid = Number(name.startsWith(PREFIX) ? name.slice(PREFIX.length).split('-')[0] : NaN);
-    if (!Number.isInteger(pid) || alive(pid)) continue;
-    rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

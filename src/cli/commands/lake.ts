@@ -79,7 +79,7 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
 
   lake
     .command('check')
-    .summary('Verify the lake like fsck; --repair fixes what it can')
+    .summary('Verify the lake like fsck; --repair mends it')
     .description(
       'Verify the lake like fsck: raw files against their manifests (record counts, gzip integrity), curated partitions against the ETL state ' +
         '(present, readable), state and manifest JSON, stray temporary files. Exits 1 when anything is wrong.',
