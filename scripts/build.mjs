@@ -9,7 +9,7 @@
  *   node scripts/build.mjs --if-stale  build only when src/ (or this build's inputs) changed
  *   add --quiet to print nothing when there is nothing to say
  *
- * esbuild, not tsc (`npm run bench:build` style figures are in the README): it transpiles each
+ * esbuild, not tsc (npm run bench:cli measures both; figures in the README): it transpiles each
  * file on its own (the tsconfig has isolatedModules, so nothing is lost) in a fraction of a second,
  * which lets every test run and `npm run demo` rebuild when stale without anyone noticing; type
  * checking stays with `tsc --noEmit` in `npm test`.
