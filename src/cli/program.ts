@@ -11,6 +11,7 @@ import { registerReportCommands } from './commands/report.ts';
 import { registerMonitorCommands } from './commands/monitor.ts';
 import { registerDemoCommands } from './commands/demo.ts';
 import { registerCompletionCommands } from './commands/completion.ts';
+import { registerScheduleCommands } from './commands/schedule.ts';
 
 /** A command registrar: adds its commands to the program; each lives in commands/<stage>.ts. */
 export type Register = (program: Command, ctx: CliContext) => void;
@@ -42,6 +43,7 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerQueryCommands,
     registerMlCommands,
     registerReportCommands,
+    registerScheduleCommands,
     registerCompletionCommands,
   ];
   for (const register of registrars) register(program, ctx);
