@@ -12,6 +12,7 @@ import { registerMonitorCommands } from './commands/monitor.ts';
 import { registerDemoCommands } from './commands/demo.ts';
 import { registerCompletionCommands } from './commands/completion.ts';
 import { registerScheduleCommands } from './commands/schedule.ts';
+import { registerAlertsCommands } from './commands/alerts.ts';
 
 /** A command registrar: adds its commands to the program; each lives in commands/<stage>.ts. */
 export type Register = (program: Command, ctx: CliContext) => void;
@@ -44,6 +45,7 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerMlCommands,
     registerReportCommands,
     registerScheduleCommands,
+    registerAlertsCommands,
     registerCompletionCommands,
   ];
   for (const register of registrars) register(program, ctx);

@@ -182,3 +182,9 @@ export function osUser(): string {
     return process.env.USER ?? process.env.USERNAME ?? 'unknown';
   }
 }
+
+/** Where a lake's local jobs are recorded: `<lake>/_state/jobs` for a folder lake, `<cwd>/.openevents/jobs` otherwise. */
+export function jobsDir(store: { localPath(key: string): string | undefined }, cwd: string): string {
+  const root = store.localPath('.');
+  return root ? path.join(root, '_state', 'jobs') : path.resolve(cwd, '.openevents/jobs');
+}

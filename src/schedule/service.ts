@@ -1,7 +1,5 @@
-import path from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { LocalJobRunner } from '../jobs/local.ts';
-import { STATE } from '../lake/layout.ts';
+import { jobsDir, LocalJobRunner } from '../jobs/local.ts';
 import { openLake } from '../lake/open.ts';
 import { LocalTelemetry, nullTelemetry, type TelemetrySink } from '../telemetry/telemetry.ts';
 import { JobEtlLauncher } from './launch.ts';
@@ -30,7 +28,7 @@ export async function setUpScheduler(config: Config, options: SchedulerSetupOpti
   const store = await openLake(config.lake, options.cwd, { mustExist: true });
   const root = store.localPath('.');
   const runner = new LocalJobRunner({
-    dir: root ? path.join(root, STATE, 'jobs') : path.resolve(options.cwd, '.openevents/jobs'),
+    dir: jobsDir(store, options.cwd),
     cwd: options.cwd,
     ...(options.jobEnv ? { env: options.jobEnv } : {}),
   });

@@ -6,6 +6,10 @@ import { LocalStore } from '../../src/lake/local-store.ts';
 import { runSchedule, scheduleTick, type TickResult } from '../../src/schedule/scheduler.ts';
 import { readScheduleState } from '../../src/schedule/state.ts';
 import type { TelemetryRecord } from '../../src/telemetry/telemetry.ts';
+import { statsFromTelemetry } from '../../src/alerts/facts.ts';
+import { checkAlerts, thresholdsOf } from '../../src/alerts/service.ts';
+import { configSchema } from '../../src/config/schema.ts';
+import { LocalTelemetry } from '../../src/telemetry/telemetry.ts';
 import { tempDirs } from '../helpers/temp.ts';
 import { captureRecords, fakeClock, holder, HOUR, hourAt, scheduler, SETTINGS, writeCorrupt, writeHours } from './lake.ts';
 
@@ -22,6 +26,15 @@ function ran(result: TickResult): Extract<TickResult, { status: 'ran' | 'idle' }
 async function curatedHours(store: LocalStore): Promise<Record<string, number>> {
   const rows = toObjects(await runQuery(store, 'SELECT arrival_hour, raw_records FROM hours ORDER BY arrival_hour'));
   return Object.fromEntries(rows.map((r) => [String(r.arrival_hour), Number(r.raw_records)]));
+}
+
+/** The alerts `openevents alerts` would print for the lake in `dir` at `now`, as "rule subject". */
+async function alertsAt(dir: string, s: { runner: { list(): Promise<import('../../src/jobs/types.ts').JobRecord[]> } }, now: number): Promise<string[]> {
+  const report = await checkAlerts(
+    { store: new LocalStore(dir), latestStats: statsFromTelemetry(new LocalTelemetry(dir)), jobs: () => s.runner.list(), lookbackHours: 24, now: () => now },
+    thresholdsOf(configSchema.parse({})),
+  );
+  return report.alerts.map((a) => `${a.rule} ${a.subject}`);
 }
 
 describe('the scheduler (injected clock, real lake, real ETL jobs)', () => {
@@ -112,6 +125,8 @@ describe('the scheduler (injected clock, real lake, real ETL jobs)', () => {
     expect(r.summary.failed).toMatchObject([{ hour: bad, attempts: 1, gaveUp: false }]);
     expect(r.summary.failed[0]!.error).toMatch(/unexpected end of file|incorrect header|gzip|unreadable|cannot be read/i);
     expect(r.nextRetryAtMs).toBe(clock.now() + SETTINGS.retryInitialMs);
+    // While it is retried, no alert
+    expect(await alertsAt(dir, s, clock.now())).toEqual([]);
 
     // Before its backoff ends it waits
     clock.advance(30_000);
@@ -139,6 +154,8 @@ describe('the scheduler (injected clock, real lake, real ETL jobs)', () => {
     expect(errors[0]).toMatchObject({ component: 'schedule', data: { hour: bad, attempts: 3, rule: 'hour-failed' } });
     expect(telemetry.filter((t) => t.level === 'warn').map((t) => t.data?.hour)).toEqual([bad, bad]);
     expect((await readScheduleState(store)).retries[bad]).toMatchObject({ attempts: 3, gaveUp: true });
+    // Given up: alerted
+    expect(await alertsAt(dir, s, clock.now())).toEqual([`hour-failed ${bad}`]);
 
     // Given up: later hours keep running, the failing one is not tried again
     const next = hourAt(BASE, 5);
@@ -155,6 +172,7 @@ describe('the scheduler (injected clock, real lake, real ETL jobs)', () => {
     expect(s.launcher.calls.at(-1)).toEqual([bad]);
     expect(r.summary.done).toEqual([bad]);
     expect((await readScheduleState(store)).retries).toEqual({});
+    expect(await alertsAt(dir, s, clock.now())).toEqual([]);
   }, 300_000);
 
   it('under an hour, the loop ticks on the interval and refreshes the open hour as it fills, so its rows are queryable within one interval', async () => {
