@@ -11,7 +11,8 @@ import { hourDetail } from './state/lake-view.ts';
 /** One line per refresh: stream, lake, jobs. */
 export function plainLine(s: PipelineSnapshot): string {
   const t = new Date(s.atMs).toISOString().slice(0, 19) + 'Z';
-  return `${t} stream ${streamSummary(s)} | lake ${lakeSummary(s)} | jobs ${jobsSummary(s)}`;
+  const alerts = s.alerts?.data?.alerts.length ? ` | ALERTS ${s.alerts.data.alerts.map((a) => `${a.rule} ${a.subject}`).join(', ')}` : '';
+  return `${t} stream ${streamSummary(s)} | lake ${lakeSummary(s)} | jobs ${jobsSummary(s)}${alerts}`;
 }
 
 /** A multi-line report of everything the monitor shows. */
@@ -19,6 +20,12 @@ export function statusText(s: PipelineSnapshot, logLines = 10): string {
   const out: string[] = [];
   out.push(`openevents status · ${s.profile} · lake ${s.lake} · ${new Date(s.atMs).toISOString()}`);
   out.push('');
+  if (s.alerts) {
+    const alerts = s.alerts.data?.alerts;
+    out.push(`Alerts${stale(s.alerts)}: ${alerts ? (alerts.length === 0 ? 'none' : `${alerts.length} firing`) : 'unknown'}`);
+    for (const a of alerts ?? []) out.push(`  ALERT ${a.rule}: ${a.message}`);
+    out.push('');
+  }
   out.push(`Stream${stale(s.panes.stream)}: ${streamSummary(s)}`);
   const st = s.panes.stream.data;
   if (st) {

@@ -1,0 +1,59 @@
+import { gatherFacts, type FactSources, type StatsComponent } from '../../alerts/facts.ts';
+import { evaluateAlerts, type AlertThresholds, type ComponentStats } from '../../alerts/rules.ts';
+import { sanitize } from '../../text.ts';
+import type { PaneSource } from './sources.ts';
+import type { TelemetryHub } from './telemetry-feed.ts';
+import type { AlertView } from './types.ts';
+
+export interface AlertSourceOptions {
+  /** The lake, the jobs and the lookback (the streamer's and lander's stats come from the hub). */
+  facts: Omit<FactSources, 'latestStats' | 'now'>;
+  hub: TelemetryHub;
+  thresholds: AlertThresholds;
+  /** The rules are evaluated at most this often (default 10 s); fetches in between return the last verdict. */
+  everyMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The alert banner's source: the same rules as `openevents alerts`, on the same facts, except
+ * that the newest streamer and lander stats come from the telemetry the monitor already tails
+ * (no second read of the telemetry files). Evaluated every `everyMs`, not every refresh: the
+ * rules list an hour folder each, which a one-second refresh does not need.
+ */
+export class AlertSource implements PaneSource<AlertView> {
+  private readonly stats = new Map<StatsComponent, ComponentStats>();
+  private last: AlertView | undefined;
+  private readonly everyMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: AlertSourceOptions) {
+    this.everyMs = options.everyMs ?? 10_000;
+    this.now = options.now ?? Date.now;
+    options.hub.subscribe((records) => {
+      for (const r of records) {
+        if (r.kind !== 'stats' || (r.component !== 'stream' && r.component !== 'land')) continue;
+        const atMs = Date.parse(r.ts);
+        const seen = this.stats.get(r.component);
+        if (Number.isFinite(atMs) && (!seen || atMs >= seen.atMs)) this.stats.set(r.component, { atMs, data: r.data ?? {} });
+      }
+    });
+  }
+
+  async fetch(): Promise<AlertView> {
+    const nowMs = this.now();
+    if (this.last && nowMs - this.last.evaluatedAtMs < this.everyMs) return this.last;
+    await this.options.hub.sync();
+    const facts = await gatherFacts({ ...this.options.facts, latestStats: async (component) => this.stats.get(component), now: () => nowMs });
+    this.last = {
+      evaluatedAtMs: nowMs,
+      alerts: evaluateAlerts(facts, this.options.thresholds).map((a) => ({
+        rule: a.rule,
+        subject: sanitize(a.subject, 80),
+        message: sanitize(a.message, 400),
+        ...(a.since ? { since: a.since } : {}),
+      })),
+    };
+    return this.last;
+  }
+}
