@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { UserError } from '../errors.ts';
+import { redactText } from '../redact.ts';
 import { createProgram } from './program.ts';
 
 /**
@@ -17,22 +18,26 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const { program } = createProgram({ stopSignal: stop.signal });
+const { program, ctx } = createProgram({ stopSignal: stop.signal });
 program.exitOverride();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   process.exitCode = exitCodeFor(error);
+} finally {
+  // Ships what telemetry holds (bounded in time) and closes AWS clients, success or not.
+  await ctx.close().catch((error: unknown) => process.stderr.write(`warning: ${redactText(String(error))}\n`));
 }
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode; // commander already printed it
+  // Whatever is printed is redacted: an SDK message or a stack can quote a signed URL or a key.
   if (error instanceof UserError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    process.stderr.write(`error: ${redactText(error.message)}\n`);
+    if (error.hint) process.stderr.write(`hint: ${redactText(error.hint)}\n`);
     return error.exitCode;
   }
   process.stderr.write('openevents hit a bug. Please report it with the output below.\n');
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`${redactText(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
   return 70;
 }

@@ -6,6 +6,10 @@ export type Profile = (typeof profiles)[number];
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
+/** S3's smallest multipart part (except the last). */
+const MIN_PART_BYTES = 5 * 1024 * 1024;
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /**
  * The one typed configuration of the toolkit. Every key has a default, so an empty file (or no
@@ -67,14 +71,69 @@ export const configSchema = z
       .prefault({}),
     aws: z
       .object({
-        region: z.string().default('us-east-1'),
+        /** Region of every AWS client; empty: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1. */
+        region: z.string().default(''),
         /** Endpoint override for every AWS client (an emulator); empty means AWS itself. AWS_ENDPOINT_URL* also work. */
         endpointUrl: z.string().default(''),
-        kinesisStream: z.string().default('openevents'),
-        /** Bucket the report is published to (a website bucket); empty means not configured. */
-        reportBucket: z.string().default(''),
-        reportPrefix: z.string().default('reports/'),
+        kinesis: z
+          .object({
+            /** The stream the streamer puts to and the lander reads. */
+            stream: z.string().min(1).default('openevents'),
+            /** Open shards `infra up` creates (and reshards to). */
+            shards: positiveInt.max(500).default(1),
+          })
+          .strict()
+          .prefault({}),
+        firehose: z
+          .object({
+            /** The delivery stream (the original system's path); empty: Firehose is not used and `infra` skips it. */
+            deliveryStream: z.string().default(''),
+            /** The role Firehose assumes to write the lake bucket; empty: arn:aws:iam::<account>:role/openevents-firehose. */
+            roleArn: z.string().default(''),
+            /** Firehose writes an object when this many seconds or MiB have gathered, whichever comes first. */
+            bufferSeconds: z.number().int().min(0).max(900).default(60),
+            bufferMiB: z.number().int().min(1).max(128).default(5),
+            compression: z.enum(['GZIP', 'UNCOMPRESSED']).default('GZIP'),
+          })
+          .strict()
+          .prefault({}),
+        logs: z
+          .object({
+            /** The CloudWatch Logs group of the aws profile's telemetry. */
+            group: z.string().min(1).default('/openevents'),
+            /** Days CloudWatch keeps the records (one of the values CloudWatch allows; 0: forever). */
+            retentionDays: z
+              .number()
+              .int()
+              .refine((d) => d === 0 || LOG_RETENTION_DAYS.includes(d), { message: `one of 0, ${[1, 3, 5, 7, 14, 30, 60, 90, 180, 365, 3653].join(', ')}, … (CloudWatch's values)` })
+              .default(30),
+            /** Records held while CloudWatch Logs cannot be reached; beyond this the oldest are dropped, and counted. */
+            bufferRecords: positiveInt.default(10_000),
+          })
+          .strict()
+          .prefault({}),
+        report: z
+          .object({
+            /** The website bucket the report is published to; empty means not configured. */
+            bucket: z.string().default(''),
+            /** Key prefix of the report in that bucket: the only publicly readable part. */
+            prefix: z.string().default('reports/'),
+          })
+          .strict()
+          .prefault({}),
+        s3: z
+          .object({
+            /** Objects larger than this are uploaded in parts (a completed multipart upload is the atomic write). */
+            multipartThresholdBytes: positiveInt.min(MIN_PART_BYTES).default(64 * 1024 * 1024),
+            /** Size of each part (S3's minimum is 5 MiB). */
+            partSizeBytes: positiveInt.min(MIN_PART_BYTES).default(16 * 1024 * 1024),
+            /** Where an s3:// lake's objects are cached for the engines; empty: $XDG_CACHE_HOME/openevents, else ~/.cache/openevents. */
+            cacheDir: z.string().default(''),
+          })
+          .strict()
+          .prefault({}),
       })
+      .strict()
       .prefault({}),
   })
   .strict();

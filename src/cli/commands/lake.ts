@@ -18,8 +18,8 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action(async (files: string[], flags: { lake?: string; partitionBy: PartitionBy; json?: boolean }) => {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
-      const [{ openLake }, { importFiles }] = await Promise.all([import('../../lake/open.ts'), import('../../lake/import.ts')]);
-      const store = await openLake(config.lake, ctx.cwd);
+      const { importFiles } = await import('../../lake/import.ts');
+      const store = await ctx.runtime(config).lake();
       let results;
       try {
         results = await importFiles(store, files, {
@@ -52,12 +52,8 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the hours as JSON')
     .action(async (flags: { lake?: string; json?: boolean }) => {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
-      const [{ openLake }, { listRawHours }, { readEtlState }] = await Promise.all([
-        import('../../lake/open.ts'),
-        import('../../lake/hours.ts'),
-        import('../../etl/state.ts'),
-      ]);
-      const store = await openLake(config.lake, ctx.cwd);
+      const [{ listRawHours }, { readEtlState }] = await Promise.all([import('../../lake/hours.ts'), import('../../etl/state.ts')]);
+      const store = await ctx.runtime(config).lake();
       const [raw, etl] = await Promise.all([listRawHours(store), readEtlState(store)]);
       const etlByHour = new Map(etl.hours.map((h) => [h.hour, h]));
       const hours: LakeHour[] = raw.map((h) => ({ ...h, etl: etlByHour.get(h.hour) ?? null }));

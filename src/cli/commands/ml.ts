@@ -5,10 +5,7 @@ import type * as MlService from '../../ml/service.ts';
 import { DEFAULT_MIN_DF } from '../../ml/tfidf.ts';
 
 /** Services load when a command runs, not at CLI start (DuckDB, the forest, Spark glue). */
-const services = async (): Promise<typeof MlService & typeof import('../../lake/open.ts')> => ({
-  ...(await import('../../ml/service.ts')),
-  ...(await import('../../lake/open.ts')),
-});
+const services = (): Promise<typeof MlService> => import('../../ml/service.ts');
 import { intOption, printJson, println, type CliContext } from '../context.ts';
 
 interface TrainFlags {
@@ -70,8 +67,8 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
           ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
         },
       });
-      const { openLake, trainModel, paramsFromConfig } = await services();
-      const store = await openLake(config.lake, ctx.cwd);
+      const { trainModel, paramsFromConfig } = await services();
+      const store = await ctx.runtime(config).lake();
       const run = await trainModel(store, {
         engine: config.ml.engine,
         params: paramsFromConfig(config.ml, flags.minDf !== undefined ? { minDf: flags.minDf } : {}),
@@ -95,8 +92,8 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the evaluation as JSON')
     .action(async (flags: EvaluateFlags) => {
       const config = ctx.config(flags.lake ? { lake: flags.lake } : {});
-      const { openLake, evaluateRun } = await services();
-      const store = await openLake(config.lake, ctx.cwd);
+      const { evaluateRun } = await services();
+      const store = await ctx.runtime(config).lake();
       const result = await evaluateRun(store, {
         ...(flags.run !== undefined ? { runId: flags.run } : {}),
         ...(flags.input !== undefined ? { input: flags.input } : {}),
@@ -119,8 +116,8 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the prediction as JSON')
     .action(async (flags: PredictFlags) => {
       const config = ctx.config(flags.lake ? { lake: flags.lake } : {});
-      const { openLake, predictText } = await services();
-      const store = await openLake(config.lake, ctx.cwd);
+      const { predictText } = await services();
+      const store = await ctx.runtime(config).lake();
       const result = await predictText(store, flags.text, {
         ...(flags.run !== undefined ? { runId: flags.run } : {}),
         spark: { signal: ctx.stopSignal },
