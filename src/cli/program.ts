@@ -9,6 +9,8 @@ import { registerMlCommands } from './commands/ml.ts';
 import { registerReportCommands } from './commands/report.ts';
 import { registerMonitorCommands } from './commands/monitor.ts';
 import { registerDemoCommands } from './commands/demo.ts';
+import { registerLogsCommands } from './commands/logs.ts';
+import { registerInfraCommands } from './commands/infra.ts';
 
 /** A command registrar: adds its commands to the program; each lives in commands/<stage>.ts. */
 export type Register = (program: Command, ctx: CliContext) => void;
@@ -39,6 +41,8 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerQueryCommands,
     registerMlCommands,
     registerReportCommands,
+    registerLogsCommands,
+    registerInfraCommands,
   ];
   for (const register of registrars) register(program, ctx);
   return { program, ctx };

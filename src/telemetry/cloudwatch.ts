@@ -90,8 +90,8 @@ export class CloudWatchTelemetry implements TelemetrySink {
   private queuedBytes = 0;
   private shipped = 0;
   private dropped = 0;
-  /** Drops not yet reported in a warn record. */
-  private unreported = 0;
+  /** Drops not yet reported in a warn record: beyond the buffer bound, and refused (too old or new). */
+  private unreported = { buffer: 0, refused: 0 };
   private batches = 0;
   private lastError: string | undefined;
   private failingSince: number | undefined;
@@ -100,6 +100,8 @@ export class CloudWatchTelemetry implements TelemetrySink {
   private streamReady = false;
   private timer: NodeJS.Timeout | undefined;
   private shipping: Promise<void> | undefined;
+  /** Records of the batch being sent (out of the queue until it succeeds or is put back). */
+  private inFlight = 0;
   private closing = false;
   private closed = false;
   private abort = new AbortController();
@@ -132,7 +134,7 @@ export class CloudWatchTelemetry implements TelemetrySink {
     return {
       shipped: this.shipped,
       dropped: this.dropped,
-      pending: this.queue.length,
+      pending: this.queue.length + this.inFlight,
       batches: this.batches,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
@@ -191,9 +193,9 @@ export class CloudWatchTelemetry implements TelemetrySink {
     this.count(drop);
   }
 
-  private count(n: number): void {
+  private count(n: number, why: 'buffer' | 'refused' = 'buffer'): void {
     this.dropped += n;
-    this.unreported += n;
+    this.unreported[why] += n;
   }
 
   private schedule(): void {
@@ -222,12 +224,15 @@ export class CloudWatchTelemetry implements TelemetrySink {
     while (this.queue.length > 0 && this.now() >= this.retryAt) {
       const batch = this.takeBatch();
       if (batch.length === 0) continue;
+      this.inFlight = batch.length;
       try {
         await this.put(batch);
       } catch (error) {
+        this.inFlight = 0;
         this.fail(batch, error);
         return;
       }
+      this.inFlight = 0;
       this.recovered();
     }
   }
@@ -257,7 +262,7 @@ export class CloudWatchTelemetry implements TelemetrySink {
     const removed = skip + batch.length + tooNew;
     this.queuedBytes -= this.queue.slice(0, removed).reduce((n, e) => n + e.bytes, 0);
     this.queue = this.queue.slice(removed);
-    if (skip + tooNew > 0) this.count(skip + tooNew);
+    if (skip + tooNew > 0) this.count(skip + tooNew, 'refused');
     return batch;
   }
 
@@ -280,7 +285,7 @@ export class CloudWatchTelemetry implements TelemetrySink {
       : 0;
     this.shipped += batch.length - rejected;
     this.batches += 1;
-    if (rejected > 0) this.count(rejected);
+    if (rejected > 0) this.count(rejected, 'refused');
   }
 
   private async ensureStream(): Promise<void> {
@@ -313,14 +318,16 @@ export class CloudWatchTelemetry implements TelemetrySink {
     this.backoffMs = 0;
     this.retryAt = 0;
     this.lastError = undefined;
-    if (this.unreported > 0) {
-      const since = this.failingSince !== undefined ? ` since ${new Date(this.failingSince).toISOString()}` : '';
-      const lost = this.unreported;
-      this.unreported = 0;
-      this.onProblem(`telemetry: dropped ${lost} record(s) that could not be shipped to CloudWatch Logs${since}`);
-      this.enqueue(
-        stampRecord({ level: 'warn', component: 'telemetry', kind: 'log', msg: `dropped ${lost} telemetry record(s) while CloudWatch Logs could not be reached${since}`, data: { dropped: lost } }, this.now),
-      );
+    const { buffer, refused } = this.unreported;
+    if (buffer + refused > 0) {
+      const outage = this.failingSince !== undefined ? ` while CloudWatch Logs could not be reached (since ${new Date(this.failingSince).toISOString()})` : '';
+      const why = [
+        ...(buffer > 0 ? [`${buffer} beyond the buffer of ${this.o.maxBufferedRecords} records${outage}`] : []),
+        ...(refused > 0 ? [`${refused} that CloudWatch Logs refuses (older than 14 days or over 2 hours ahead)`] : []),
+      ].join(', ');
+      this.unreported = { buffer: 0, refused: 0 };
+      this.onProblem(`telemetry: dropped ${why}`);
+      this.enqueue(stampRecord({ level: 'warn', component: 'telemetry', kind: 'log', msg: `dropped telemetry records: ${why}`, data: { dropped: buffer + refused } }, this.now));
     }
     this.failingSince = undefined;
   }
