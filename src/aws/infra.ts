@@ -21,7 +21,6 @@ import {
   GetBucketLocationCommand,
   GetBucketWebsiteCommand,
   GetPublicAccessBlockCommand,
-  HeadBucketCommand,
   ListObjectsV2Command,
   PutBucketPolicyCommand,
   PutBucketWebsiteCommand,
@@ -255,13 +254,14 @@ function bucketResource(clients: AwsClients, spec: InfraSpec, o: { bucket: strin
     async inspect() {
       const client = await s3();
       const base: ResourceStatus = { kind, name: Bucket, role: o.role, exists: false, details: {}, drift: [] };
+      let location: string | undefined;
       try {
-        await client.send(new HeadBucketCommand({ Bucket }));
+        // (GetBucketLocation answers from any region, and with an error body where HeadBucket has none.)
+        location = (await client.send(new GetBucketLocationCommand({ Bucket }))).LocationConstraint;
       } catch (error) {
         if (isAwsNotFound(error)) return base;
         throw error;
       }
-      const location = (await client.send(new GetBucketLocationCommand({ Bucket }))).LocationConstraint;
       const region = regionOfLocation(location);
       const current = await getBlock(client, Bucket);
       const listed = await client.send(new ListObjectsV2Command({ Bucket, MaxKeys: 1000 }));

@@ -9,7 +9,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadBucketCommand,
+  ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
   UploadPartCommand,
@@ -81,11 +81,12 @@ export class S3Store implements ObjectStore {
   }
 
   /**
-   * Checks that the bucket exists and these credentials may use it (HeadBucket), so a command
-   * fails with one clear line before it writes anything.
+   * Checks that the bucket exists, is in the client's region and these credentials may list it,
+   * so a command fails with one clear line before it writes anything. (A listing rather than
+   * HeadBucket: a HEAD answer has no body, so an expired token or a wrong region could not be told apart.)
    */
   async check(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, MaxKeys: 1 }));
   }
 
   async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<void> {
