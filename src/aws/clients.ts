@@ -75,6 +75,7 @@ export interface ClientConfig {
   endpoint?: string;
   requestHandler: NodeHttpHandler;
   forcePathStyle?: boolean;
+  responseChecksumValidation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
 }
 
 /**
@@ -94,7 +95,10 @@ export function awsClient<S extends Service>(service: S, Client: new (config: Cl
     // otherwise prefer. Keep-alive sockets, bounded connection time.
     requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: options.requestTimeoutMs ?? 60_000 }),
     // Path-style addressing whenever an endpoint is overridden: emulators have no bucket DNS.
-    ...(service === 's3' ? { forcePathStyle: endpoint !== undefined } : {}),
+    // Their checksums of multipart objects are also not S3's (moto returns the composite CRC without
+    // its "-<parts>" suffix, which S3 adds and the SDK then skips), so responses are checked only
+    // where the request asks; against AWS itself the SDK checks every download.
+    ...(service === 's3' && endpoint !== undefined ? { forcePathStyle: true, responseChecksumValidation: 'WHEN_REQUIRED' as const } : service === 's3' ? { forcePathStyle: false } : {}),
   });
   (client as unknown as SdkClient).middlewareStack.add(userErrorMiddleware(service, { region, endpoint }) as never, {
     step: 'initialize',
