@@ -254,15 +254,10 @@ function bucketResource(clients: AwsClients, spec: InfraSpec, o: { bucket: strin
     async inspect() {
       const client = await s3();
       const base: ResourceStatus = { kind, name: Bucket, role: o.role, exists: false, details: {}, drift: [] };
-      let location: string | undefined;
-      try {
-        // (GetBucketLocation answers from any region, and with an error body where HeadBucket has none.)
-        location = (await client.send(new GetBucketLocationCommand({ Bucket }))).LocationConstraint;
-      } catch (error) {
-        if (isAwsNotFound(error)) return base;
-        throw error;
-      }
-      const region = regionOfLocation(location);
+      // (GetBucketLocation answers from any region, and with an error body where HeadBucket has none.)
+      const located = await ifExists(() => client.send(new GetBucketLocationCommand({ Bucket })));
+      if (!located) return base;
+      const region = regionOfLocation(located.LocationConstraint);
       const current = await getBlock(client, Bucket);
       const listed = await client.send(new ListObjectsV2Command({ Bucket, MaxKeys: 1000 }));
       const objects = listed.KeyCount ?? listed.Contents?.length ?? 0;
@@ -430,14 +425,7 @@ function kinesisResource(clients: AwsClients, spec: InfraSpec['kinesis'], wait: 
   const name = spec.stream;
   const role = 'Kinesis stream (streamer → lander)';
   const kinesis = () => clients.client('kinesis');
-  const describe = async () => {
-    try {
-      return (await (await kinesis()).send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary;
-    } catch (error) {
-      if (isAwsNotFound(error)) return undefined;
-      throw error;
-    }
-  };
+  const describe = async () => (await ifExists(async () => (await kinesis()).send(new DescribeStreamSummaryCommand({ StreamName: name }))))?.StreamDescriptionSummary;
   const untilActive = (): Promise<void> => waitFor(`Kinesis stream "${name}" to become ACTIVE`, async () => (await describe())?.StreamStatus === 'ACTIVE', wait.timeoutMs);
   const shards = (n: number): string => `${n} shard${n === 1 ? '' : 's'}`;
   return {
@@ -504,14 +492,7 @@ function firehoseResource(clients: AwsClients, spec: NonNullable<InfraSpec['fire
     const { Account } = await (await clients.client('sts')).send(new GetCallerIdentityCommand({}));
     return `arn:aws:iam::${Account}:role/${FIREHOSE_ROLE_NAME}`;
   };
-  const describe = async () => {
-    try {
-      return (await (await firehose()).send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: name }))).DeliveryStreamDescription;
-    } catch (error) {
-      if (isAwsNotFound(error)) return undefined;
-      throw error;
-    }
-  };
+  const describe = async () => (await ifExists(async () => (await firehose()).send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: name }))))?.DeliveryStreamDescription;
   const destination = (role: string) => ({
     RoleARN: role,
     BucketARN: bucketArn,
@@ -588,6 +569,16 @@ function firehoseResource(clients: AwsClients, spec: NonNullable<InfraSpec['fire
       };
     },
   };
+}
+
+/** The call's answer, or undefined when what it asks about does not exist. */
+async function ifExists<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isAwsNotFound(error)) return undefined;
+    throw error;
+  }
 }
 
 /** Polls `done` until it holds, or throws a UserError after `timeoutMs`. */

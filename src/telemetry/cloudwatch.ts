@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { setTimeout as pause } from 'node:timers/promises';
 import {
   CreateLogStreamCommand,
   FilterLogEventsCommand,
@@ -152,7 +153,7 @@ export class CloudWatchTelemetry implements TelemetrySink {
         // At close, a failing service gets one more prompt try rather than the full backoff.
         this.retryAt = Math.min(this.retryAt, this.now() + 250);
         await this.ship();
-        if (this.queue.length > 0) await sleep(Math.max(0, Math.min(this.retryAt, deadline) - this.now()), this.abort.signal);
+        if (this.queue.length > 0) await pause(Math.max(0, Math.min(this.retryAt, deadline) - this.now()), undefined, { signal: this.abort.signal }).catch(() => undefined);
       }
       await this.shipping;
     } finally {
@@ -432,17 +433,4 @@ export function defaultStreamName(component: string, nowMs: number): string {
 
 function byTs(a: TelemetryRecord, b: TelemetryRecord): number {
   return a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,3 +1,4 @@
+import { setTimeout as pause } from 'node:timers/promises';
 import { UserError } from '../errors.ts';
 import { matchesQuery, type TelemetryQuery, type TelemetryReader, type TelemetryRecord } from './telemetry.ts';
 
@@ -25,7 +26,8 @@ export async function followTelemetry(reader: TelemetryReader, query: TelemetryQ
   const recent = new Set(history.filter((r) => Date.parse(r.ts) >= primedAt - 60_000).map(recordKey));
   const live: TelemetryQuery = { ...query, sinceMs: undefined };
   while (!options.signal.aborted) {
-    await sleep(options.intervalMs ?? 1_000, options.signal);
+    // (an abort ends the wait early: the loop then stops)
+    await pause(options.intervalMs ?? 1_000, undefined, { signal: options.signal }).catch(() => undefined);
     if (options.signal.aborted) break;
     const fresh = (await feed.poll()).filter((r) => matchesQuery(r, live) && !recent.has(recordKey(r)));
     if (fresh.length > 0) options.onRecords(fresh);
@@ -54,17 +56,4 @@ export function parseDurationMs(value: string): number | undefined {
 
 function recordKey(r: TelemetryRecord): string {
   return JSON.stringify([r.ts, r.component, r.kind, r.level, r.msg]);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
