@@ -70,10 +70,12 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     if (!config.lake.startsWith('s3://')) return openLake(config.lake, cwd);
     const [{ defaultCacheRoot, lakeCacheName }, clients] = await Promise.all([import('../lake/object-cache.ts'), aws()]);
     const store = await openLake(config.lake, cwd, {
-      client: await clients.client('s3'),
-      multipartThresholdBytes: config.aws.s3.multipartThresholdBytes,
-      partSizeBytes: config.aws.s3.partSizeBytes,
-      cacheDir: path.join(config.aws.s3.cacheDir ? path.resolve(cwd, config.aws.s3.cacheDir) : defaultCacheRoot(env), lakeCacheName(config.lake)),
+      s3: {
+        client: await clients.client('s3'),
+        multipartThresholdBytes: config.aws.s3.multipartThresholdBytes,
+        partSizeBytes: config.aws.s3.partSizeBytes,
+        cacheDir: path.join(config.aws.s3.cacheDir ? path.resolve(cwd, config.aws.s3.cacheDir) : defaultCacheRoot(env), lakeCacheName(config.lake)),
+      },
     });
     // Fail with one clear line (no such bucket, no credentials, wrong region) before anything is written.
     await (store as ObjectStore & { check(): Promise<void> }).check();
