@@ -95,6 +95,8 @@ export class CloudWatchTelemetry implements TelemetrySink {
   private unreported = { buffer: 0, refused: 0 };
   private batches = 0;
   private lastError: string | undefined;
+  /** The last failure will not pass by waiting (no log group, no credentials, access denied). */
+  private lastErrorLasting = false;
   private failingSince: number | undefined;
   private backoffMs = 0;
   private retryAt = 0;
@@ -153,6 +155,8 @@ export class CloudWatchTelemetry implements TelemetrySink {
         // At close, a failing service gets one more prompt try rather than the full backoff.
         this.retryAt = Math.min(this.retryAt, this.now() + 250);
         await this.ship();
+        // A missing log group or refused credentials will not come right within the close timeout.
+        if (this.queue.length > 0 && this.lastErrorLasting) break;
         if (this.queue.length > 0) await pause(Math.max(0, Math.min(this.retryAt, deadline) - this.now()), undefined, { signal: this.abort.signal }).catch(() => undefined);
       }
       await this.shipping;
@@ -310,6 +314,7 @@ export class CloudWatchTelemetry implements TelemetrySink {
       this.onProblem(`telemetry: cannot ship to CloudWatch Logs group ${this.group}: ${message}; holding up to ${this.o.maxBufferedRecords} records, then dropping the oldest`);
     }
     this.lastError = message;
+    this.lastErrorLasting = ['not-found', 'access-denied', 'no-credentials', 'expired-credentials', 'bad-credentials', 'invalid-name'].includes(awsErrorKind(error));
     this.backoffMs = Math.min(this.o.maxBackoffMs, Math.max(500, this.backoffMs * 2));
     // Full jitter, so many processes coming back after an outage do not call at once.
     this.retryAt = this.now() + this.backoffMs / 2 + Math.random() * (this.backoffMs / 2);

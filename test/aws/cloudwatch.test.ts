@@ -141,6 +141,20 @@ describe('CloudWatch Logs telemetry against moto_server', () => {
     expect(problems.at(-1)).toMatch(/dropped 900 beyond the buffer/);
   });
 
+  it('with no log group it says so, and close does not wait out its timeout', async () => {
+    const problems: string[] = [];
+    const client = awsClient('cloudwatch_logs', CloudWatchLogsClient, { endpointUrl: moto().endpoint, maxAttempts: 1 });
+    const sink = new CloudWatchTelemetry({ client, group: '/openevents/never-created', stream: 's', flushIntervalMs: 20, closeTimeoutMs: 30_000, onProblem: (m) => problems.push(m) });
+    for (let i = 0; i < 5; i++) sink.emit({ level: 'info', component: 'test', kind: 'log', msg: `r${i}` });
+    await until('the failure', () => problems.length > 0);
+    const started = Date.now();
+    await sink.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(problems[0]).toMatch(/log group "\/openevents\/never-created" does not exist/);
+    expect(sink.stats()).toMatchObject({ shipped: 0, dropped: 5, pending: 0 });
+    client.destroy();
+  });
+
   it('redacts secrets before they leave the process', async () => {
     const sink = sinkThroughProxy('redact/1');
     sink.emit({ level: 'error', component: 'stream', kind: 'log', msg: 'GET https://u:hunter2hunter2@h/x?token=abcdef123456 failed', data: { sessionToken: 'FQoGZXIvYXdzEJr', url: 'http://h/?sig=zzz' } });
