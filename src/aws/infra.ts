@@ -34,7 +34,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { Config } from '../config/schema.ts';
-import { UserError } from '../errors.ts';
+import { UserError, errorMessage } from '../errors.ts';
 import { parseS3Url } from '../lake/s3-store.ts';
 import { RAW } from '../lake/layout.ts';
 import {
@@ -199,11 +199,30 @@ export async function applyPlan(plan: readonly PlannedChange[], onChange?: (chan
   const done: PlannedChange[] = [];
   for (const change of plan) {
     if (!change.apply) continue;
-    await change.apply();
+    try {
+      await change.apply();
+    } catch (error) {
+      throw refusedChange(change, done, error);
+    }
     done.push(change);
     onChange?.(change);
   }
   return done;
+}
+
+/**
+ * An AWS answer that stopped a change (an invalid name, a limit, a role Firehose cannot assume)
+ * as a UserError naming the resource and what was already done; user-fixable failures are
+ * already UserErrors, and anything that is not an AWS answer is a bug and passes through.
+ */
+function refusedChange(change: PlannedChange, done: readonly PlannedChange[], error: unknown): unknown {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (error instanceof UserError || status === undefined) return error;
+  const made = done.length > 0 ? `; done before it: ${done.map((c) => `${c.action} ${c.resource.kind} "${c.resource.name}"`).join(', ')}` : '';
+  return new UserError(`AWS refused to ${change.action} ${change.resource.kind} "${change.resource.name}": ${errorMessage(error).replace(/\s+/g, ' ')}${made}`, {
+    hint: change.resource.kind === 'firehose' ? 'Firehose needs a role it can assume that may write the lake bucket: set aws.firehose.roleArn, or create the role openevents-firehose' : 'check the config values it names, then run `openevents infra up` again (what is done is kept)',
+    cause: error,
+  });
 }
 
 // ---- resources -------------------------------------------------------------------------------
@@ -462,8 +481,13 @@ function kinesisResource(clients: AwsClients, spec: InfraSpec['kinesis'], wait: 
         action: 'update',
         changes: [`reshard to ${shards(spec.shards)} (uniform scaling)`],
         apply: async () => {
-          await untilActive();
-          await (await kinesis()).send(new UpdateShardCountCommand({ StreamName: name, TargetShardCount: spec.shards, ScalingType: 'UNIFORM_SCALING' }));
+          // One UpdateShardCount may at most double or halve the open shards: step towards the target.
+          for (let open = Number(status.details.openShards); open !== spec.shards; ) {
+            const next = spec.shards > open ? Math.min(spec.shards, open * 2) : Math.max(spec.shards, Math.ceil(open / 2));
+            await untilActive();
+            await (await kinesis()).send(new UpdateShardCountCommand({ StreamName: name, TargetShardCount: next, ScalingType: 'UNIFORM_SCALING' }));
+            open = next;
+          }
           await untilActive();
         },
       };

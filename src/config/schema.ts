@@ -8,6 +8,9 @@ const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 /** S3's smallest multipart part (except the last). */
 const MIN_PART_BYTES = 5 * 1024 * 1024;
+/** S3 bucket names (the common rules; S3 itself has the last word). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const BUCKET_NAME_RULE = 'a bucket name: 3-63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit';
 /** The retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
@@ -80,7 +83,7 @@ export const configSchema = z
         kinesis: z
           .object({
             /** The stream the streamer puts to and the lander reads. */
-            stream: z.string().min(1).default('openevents'),
+            stream: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'a Kinesis stream name: 1-128 letters, digits, "_", "." and "-"').default('openevents'),
             /** Open shards `infra up` creates (and reshards to). */
             shards: positiveInt.max(500).default(1),
           })
@@ -89,7 +92,7 @@ export const configSchema = z
         firehose: z
           .object({
             /** The delivery stream (the original system's path); empty: Firehose is not used and `infra` skips it. */
-            deliveryStream: z.string().default(''),
+            deliveryStream: z.string().regex(/^[a-zA-Z0-9_.-]{0,64}$/, 'a Firehose stream name: 1-64 letters, digits, "_", "." and "-"').default(''),
             /** The role Firehose assumes to write the lake bucket; empty: arn:aws:iam::<account>:role/openevents-firehose. */
             roleArn: z.string().default(''),
             /** Firehose writes an object when this many seconds or MiB have gathered, whichever comes first. */
@@ -102,7 +105,7 @@ export const configSchema = z
         logs: z
           .object({
             /** The CloudWatch Logs group of the aws profile's telemetry. */
-            group: z.string().min(1).default('/openevents'),
+            group: z.string().regex(/^[.\-_/#A-Za-z0-9]{1,512}$/, 'a log group name: 1-512 letters, digits and "._-/#"').default('/openevents'),
             /** Days CloudWatch keeps the records (one of the values CloudWatch allows; 0: forever). */
             retentionDays: z
               .number()
@@ -117,7 +120,7 @@ export const configSchema = z
         report: z
           .object({
             /** The website bucket the report is published to; empty means not configured. */
-            bucket: z.string().default(''),
+            bucket: z.string().regex(BUCKET_NAME, BUCKET_NAME_RULE).or(z.literal('')).default(''),
             /** Key prefix of the report in that bucket: the only publicly readable part. */
             prefix: z.string().default('reports/'),
           })

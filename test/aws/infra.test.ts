@@ -219,6 +219,34 @@ describe('openevents infra against moto_server', () => {
   });
 });
 
+describe('infra up when AWS refuses a change', () => {
+  it('names the resource, AWS\'s reason and what was done before it; a rerun picks up from there', async () => {
+    const proxy = await startAwsProxy(moto().endpoint);
+    proxy.intercept = (req) =>
+      req.target?.endsWith('.CreateStream')
+        ? { status: 400, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ __type: 'ValidationException', message: 'Shard count 2 exceeds the account limit of 1.' }) }
+        : undefined;
+    const own = { AWS_ENDPOINT_URL_KINESIS: proxy.endpoint, OPENEVENTS_LAKE: './lake', OPENEVENTS_AWS_REPORT_BUCKET: '', OPENEVENTS_AWS_FIREHOSE_DELIVERY_STREAM: '', OPENEVENTS_AWS_LOGS_GROUP: '/openevents/refused', OPENEVENTS_AWS_KINESIS_STREAM: 'refused' };
+    try {
+      const run = await infra(['up'], own);
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim().split('\n')).toEqual([
+        'error: AWS refused to create kinesis-stream "refused": Shard count 2 exceeds the account limit of 1.; done before it: create log-group "/openevents/refused"',
+        'hint: check the config values it names, then run `openevents infra up` again (what is done is kept)',
+      ]);
+      proxy.intercept = undefined;
+      const again = await infra(['up', '--json'], own);
+      expect((JSON.parse(again.stdout) as PlanJson).plan.filter((c) => c.action !== 'skip').map((c) => [c.action, c.resource.kind])).toEqual([
+        ['none', 'log-group'],
+        ['create', 'kinesis-stream'],
+      ]);
+      await infra(['down'], own);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('report publish where S3 Block Public Access refuses the policy (as AWS does; emulators do not)', () => {
   let proxy: AwsProxy;
   let lake: string;
