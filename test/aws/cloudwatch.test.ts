@@ -165,7 +165,7 @@ describe('CloudWatch Logs telemetry against moto_server', () => {
   });
 });
 
-describe('openevents stream on the aws profile with CloudWatch Logs down', () => {
+describe('openevents stream on the aws profile with CloudWatch Logs down', { timeout: 600_000 }, () => {
   it('lands every event in the s3:// lake on time and ends with a count of the telemetry it could not ship', async () => {
     // Given a source of 3,000 events, an S3 lake on moto, and CloudWatch Logs behind a proxy that drops every connection
     const s3 = s3Client({ endpointUrl: moto().endpoint });
@@ -218,7 +218,7 @@ describe('openevents stream on the aws profile with CloudWatch Logs down', () =>
   });
 });
 
-describe('openevents logs', () => {
+describe('openevents logs', { timeout: 600_000 }, () => {
   const awsEnv = (): NodeJS.ProcessEnv => ({ ...process.env, OPENEVENTS_PROFILE: 'aws', OPENEVENTS_AWS_LOGS_GROUP: GROUP, AWS_ENDPOINT_URL: moto().endpoint });
 
   it('reads CloudWatch Logs back on the aws profile, filtered by text, component and kind', async () => {

@@ -58,7 +58,7 @@ function s3Error(status: number, code: string, message: string, headers: Record<
   };
 }
 
-describe('AWS failures a user can fix: one line naming the resource, a hint, exit 1, nothing written', () => {
+describe('AWS failures a user can fix: one line naming the resource, a hint, exit 1, nothing written', { timeout: 600_000 }, () => {
   it('a bucket that does not exist', async () => {
     const { error, hint } = await fails(['lake', 'ls', '--lake', 's3://no-such-lake/data']);
     expect(error).toBe('error: the bucket "no-such-lake" does not exist');

@@ -77,7 +77,7 @@ async function bucketNames(): Promise<string[]> {
   return ((await s3.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name!).sort();
 }
 
-describe('openevents infra against moto_server', () => {
+describe('openevents infra against moto_server', { timeout: 600_000 }, () => {
   it('--dry-run prints the plan and creates nothing', async () => {
     const run = await infra(['up', '--dry-run', '--json']);
     expect(run.code, run.stderr).toBe(0);
@@ -219,7 +219,7 @@ describe('openevents infra against moto_server', () => {
   });
 });
 
-describe('infra up when AWS refuses a change', () => {
+describe('infra up when AWS refuses a change', { timeout: 600_000 }, () => {
   it('names the resource, AWS\'s reason and what was done before it; a rerun picks up from there', async () => {
     const proxy = await startAwsProxy(moto().endpoint);
     proxy.intercept = (req) =>
@@ -247,7 +247,7 @@ describe('infra up when AWS refuses a change', () => {
   });
 });
 
-describe('report publish where S3 Block Public Access refuses the policy (as AWS does; emulators do not)', () => {
+describe('report publish where S3 Block Public Access refuses the policy (as AWS does; emulators do not)', { timeout: 600_000 }, () => {
   let proxy: AwsProxy;
   let lake: string;
 

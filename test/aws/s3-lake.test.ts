@@ -64,8 +64,8 @@ function curatedDownloads(): string[] {
   return proxy.requests.filter((r) => r.method === 'GET' && r.url.startsWith('/parity/lake/curated/') && !r.url.includes('list-type')).map((r) => r.url);
 }
 
-describe('an s3:// lake works exactly as a folder (the real commands, against moto_server)', () => {
-  it('import, ls, etl, query, stats, report build and ml train give the same answers', { timeout: 900_000 }, async () => {
+describe('an s3:// lake works exactly as a folder (the real commands, against moto_server)', { timeout: 900_000 }, () => {
+  it('import, ls, etl, query, stats, report build and ml train give the same answers', async () => {
     const results: Record<string, unknown[]> = {};
     const QUERIES = [
       'SELECT c.name, count(*) AS n FROM events e JOIN groups g USING (group_id) JOIN categories c USING (category_id) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10',
