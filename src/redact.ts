@@ -80,7 +80,8 @@ function walk(value: unknown, env: NodeJS.ProcessEnv, depth: number): unknown {
   if (value instanceof Date) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_FIELD.test(k) && (typeof v === 'string' || typeof v === 'number') && v !== '' ? REDACTED : walk(v, env, depth + 1);
+    // (only strings: a count named `tokens` is not a secret)
+    out[k] = SECRET_FIELD.test(k) && typeof v === 'string' && v !== '' ? REDACTED : walk(v, env, depth + 1);
   }
   return out;
 }
