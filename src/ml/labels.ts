@@ -20,6 +20,8 @@ export interface LabelledDoc {
   groupId: number;
   /** 0 = outdoors-adventure, 1 = tech. */
   label: 0 | 1;
-  /** Event name + plain-text description. */
+  /** Event name + plain-text description (name first, on its own line). */
   text: string;
+  /** Where the group is: its state (US), else its country; for leave-one-region-out evaluation. */
+  region?: string;
 }

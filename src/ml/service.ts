@@ -8,7 +8,7 @@ import { listAll, putJson, type ObjectStore } from '../lake/store.ts';
 import { countLabelledEvents, labelledDocsFromRaw, loadLabelledDocs, type RawReadStats } from './data.ts';
 import { LABELS, type Label, type LabelledDoc } from './labels.ts';
 import { computeMetrics, type Metrics } from './metrics.ts';
-import { deserializeModel, scorer, serializeModel, topWords, trainTextModel, type ModelParams } from './model.ts';
+import { DEFAULT_MODEL, defaultParams, deserializeModel, scorer, serializeModel, topWords, trainTextModel, type ModelParams } from './model.ts';
 import {
   listRuns, metricsKey, modelKey, newRunId, paramsKey, readModelFile, readRunMetrics, readTestSet, sparkModelPrefix,
   writeSplit, writeTestSet, type Engine, type RunMetricsFile, type RunParamsFile,
@@ -25,24 +25,24 @@ import { applySplit, splitByGroup } from './split.ts';
 export const MIN_LABELLED_EVENTS = 200;
 /** Top words kept in metrics.json. */
 export const TOP_WORDS = 30;
-/** Terms must appear in at least this many training descriptions (a word of one group is noise). */
-import { DEFAULT_MIN_DF } from './tfidf.ts';
-export { DEFAULT_MIN_DF };
-
 export type TrainParams = ModelParams & { testFraction: number };
 
-/** Model parameters from the config's `ml` block. */
+/**
+ * Model parameters: the model's defaults (defaultParams), then the config's `ml` block, then
+ * `overrides`. The forest's settings in the config (trees, depth…) apply to the forest only.
+ */
 export function paramsFromConfig(ml: Config['ml'], overrides: Partial<TrainParams> = {}): TrainParams {
+  const model = overrides.model ?? ml.model ?? DEFAULT_MODEL;
   return {
-    vocabularySize: ml.vocabularySize,
-    minDf: DEFAULT_MIN_DF,
+    ...defaultParams(model),
+    ...(ml.vocabularySize !== undefined ? { vocabularySize: ml.vocabularySize } : {}),
     trees: ml.trees,
     maxDepth: ml.maxDepth,
     featuresPerSplit: ml.featuresPerSplit,
     seed: ml.seed,
-    maxBins: 32,
     testFraction: ml.testFraction,
     ...overrides,
+    model,
   };
 }
 
