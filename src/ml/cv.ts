@@ -160,15 +160,15 @@ export function crossValidate(docs: readonly LabelledDoc[], models: readonly Mod
         testRows: test.length,
         testGroups: new Set(test.map((d) => d.groupId)).size,
         metrics: computeMetrics(labels, scores),
-        calibration: summary(calibration(labels, scores)),
-        names: { accuracy: nameMetrics.accuracy, calibration: summary(calibration(labels, nameScores)) },
+        calibration: calibrationSummary(calibration(labels, scores)),
+        names: { accuracy: nameMetrics.accuracy, calibration: calibrationSummary(calibration(labels, nameScores)) },
         trainSeconds,
         ...(model.chosen?.regParam !== undefined ? { regParam: model.chosen.regParam } : {}),
       };
       foldResults.push(result);
       options.onFold?.(params.model, result, index, folds.length);
     }
-    const scored = docs.flatMap((d, i) => (Number.isNaN(oof[i]!) ? [] : [i]));
+    const scored = docs.flatMap((_, i) => (Number.isNaN(oof[i]!) ? [] : [i]));
     const labels = scored.map((i) => docs[i]!.label);
     const pooledScores = scored.map((i) => oof[i]!);
     const over = (pick: (f: FoldResult) => number): Spread => spread(foldResults.map(pick));
@@ -219,7 +219,8 @@ export function nameOf(text: string): string {
   return end < 0 ? text : text.slice(0, end);
 }
 
-function summary(c: Calibration): CalibrationSummary {
+/** Calibration figures without the reliability table. */
+export function calibrationSummary(c: Calibration): CalibrationSummary {
   return { brier: c.brier, logLoss: c.logLoss, ece: c.ece };
 }
 

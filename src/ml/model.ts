@@ -52,8 +52,11 @@ export interface ModelParams {
   seed: number;
 }
 
-/** Candidate penalties for `regParam: 0`, a decade apart (fixed a priori, not tuned to a corpus). */
-export const REG_GRID = [1e-7, 1e-6, 1e-5, 1e-4] as const;
+/**
+ * Candidate penalties for `regParam: 0`, a decade apart, fixed a priori: from nearly unpenalised
+ * (1e-6: on a few thousand texts, near-separable data would otherwise fit noise) to strong (1e-3).
+ */
+export const REG_GRID = [1e-6, 1e-5, 1e-4, 1e-3] as const;
 /** Folds of the inner cross-validation (penalty choice and calibration). */
 export const INNER_FOLDS = 3;
 
@@ -130,6 +133,17 @@ export function trainTextModel(docs: readonly LabelledDoc[], params: ModelParams
     return { kind, linear: result.linear, platt: result.platt };
   });
   return { ...base, parts, chosen };
+}
+
+/**
+ * The penalty the inner cross-validation picks for logistic regression on these docs (what
+ * `trainTextModel` would choose), for an engine that fits the model itself (Spark).
+ */
+export function chooseRegParam(docs: readonly LabelledDoc[], params: ModelParams): number {
+  const tokens = docs.map((d) => docTerms(d.text, params.ngrams));
+  const vocabulary = fitVocabulary(tokens, { size: params.vocabularySize, minDf: params.minDf });
+  const x = transform(vocabulary, tokens, termIndex(vocabulary), weightingOf('lr'));
+  return linearFitter(x, Uint8Array.from(docs, (d) => d.label), docs, { ...params, calibrate: false })('lr').regParam!;
 }
 
 /**
