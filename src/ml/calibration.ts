@@ -1,25 +1,39 @@
 import { lbfgs, sigmoid } from './linear.ts';
 
 /**
- * Probabilities that mean what they say. A model's raw score is mapped to P(tech) by Platt
- * scaling, σ(scale·margin + shift), fitted on out-of-fold margins (scores of rows the model did
- * not train on); and calibration is measured on held-out rows: Brier score, log loss, expected
- * calibration error and the reliability table behind it.
+ * Probabilities that mean what they say. A model's raw score (margin) is mapped to P(tech) by
+ * Platt scaling fitted on out-of-fold margins (scores of rows the model did not train on), with
+ * one refinement for short texts: a title of four words carries less evidence than a page of
+ * description, yet unit-length rows give it as large a margin. So the scale depends on how many
+ * known terms the text has, through u = 1/√terms:
+ *
+ *   P(tech) = σ((scale + shortScale · u) · margin + shift + shortShift · u)
+ *
+ * fitted on full texts and on the event names alone (the inner folds score both), so the data say
+ * how much to shrink a short text's confidence. Calibration is then measured on held-out rows:
+ * Brier score, log loss, expected calibration error and the reliability table behind it.
  */
 
-/** σ(scale · margin + shift). The identity is {scale: 1, shift: 0}. */
+/** σ((scale + shortScale · u) · margin + shift + shortShift · u). */
 export interface Platt {
   scale: number;
+  shortScale: number;
   shift: number;
+  shortShift: number;
 }
 
-export const IDENTITY: Platt = { scale: 1, shift: 0 };
+export const IDENTITY: Platt = { scale: 1, shortScale: 0, shift: 0, shortShift: 0 };
+
+/** u of a text with `terms` known terms (nonzero features): 1/√terms, 1 for none. */
+export function shortness(terms: number): number {
+  return 1 / Math.sqrt(Math.max(1, terms));
+}
 
 /**
- * Fits Platt scaling to margins and labels (0/1), with optional row weights, by minimising the
- * weighted log loss (and a tiny ridge, so separable data stays finite).
+ * Fits the scaling to margins, their texts' shortness u and labels (0/1), with optional row
+ * weights, by minimising the weighted log loss (and a tiny ridge, so separable data stays finite).
  */
-export function fitPlatt(margins: ArrayLike<number>, labels: ArrayLike<number>, weights?: ArrayLike<number>): Platt {
+export function fitPlatt(margins: ArrayLike<number>, short: ArrayLike<number>, labels: ArrayLike<number>, weights?: ArrayLike<number>): Platt {
   const n = margins.length;
   let total = 0;
   for (let i = 0; i < n; i++) total += weights ? weights[i]! : 1;
@@ -29,29 +43,36 @@ export function fitPlatt(margins: ArrayLike<number>, labels: ArrayLike<number>, 
     (p, grad) => {
       let loss = 0;
       let ga = 0;
+      let gc = 0;
       let gb = 0;
+      let gd = 0;
       for (let i = 0; i < n; i++) {
         const w = weights ? weights[i]! : 1;
-        const z = p[0]! * margins[i]! + p[1]!;
+        const z = (p[0]! + p[1]! * short[i]!) * margins[i]! + p[2]! + p[3]! * short[i]!;
         const s = labels[i] === 1 ? -z : z;
         loss += w * (s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s)));
         const r = w * (sigmoid(z) - labels[i]!);
         ga += r * margins[i]!;
+        gc += r * margins[i]! * short[i]!;
         gb += r;
+        gd += r * short[i]!;
       }
       grad[0] = ga / total + ridge * p[0]!;
-      grad[1] = gb / total;
-      return loss / total + (ridge / 2) * p[0]! * p[0]!;
+      grad[1] = gc / total + ridge * p[1]!;
+      grad[2] = gb / total;
+      grad[3] = gd / total + ridge * p[3]!;
+      return loss / total + (ridge / 2) * (p[0]! * p[0]! + p[1]! * p[1]! + p[3]! * p[3]!);
     },
-    Float64Array.of(1, 0),
+    Float64Array.of(1, 0, 0, 0),
     1e-9,
-    200,
+    300,
   );
-  return { scale: theta[0]!, shift: theta[1]! };
+  return { scale: theta[0]!, shortScale: theta[1]!, shift: theta[2]!, shortShift: theta[3]! };
 }
 
-export function applyPlatt(platt: Platt, margin: number): number {
-  return sigmoid(platt.scale * margin + platt.shift);
+/** P(tech) of a margin of a text with shortness u. */
+export function applyPlatt(platt: Platt, margin: number, u: number): number {
+  return sigmoid((platt.scale + platt.shortScale * u) * margin + platt.shift + platt.shortShift * u);
 }
 
 /** One bin of a reliability table: predictions in [from, to), their mean and the observed share of tech. */

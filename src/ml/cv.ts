@@ -3,6 +3,7 @@ import { LABELS, type Label, type LabelledDoc } from './labels.ts';
 import { computeMetrics, type Metrics } from './metrics.ts';
 import { scorer, trainTextModel, type ModelKind, type ModelParams } from './model.ts';
 import { groupFolds } from './split.ts';
+import { nameOf } from './text.ts';
 
 /**
  * Cross-validation on labelled docs, the honest way for text from groups and places:
@@ -211,12 +212,6 @@ export function crossValidate(docs: readonly LabelledDoc[], models: readonly Mod
     models: results,
     best,
   };
-}
-
-/** The event's name: the first line of its text (LabelledDoc.text is name, newline, description). */
-export function nameOf(text: string): string {
-  const end = text.indexOf('\n');
-  return end < 0 ? text : text.slice(0, end);
 }
 
 /** Calibration figures without the reliability table. */

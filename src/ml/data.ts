@@ -113,3 +113,22 @@ export function labelledDocsFromRaw(ndjson: string): { docs: LabelledDoc[]; stat
   const docs = [...newest.values()].map((v) => v.doc).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   return { docs, stats };
 }
+
+/**
+ * The id and classifier text of one raw event line (any category): name + plain-text description.
+ * Undefined for a line that is not a JSON object with a name or a description.
+ */
+export function eventTextOfLine(line: string): { id?: string; text: string } | undefined {
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return undefined;
+  const r = record as { id?: unknown; name?: unknown; description?: unknown };
+  const name = typeof r.name === 'string' ? r.name : '';
+  const description = typeof r.description === 'string' ? htmlToText(r.description) : '';
+  if (name === '' && description === '') return undefined;
+  return { ...(r.id !== undefined && r.id !== null ? { id: String(r.id) } : {}), text: eventText(name, description) };
+}

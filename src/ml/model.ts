@@ -1,10 +1,10 @@
 import { trainNaiveBayes } from './bayes.ts';
-import { applyPlatt, fitPlatt, IDENTITY, type Platt } from './calibration.ts';
+import { applyPlatt, fitPlatt, IDENTITY, shortness, type Platt } from './calibration.ts';
 import { trainForest, predictForest, type Forest } from './forest.ts';
-import type { Label, LabelledDoc } from './labels.ts';
+import { DEFAULT_MODEL, MODEL_KINDS, type Label, type LabelledDoc, type ModelKind } from './labels.ts';
 import { margins, trainLogistic, type LinearModel } from './linear.ts';
 import { groupFolds } from './split.ts';
-import { terms } from './text.ts';
+import { nameOf, terms } from './text.ts';
 import { fitVocabulary, RAW_TFIDF, termIndex, transform, type SparseRows, type Vocabulary, type Weighting } from './tfidf.ts';
 
 /**
@@ -19,12 +19,9 @@ import { fitVocabulary, RAW_TFIDF, termIndex, transform, type SparseRows, type V
  * - `rf`: the original system's random forest on raw TF-IDF of words (src/ml/forest.ts).
  *
  * Which wins on real text across regions is measured, not assumed: docs/ml.md, `ml evaluate --cv`.
+ * The kinds and the default are in labels.ts (the CLI reads them without loading the models).
  */
-export const MODEL_KINDS = ['lr', 'nb', 'ensemble', 'rf'] as const;
-export type ModelKind = (typeof MODEL_KINDS)[number];
-
-/** The default model: the best mean accuracy on leave-one-region-out of the real corpus (docs/ml.md). */
-export const DEFAULT_MODEL: ModelKind = 'ensemble';
+export { DEFAULT_MODEL, MODEL_KINDS, type ModelKind };
 
 /** Hyper-parameters of the text classifier (both engines read the same ones). */
 export interface ModelParams {
@@ -124,7 +121,8 @@ export function trainTextModel(docs: readonly LabelledDoc[], params: ModelParams
     });
     return { ...base, forest };
   }
-  const fit = linearFitter(x, y, docs, params);
+  const names = transform(vocabulary, docs.map((d) => docTerms(nameOf(d.text), params.ngrams)), termIndex(vocabulary), weighting);
+  const fit = linearFitter(x, y, docs, params, names);
   const kinds: Array<'lr' | 'nb'> = params.model === 'ensemble' ? ['lr', 'nb'] : [params.model];
   const chosen: { regParam?: number } = {};
   const parts = kinds.map((kind) => {
@@ -143,15 +141,16 @@ export function chooseRegParam(docs: readonly LabelledDoc[], params: ModelParams
   const tokens = docs.map((d) => docTerms(d.text, params.ngrams));
   const vocabulary = fitVocabulary(tokens, { size: params.vocabularySize, minDf: params.minDf });
   const x = transform(vocabulary, tokens, termIndex(vocabulary), weightingOf('lr'));
-  return linearFitter(x, Uint8Array.from(docs, (d) => d.label), docs, { ...params, calibrate: false })('lr').regParam!;
+  return linearFitter(x, Uint8Array.from(docs, (d) => d.label), docs, { ...params, calibrate: false }, x)('lr').regParam!;
 }
 
 /**
  * Fits the linear parts. The inner cross-validation (INNER_FOLDS group folds of the training
  * docs, on the outer vocabulary) scores each candidate penalty by balanced log loss of its
- * out-of-fold predictions, and the winner's out-of-fold margins fit the Platt scaling.
+ * out-of-fold predictions, and the winner's out-of-fold margins — of the full texts and of the
+ * event names alone (`names`, row for row) — fit the calibration (calibration.ts).
  */
-function linearFitter(x: SparseRows, y: Uint8Array, docs: readonly LabelledDoc[], params: ModelParams) {
+function linearFitter(x: SparseRows, y: Uint8Array, docs: readonly LabelledDoc[], params: ModelParams, names: SparseRows) {
   const weights = balancedWeights(y);
   const needInner = params.calibrate || params.regParam <= 0;
   const folds = needInner ? groupFolds(docs, INNER_FOLDS, params.seed) : undefined;
@@ -162,24 +161,36 @@ function linearFitter(x: SparseRows, y: Uint8Array, docs: readonly LabelledDoc[]
     const fitOn = (rows: SparseRows, labels: Uint8Array, w: Float64Array, lambda: number): LinearModel =>
       kind === 'lr' ? trainLogistic(rows, labels, { regParam: lambda }, w) : trainNaiveBayes(rows, labels, params.smoothing, w);
     const candidates = kind === 'lr' && params.regParam <= 0 ? [...REG_GRID] : [params.regParam];
-    let best = { lambda: candidates[0]!, loss: Number.POSITIVE_INFINITY, oof: new Float64Array(0) };
+    let best = { lambda: candidates[0]!, loss: Number.POSITIVE_INFINITY, oof: new Float64Array(0), oofNames: new Float64Array(0) };
     if (usable.length > 0 && (candidates.length > 1 || params.calibrate)) {
       for (const lambda of candidates) {
         const oof = new Float64Array(y.length);
+        const oofNames = new Float64Array(y.length);
         for (const s of usable) {
           const model = fitOn(s.train, s.trainLabels, s.trainWeights, lambda);
           const m = margins(s.test, model.weights, model.bias, new Float64Array(s.test.rows));
-          s.testRows.forEach((row, i) => (oof[row] = m[i]!));
+          const mn = params.calibrate ? margins(selectRows(names, s.testRows), model.weights, model.bias, new Float64Array(s.test.rows)) : m;
+          s.testRows.forEach((row, i) => {
+            oof[row] = m[i]!;
+            oofNames[row] = mn[i]!;
+          });
         }
         const loss = weightedLogLoss(oof, y, weights, usable);
-        if (loss < best.loss) best = { lambda, loss, oof };
+        if (loss < best.loss) best = { lambda, loss, oof, oofNames };
       }
     }
     const linear = fitOn(x, y, weights, best.lambda);
     let platt = IDENTITY;
     if (params.calibrate && best.oof.length > 0) {
+      // Full texts and names alone, each set weighing as much as the other, classes balanced.
       const rows = usable.flatMap((s) => s.testRows);
-      platt = fitPlatt(rows.map((r) => best.oof[r]!), rows.map((r) => y[r]!), rows.map((r) => weights[r]!));
+      const termsOf = (m: SparseRows, r: number): number => m.rowPtr[r + 1]! - m.rowPtr[r]!;
+      platt = fitPlatt(
+        [...rows.map((r) => best.oof[r]!), ...rows.map((r) => best.oofNames[r]!)],
+        [...rows.map((r) => shortness(termsOf(x, r))), ...rows.map((r) => shortness(termsOf(names, r)))],
+        [...rows.map((r) => y[r]!), ...rows.map((r) => y[r]!)],
+        [...rows.map((r) => weights[r]!), ...rows.map((r) => weights[r]!)],
+      );
     }
     return { linear, platt, ...(kind === 'lr' ? { regParam: best.lambda } : {}) };
   };
@@ -266,7 +277,7 @@ export function scorer(model: TextModel): (texts: readonly string[]) => Float64A
     const m = new Float64Array(x.rows);
     for (const part of parts) {
       margins(x, part.linear.weights, part.linear.bias, m);
-      for (let r = 0; r < x.rows; r++) out[r]! += applyPlatt(part.platt, m[r]!) / parts.length;
+      for (let r = 0; r < x.rows; r++) out[r]! += applyPlatt(part.platt, m[r]!, shortness(x.rowPtr[r + 1]! - x.rowPtr[r]!)) / parts.length;
     }
     return out;
   };

@@ -93,3 +93,9 @@ function decodeEntity(entity: string): string | undefined {
 export function eventText(name: string | null | undefined, descriptionText: string | null | undefined): string {
   return `${name ?? ''}\n${descriptionText ?? ''}`.trim();
 }
+
+/** The event's name: the first line of its text (eventText puts the name first, on its own line). */
+export function nameOf(text: string): string {
+  const end = text.indexOf('\n');
+  return end < 0 ? text : text.slice(0, end);
+}
