@@ -199,6 +199,13 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
       const asEvents = flags.input !== undefined;
       let batch: Array<{ key: string; text: string }> = [];
       let skipped = 0;
+      // A reader that stops early (`| head`) closes the pipe: stop reading, quietly.
+      let closed = false;
+      ctx.stdout.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+        closed = true;
+        lines.close();
+      });
       let lineNo = 0;
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
@@ -210,10 +217,22 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
             ? JSON.stringify({ ...(asEvents ? { id: b.key } : { line: Number(b.key) }), label: r.label, probability: round(r.probability), tech: round(r.probabilities.tech) }) + '\n'
             : `${r.label}\t${r.probability.toFixed(3)}\t${asEvents ? b.key : oneLine(b.text)}\n`;
         });
-        if (!ctx.stdout.write(out)) await new Promise((resolve) => ctx.stdout.once('drain', resolve));
         batch = [];
+        if (closed) return;
+        if (!ctx.stdout.write(out) && !closed) {
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              ctx.stdout.off('drain', done);
+              ctx.stdout.off('close', done);
+              ctx.stdout.off('error', done);
+              resolve();
+            };
+            ctx.stdout.once('drain', done).once('close', done).once('error', done);
+          });
+        }
       };
       for await (const line of lines) {
+        if (closed) break;
         lineNo++;
         if (line.trim() === '') continue;
         if (asEvents) {
