@@ -49,6 +49,10 @@ DEFAULT_STOPWORDS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 # Spark's trees refuse deeper ones.
 SPARK_MAX_DEPTH = 30
 
+# L-BFGS iterations of LogisticRegression: each one is a pass over the data as a Spark job, so a
+# cap keeps training time bounded (the embedded engine stops on its gradient; within 3 points).
+MAX_ITERATIONS = 150
+
 INPUT_SCHEMA = T.StructType(
     [
         T.StructField("event_id", T.StringType()),
@@ -130,7 +134,7 @@ def build_linear_pipeline(stop_words: list, model: str, vocabulary: int, min_df:
     ]
     if model == "lr":
         stages.append(LogisticRegression(labelCol="label", featuresCol="features", weightCol="weight", regParam=reg_param,
-                                         elasticNetParam=0.0, standardization=False, maxIter=500, tol=1e-6))
+                                         elasticNetParam=0.0, standardization=False, maxIter=MAX_ITERATIONS, tol=1e-6))
     elif model == "nb":
         stages.append(NaiveBayes(labelCol="label", featuresCol="features", weightCol="weight", smoothing=smoothing,
                                  modelType="multinomial"))

@@ -13,7 +13,7 @@ import type { SparseRows } from './tfidf.ts';
 export interface LogisticParams {
   /** λ of the L2 penalty (Spark's regParam). */
   regParam: number;
-  /** Stop when the gradient's max-norm falls below this (default 1e-6). */
+  /** Stop when the gradient's max-norm falls below this (default 1e-5). */
   tolerance?: number;
   /** Default 500. */
   maxIterations?: number;
@@ -28,8 +28,9 @@ export interface LinearModel {
 /**
  * Fits the model on rows `x` with labels `y` (0/1). `rowWeights` (default 1 each) weigh each row's
  * loss; the mean is then a weighted mean (weights summing to the row count keep regParam's scale).
+ * `start` warm-starts the solver (a solution for a nearby penalty converges in fewer steps).
  */
-export function trainLogistic(x: SparseRows, y: Uint8Array, params: LogisticParams, rowWeights?: Float64Array): LinearModel {
+export function trainLogistic(x: SparseRows, y: Uint8Array, params: LogisticParams, rowWeights?: Float64Array, start?: LinearModel): LinearModel {
   if (x.rows !== y.length) throw new Error(`rows (${x.rows}) and labels (${y.length}) differ`);
   const d = x.cols;
   const n = rowWeights ? rowWeights.reduce((a, b) => a + b, 0) || 1 : Math.max(1, x.rows);
@@ -60,7 +61,12 @@ export function trainLogistic(x: SparseRows, y: Uint8Array, params: LogisticPara
     grad[d] = gb / n;
     return loss / n + (lambda / 2) * penalty;
   };
-  const theta = lbfgs(objective, new Float64Array(d + 1), params.tolerance ?? 1e-6, params.maxIterations ?? 500);
+  const x0 = new Float64Array(d + 1);
+  if (start && start.weights.length === d) {
+    x0.set(start.weights);
+    x0[d] = start.bias;
+  }
+  const theta = lbfgs(objective, x0, params.tolerance ?? 1e-5, params.maxIterations ?? 500);
   return { weights: theta.slice(0, d), bias: theta[d]! };
 }
 

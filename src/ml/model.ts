@@ -158,16 +158,19 @@ function linearFitter(x: SparseRows, y: Uint8Array, docs: readonly LabelledDoc[]
   // A fold can lack a class on tiny data; then there is nothing to learn from it.
   const usable = inner.filter((s) => s.hasBothClasses);
   return (kind: 'lr' | 'nb'): { linear: LinearModel; platt: Platt; regParam?: number } => {
-    const fitOn = (rows: SparseRows, labels: Uint8Array, w: Float64Array, lambda: number): LinearModel =>
-      kind === 'lr' ? trainLogistic(rows, labels, { regParam: lambda }, w) : trainNaiveBayes(rows, labels, params.smoothing, w);
-    const candidates = kind === 'lr' && params.regParam <= 0 ? [...REG_GRID] : [params.regParam];
+    const fitOn = (rows: SparseRows, labels: Uint8Array, w: Float64Array, lambda: number, start?: LinearModel): LinearModel =>
+      kind === 'lr' ? trainLogistic(rows, labels, { regParam: lambda }, w, start) : trainNaiveBayes(rows, labels, params.smoothing, w);
+    // Strongest penalty first: each fold's solution warm-starts the next, weaker one (a regularisation path).
+    const candidates = kind === 'lr' && params.regParam <= 0 ? [...REG_GRID].sort((a, b) => b - a) : [params.regParam];
+    const previous = new Map<InnerSplit, LinearModel>();
     let best = { lambda: candidates[0]!, loss: Number.POSITIVE_INFINITY, oof: new Float64Array(0), oofNames: new Float64Array(0) };
     if (usable.length > 0 && (candidates.length > 1 || params.calibrate)) {
       for (const lambda of candidates) {
         const oof = new Float64Array(y.length);
         const oofNames = new Float64Array(y.length);
         for (const s of usable) {
-          const model = fitOn(s.train, s.trainLabels, s.trainWeights, lambda);
+          const model = fitOn(s.train, s.trainLabels, s.trainWeights, lambda, previous.get(s));
+          previous.set(s, model);
           const m = margins(s.test, model.weights, model.bias, new Float64Array(s.test.rows));
           const mn = params.calibrate ? margins(selectRows(names, s.testRows), model.weights, model.bias, new Float64Array(s.test.rows)) : m;
           s.testRows.forEach((row, i) => {
@@ -176,7 +179,7 @@ function linearFitter(x: SparseRows, y: Uint8Array, docs: readonly LabelledDoc[]
           });
         }
         const loss = weightedLogLoss(oof, y, weights, usable);
-        if (loss < best.loss) best = { lambda, loss, oof, oofNames };
+        if (loss < best.loss - 1e-9) best = { lambda, loss, oof, oofNames };
       }
     }
     const linear = fitOn(x, y, weights, best.lambda);

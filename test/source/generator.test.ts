@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CATEGORIES, type OpenEvent } from '../../src/source/event.ts';
 import { createGenerator } from '../../src/source/generator.ts';
-import { CAPTURE } from '../helpers/fixtures.ts';
+import { gunzipSync } from 'node:zlib';
+import { CAPTURE, REST_CORPUS } from '../helpers/fixtures.ts';
 
 const N = 6_000;
 const records = [...createGenerator({ seed: 42, count: N })];
@@ -226,4 +227,48 @@ describe('generator', () => {
       expect(Math.abs(short(events) - short(capture))).toBeLessThan(0.06);
     });
   });
+
+  it('never copies real text: no run of 13 words of the real corpus or capture appears in generated output', () => {
+    // Word runs as a reader sees them: lower-cased words (letters, digits, apostrophes), markup,
+    // entities and punctuation ignored, across sentence boundaries.
+    const wordsOf = (html: string): string[] =>
+      html
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/&[a-z]+;|&#\d+;/gi, ' ')
+        .toLowerCase()
+        .match(/[\p{L}\p{N}']+/gu) ?? [];
+    const RUN = 13;
+    const runs = new Set<string>();
+    const real = [
+      ...gunzipSync(readFileSync(REST_CORPUS)).toString('utf8').split('\n'),
+      ...readFileSync(CAPTURE, 'utf8').split('\n'),
+    ];
+    for (const line of real) {
+      let r: { name?: string; description?: string };
+      try {
+        r = JSON.parse(line) as typeof r;
+      } catch {
+        continue;
+      }
+      for (const text of [r.name ?? '', r.description ?? '']) {
+        const w = wordsOf(text);
+        for (let i = 0; i + RUN <= w.length; i += 1) runs.add(w.slice(i, i + RUN).join(' '));
+      }
+    }
+    expect(runs.size).toBeGreaterThan(500_000);
+    // Every generated name and description, including the records a long stream produces
+    let checked = 0;
+    for (const record of createGenerator({ seed: 7, count: 20_000 })) {
+      const e = record.event;
+      for (const text of [e.name, e.description ?? '']) {
+        const w = wordsOf(text);
+        for (let i = 0; i + RUN <= w.length; i += 1) {
+          checked += 1;
+          const run = w.slice(i, i + RUN).join(' ');
+          if (runs.has(run)) expect.fail(`generated text copies the real corpus: "${run}"`);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(1_000_000);
+  }, 120_000);
 });
