@@ -20,7 +20,7 @@ let cv: ModelCv;
 beforeAll(() => {
   docs = labelledDocsFromRaw(gunzipSync(readFileSync(REST_CORPUS)).toString('utf8')).docs;
   cv = crossValidate(docs, [defaultParams(DEFAULT_MODEL)], { scheme: 'region' }).models[0]!;
-}, 600_000);
+}, 1_800_000);
 
 describe('the default model on the real corpus, leave one region out', () => {
   it('holds out each of MA, MD and PA once, with every event of its groups', () => {
@@ -61,5 +61,5 @@ describe('short texts', () => {
     expect(hike).toBeLessThan(0.3);
     // Two words with no topic: the model is far less sure than about a topic
     expect(Math.abs(vague! - 0.5)).toBeLessThan(Math.abs(kayak! - 0.5));
-  }, 300_000);
+  }, 900_000);
 });

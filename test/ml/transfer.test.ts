@@ -83,7 +83,7 @@ beforeAll(() => {
   })());
   const params = paramsFromConfig(configSchema.parse({}).ml);
   score = scorer(trainTextModel(generated.map((d, i) => ({ eventId: String(i), groupId: i, label: d.label, text: d.text })), params));
-}, 300_000);
+}, 1_200_000);
 
 function scoreOn(real: Doc[]): { accuracy: number; auc: number; recall: (label: number) => number } {
   const scores = score(real.map((d) => d.text));
