@@ -18,12 +18,7 @@ export interface GroupSplit {
  * changed) is assigned by its majority label.
  */
 export function splitByGroup(docs: readonly LabelledDoc[], testFraction: number, seed: number): GroupSplit {
-  const sizes = new Map<number, [number, number]>();
-  for (const doc of docs) {
-    const counts = sizes.get(doc.groupId) ?? [0, 0];
-    counts[doc.label]++;
-    sizes.set(doc.groupId, counts);
-  }
+  const sizes = groupSizes(docs);
   const trainGroups: number[] = [];
   const testGroups: number[] = [];
   for (const label of [0, 1] as const) {
@@ -64,12 +59,7 @@ export function applySplit(docs: readonly LabelledDoc[], split: GroupSplit): { t
  * folds come out about the same size and with about the same class mix.
  */
 export function groupFolds(docs: readonly LabelledDoc[], k: number, seed: number): Int32Array {
-  const sizes = new Map<number, [number, number]>();
-  for (const doc of docs) {
-    const counts = sizes.get(doc.groupId) ?? [0, 0];
-    counts[doc.label]++;
-    sizes.set(doc.groupId, counts);
-  }
+  const sizes = groupSizes(docs);
   const foldOf = new Map<number, number>();
   for (const label of [0, 1] as const) {
     const groups = [...sizes.entries()]
@@ -87,4 +77,15 @@ export function groupFolds(docs: readonly LabelledDoc[], k: number, seed: number
     }
   }
   return Int32Array.from(docs, (d) => foldOf.get(d.groupId)!);
+}
+
+/** Events per group and label: group id → [outdoors, tech]. */
+function groupSizes(docs: readonly LabelledDoc[]): Map<number, [number, number]> {
+  const sizes = new Map<number, [number, number]>();
+  for (const doc of docs) {
+    const counts = sizes.get(doc.groupId) ?? [0, 0];
+    counts[doc.label]++;
+    sizes.set(doc.groupId, counts);
+  }
+  return sizes;
 }

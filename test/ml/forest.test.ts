@@ -3,25 +3,8 @@ import { predictForest, trainForest } from '../../src/ml/forest.ts';
 import type { LabelledDoc } from '../../src/ml/labels.ts';
 import { defaultParams, deserializeModel, scorer, serializeModel, topWords, trainTextModel, type ModelParams } from '../../src/ml/model.ts';
 import { Random } from '../../src/ml/random.ts';
-import type { SparseRows } from '../../src/ml/tfidf.ts';
+import { sparse } from './sparse-rows.ts';
 import { corpusDocs, generateCorpus } from '../helpers/ml-corpus.ts';
-
-/** Sparse rows from dense arrays (zeros dropped). */
-function sparse(dense: number[][]): SparseRows {
-  const rowPtr = [0];
-  const cols: number[] = [];
-  const vals: number[] = [];
-  for (const row of dense) {
-    row.forEach((v, c) => {
-      if (v !== 0) {
-        cols.push(c);
-        vals.push(v);
-      }
-    });
-    rowPtr.push(cols.length);
-  }
-  return { rows: dense.length, cols: dense[0]!.length, rowPtr: Int32Array.from(rowPtr), colIdx: Int32Array.from(cols), values: Float32Array.from(vals) };
-}
 
 const params: ModelParams = { ...defaultParams('rf'), vocabularySize: 500, minDf: 2, trees: 20, maxDepth: 12, featuresPerSplit: 0, seed: 5, maxBins: 32 };
 

@@ -3,24 +3,7 @@ import { trainNaiveBayes } from '../../src/ml/bayes.ts';
 import { applyPlatt, calibration, fitPlatt, IDENTITY } from '../../src/ml/calibration.ts';
 import { predictLinear, trainLogistic } from '../../src/ml/linear.ts';
 import { Random } from '../../src/ml/random.ts';
-import type { SparseRows } from '../../src/ml/tfidf.ts';
-
-/** Sparse rows from dense arrays (zeros dropped). */
-function sparse(dense: number[][]): SparseRows {
-  const rowPtr = [0];
-  const cols: number[] = [];
-  const vals: number[] = [];
-  for (const row of dense) {
-    row.forEach((v, c) => {
-      if (v !== 0) {
-        cols.push(c);
-        vals.push(v);
-      }
-    });
-    rowPtr.push(cols.length);
-  }
-  return { rows: dense.length, cols: dense[0]!.length, rowPtr: Int32Array.from(rowPtr), colIdx: Int32Array.from(cols), values: Float32Array.from(vals) };
-}
+import { sparse } from './sparse-rows.ts';
 
 const sigma = (z: number): number => 1 / (1 + Math.exp(-z));
 
