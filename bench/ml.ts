@@ -93,7 +93,7 @@ function generatedDocs(count: number, seed: number): LabelledDoc[] {
   // Enough records that ≈ 62,500 distinct outdoors/tech events come out (≈ 16 % of the stream).
   console.log(`\n3. ${fmt(events, 0)} generated outdoors/tech events, split by group`);
   const docs: LabelledDoc[] = [];
-  for (let seed = 1; docs.length < events; seed += 1) docs.push(...generatedDocs(200_000, seed * 101).map((d) => ({ ...d, eventId: `${seed}-${d.eventId}`, groupId: d.groupId * 100 + seed })));
+  for (let seed = 1; docs.length < events; seed += 1) docs.push(...generatedDocs(Math.min(200_000, events * 8), seed * 101).map((d) => ({ ...d, eventId: `${seed}-${d.eventId}`, groupId: d.groupId * 100 + seed })));
   docs.length = events;
   const { train, test } = applySplit(docs, splitByGroup(docs, 0.2, 42));
   const meanChars = docs.reduce((s, d) => s + d.text.length, 0) / docs.length;
@@ -104,14 +104,16 @@ function generatedDocs(count: number, seed: number): LabelledDoc[] {
     const runs = [0, 1, 2].map(() => timed(() => trainTextModel(train, params)));
     const score = scorer(runs[0]!.value);
     let scores = score(texts);
-    const rates = [0, 1, 2, 3, 4].map(() => {
+    const timings = [0, 1, 2, 3, 4].map(() => {
       const t = timed(() => score(texts));
       scores = t.value;
-      return texts.length / t.wall;
+      return t;
     });
+    const rates = timings.map((t) => texts.length / t.wall);
+    const cpuRates = timings.map((t) => texts.length / Math.max(1e-6, t.cpu));
     const m = computeMetrics(test.map((d) => d.label), scores);
     console.log(
-      `  ${model.padEnd(9)} training median ${fmt(median(runs.map((r) => r.wall)), 1)} s wall (${runs.map((r) => fmt(r.wall, 1)).join(', ')}; cpu ${fmt(median(runs.map((r) => r.cpu)), 1)} s), target < 60 s; prediction median ${fmt(median(rates), 0)} descriptions/s, target ≥ 5,000; held-out groups accuracy ${fmt(m.accuracy, 4)}`,
+      `  ${model.padEnd(9)} training median ${fmt(median(runs.map((r) => r.wall)), 1)} s wall (${runs.map((r) => fmt(r.wall, 1)).join(', ')}; cpu ${fmt(median(runs.map((r) => r.cpu)), 1)} s), target < 60 s; prediction median ${fmt(median(rates), 0)} descriptions/s (per CPU second ${fmt(median(cpuRates), 0)}), target ≥ 5,000; held-out groups accuracy ${fmt(m.accuracy, 4)}`,
     );
   }
 }
