@@ -1,6 +1,7 @@
 """Tests of spark/jobs/ml.py: the shared stop words, the pyspark.ml pipeline's steps, and a tiny fit."""
 import json
 import os
+import sys
 
 import math
 
@@ -11,6 +12,11 @@ from pyspark.ml.feature import IDF, CountVectorizer, NGram, Normalizer, RegexTok
 from pyspark.ml.linalg import SparseVector
 
 from jobs import ml
+
+# The linear pipelines run a Python UDF (SublinearTf) on Spark's workers: they must use this
+# interpreter (the project's venv, with numpy), not whatever `python3` is first on PATH — as
+# src/ml/spark.ts sets PYSPARK_PYTHON for spark-submit. Read when the session starts.
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 STOPWORDS_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "src", "ml", "stopwords")
 COLUMNS = ["event_id", "group_id", "label", "text", "split"]
