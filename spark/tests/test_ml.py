@@ -1,9 +1,8 @@
 """Tests of spark/jobs/ml.py: the shared stop words, the pyspark.ml pipeline's steps, and a tiny fit."""
 import json
+import math
 import os
 import sys
-
-import math
 
 import pytest
 from pyspark.ml import Pipeline
