@@ -20,7 +20,7 @@ export interface CliContext {
   runtime(config: Config): Runtime;
   /** Flushes telemetry and closes clients of every runtime handed out; prints their warnings. */
   close(): Promise<void>;
-  /** Resolves when the user asks to stop (SIGINT/SIGTERM); long-running commands race it. */
+  /** Aborts when the user asks to stop (SIGINT/SIGTERM) or the terminal hangs up (SIGHUP); long-running commands race it. */
   stopSignal: AbortSignal;
 }
 

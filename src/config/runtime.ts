@@ -23,8 +23,11 @@ export interface Runtime {
   readonly awsOptions: AwsOptions;
   /** The AWS clients, one per service, built on first use. */
   aws(): Promise<AwsClients>;
-  /** The lake, opened once; an s3:// lake's bucket is checked first (exists, credentials work). */
-  lake(): Promise<ObjectStore>;
+  /**
+   * The lake, opened once (the first call's options count); an s3:// lake's bucket is checked
+   * first (exists, credentials work). `mustExist`: a read command's lake must already be there.
+   */
+  lake(options?: { mustExist?: boolean }): Promise<ObjectStore>;
   /** The profile's telemetry sink; `component` names this process's CloudWatch log stream. */
   telemetry(component?: string): Promise<TelemetrySink>;
   /** Reads back what the sinks write, on either profile (`openevents logs`, the monitor). */
@@ -65,11 +68,15 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   const awsOptions = awsOptionsOf(config, env);
   const aws = once(async () => new (await import('../aws/clients.ts')).AwsClients(awsOptions));
 
-  const lake = once(async (): Promise<ObjectStore> => {
+  let opened: Promise<ObjectStore> | undefined;
+  const lake = (lakeOptions: { mustExist?: boolean } = {}): Promise<ObjectStore> => (opened ??= openConfigLake(lakeOptions));
+  const openConfigLake = async (lakeOptions: { mustExist?: boolean }): Promise<ObjectStore> => {
     const { openLake } = await import('../lake/open.ts');
-    if (!config.lake.startsWith('s3://')) return openLake(config.lake, cwd);
+    const mustExist = lakeOptions.mustExist ? { mustExist: true } : {};
+    if (!config.lake.startsWith('s3://')) return openLake(config.lake, cwd, mustExist);
     const [{ defaultCacheRoot, lakeCacheName }, clients] = await Promise.all([import('../lake/object-cache.ts'), aws()]);
     const store = await openLake(config.lake, cwd, {
+      ...mustExist,
       s3: {
         client: await clients.client('s3'),
         multipartThresholdBytes: config.aws.s3.multipartThresholdBytes,
@@ -80,7 +87,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     // Fail with one clear line (no such bucket, no credentials, wrong region) before anything is written.
     await (store as ObjectStore & { check(): Promise<void> }).check();
     return store;
-  });
+  };
 
   const localStateDir = once(async () => (await lake()).localPath('') ?? path.join(cwd, '.openevents'));
 

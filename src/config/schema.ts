@@ -17,6 +17,7 @@ export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90
 /**
  * The one typed configuration of the toolkit. Every key has a default, so an empty file (or no
  * file) is a valid local setup. Keys are documented here and in README's "Configuration".
+ * Every object is strict: an unknown key at any depth is an error, never silently ignored.
  */
 export const configSchema = z
   .object({
@@ -24,7 +25,7 @@ export const configSchema = z
     /** The lake root: a folder (local profile) or s3://bucket/prefix (aws profile). */
     lake: z.string().min(1).default('./lake'),
     source: z
-      .object({
+      .strictObject({
         /** Stream URL the streamer reads; empty means "the local source server". */
         url: z.string().default('http://127.0.0.1:8088/2/open_events'),
         host: z.string().default('127.0.0.1'),
@@ -32,7 +33,7 @@ export const configSchema = z
       })
       .prefault({}),
     stream: z
-      .object({
+      .strictObject({
         /** No bytes for this long counts as a broken connection. */
         stallTimeoutMs: positiveInt.default(30_000),
         /** Resume with since_mtime = highest mtime seen minus this window (mtime is not monotonic). */
@@ -53,14 +54,17 @@ export const configSchema = z
       })
       .prefault({}),
     etl: z
-      .object({
+      .strictObject({
         engine: z.enum(['duckdb', 'spark']).default('duckdb'),
       })
       .prefault({}),
     ml: z
-      .object({
+      .strictObject({
         engine: z.enum(['ts', 'spark']).default('ts'),
-        vocabularySize: positiveInt.default(2000),
+        /** The classifier (src/ml/model.ts MODEL_KINDS); unset: the default model. */
+        model: z.enum(['lr', 'nb', 'ensemble', 'rf']).optional(),
+        /** Unset: the model's own default (20,000 for the linear models, 2,000 for the forest). */
+        vocabularySize: positiveInt.optional(),
         trees: positiveInt.default(100),
         maxDepth: positiveInt.default(20),
         /** Features tried per split; 0 means sqrt(vocabularySize). */
@@ -70,27 +74,26 @@ export const configSchema = z
       })
       .prefault({}),
     monitor: z
-      .object({
+      .strictObject({
         refreshMs: z.number().int().min(100).default(1_000),
       })
       .prefault({}),
     aws: z
-      .object({
+      .strictObject({
         /** Region of every AWS client; empty: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1. */
         region: z.string().default(''),
         /** Endpoint override for every AWS client (an emulator); empty means AWS itself. AWS_ENDPOINT_URL* also work. */
         endpointUrl: z.string().default(''),
         kinesis: z
-          .object({
+          .strictObject({
             /** The stream the streamer puts to and the lander reads. */
             stream: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'a Kinesis stream name: 1-128 letters, digits, "_", "." and "-"').default('openevents'),
             /** Open shards `infra up` creates (and reshards to). */
             shards: positiveInt.max(500).default(1),
           })
-          .strict()
           .prefault({}),
         firehose: z
-          .object({
+          .strictObject({
             /** The delivery stream (the original system's path); empty: Firehose is not used and `infra` skips it. */
             deliveryStream: z.string().regex(/^[a-zA-Z0-9_.-]{0,64}$/, 'a Firehose stream name: 1-64 letters, digits, "_", "." and "-"').default(''),
             /** The role Firehose assumes to write the lake bucket; empty: arn:aws:iam::<account>:role/openevents-firehose. */
@@ -100,10 +103,9 @@ export const configSchema = z
             bufferMiB: z.number().int().min(1).max(128).default(5),
             compression: z.enum(['GZIP', 'UNCOMPRESSED']).default('GZIP'),
           })
-          .strict()
           .prefault({}),
         logs: z
-          .object({
+          .strictObject({
             /** The CloudWatch Logs group of the aws profile's telemetry. */
             group: z.string().regex(/^[.\-_/#A-Za-z0-9]{1,512}$/, 'a log group name: 1-512 letters, digits and "._-/#"').default('/openevents'),
             /** Days CloudWatch keeps the records (one of the values CloudWatch allows; 0: forever). */
@@ -115,19 +117,17 @@ export const configSchema = z
             /** Records held while CloudWatch Logs cannot be reached; beyond this the oldest are dropped, and counted. */
             bufferRecords: positiveInt.default(10_000),
           })
-          .strict()
           .prefault({}),
         report: z
-          .object({
+          .strictObject({
             /** The website bucket the report is published to; empty means not configured. */
             bucket: z.string().regex(BUCKET_NAME, BUCKET_NAME_RULE).or(z.literal('')).default(''),
             /** Key prefix of the report in that bucket: the only publicly readable part. */
             prefix: z.string().default('reports/'),
           })
-          .strict()
           .prefault({}),
         s3: z
-          .object({
+          .strictObject({
             /** Objects larger than this are uploaded in parts (a completed multipart upload is the atomic write). */
             multipartThresholdBytes: positiveInt.min(MIN_PART_BYTES).default(64 * 1024 * 1024),
             /** Size of each part (S3's minimum is 5 MiB). */
@@ -135,10 +135,8 @@ export const configSchema = z
             /** Where an s3:// lake's objects are cached for the engines; empty: $XDG_CACHE_HOME/openevents, else ~/.cache/openevents. */
             cacheDir: z.string().default(''),
           })
-          .strict()
           .prefault({}),
       })
-      .strict()
       .prefault({}),
   })
   .strict();
