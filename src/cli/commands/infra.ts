@@ -13,6 +13,7 @@ interface InfraFlags {
 export function registerInfraCommands(program: Command, ctx: CliContext): void {
   const infra = program
     .command('infra')
+    .summary('The AWS resources of the aws profile: up, status, down')
     .description('The AWS resources of the aws profile, made to match the config: lake bucket, report website bucket, log group, Kinesis stream, Firehose delivery stream.')
     .addHelpText(
       'after',
@@ -59,6 +60,7 @@ aws.region, aws.endpointUrl / AWS_ENDPOINT_URL; credentials by the SDK's usual c
 
   infra
     .command('up')
+    .summary('Create or fix the resources to match the config')
     .description('Create what is missing and bring what differs in line with the config (idempotent: a second run changes nothing).')
     .option('--lake <s3://bucket/prefix>', 'the lake (default: config "lake")')
     .option('--dry-run', 'print the plan, change nothing')
@@ -67,6 +69,7 @@ aws.region, aws.endpointUrl / AWS_ENDPOINT_URL; credentials by the SDK's usual c
 
   infra
     .command('status')
+    .summary('Show what exists and what differs from the config')
     .description('Show what exists and how it differs from the config.')
     .option('--lake <s3://bucket/prefix>', 'the lake (default: config "lake")')
     .option('--json', 'print the status as JSON')
@@ -83,6 +86,7 @@ aws.region, aws.endpointUrl / AWS_ENDPOINT_URL; credentials by the SDK's usual c
 
   infra
     .command('down')
+    .summary('Remove the resources (non-empty buckets need --force)')
     .description('Remove the resources (reverse order). A bucket that holds objects is refused, and then nothing is removed, unless --force.')
     .option('--lake <s3://bucket/prefix>', 'the lake (default: config "lake")')
     .option('--dry-run', 'print the plan, change nothing')

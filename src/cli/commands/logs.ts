@@ -20,6 +20,7 @@ interface LogsFlags {
 export function registerLogsCommands(program: Command, ctx: CliContext): void {
   program
     .command('logs')
+    .summary('Show the pipeline telemetry; --follow tails it')
     .description(
       'Show the pipeline\'s telemetry (logs, stats and audit records of every component): the JSON lines under the lake\'s _telemetry/ on the local profile, CloudWatch Logs (aws.logs.group) on the aws profile.',
     )
