@@ -10,6 +10,7 @@ import { registerMlCommands } from './commands/ml.ts';
 import { registerReportCommands } from './commands/report.ts';
 import { registerMonitorCommands } from './commands/monitor.ts';
 import { registerDemoCommands } from './commands/demo.ts';
+import { registerEmrCommands } from './commands/emr.ts';
 
 /** A command registrar: adds its commands to the program; each lives in commands/<stage>.ts. */
 export type Register = (program: Command, ctx: CliContext) => void;
@@ -40,6 +41,7 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerQueryCommands,
     registerMlCommands,
     registerReportCommands,
+    registerEmrCommands,
   ];
   for (const register of registrars) register(program, ctx);
   return { program, ctx };
