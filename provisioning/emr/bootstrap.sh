@@ -26,6 +26,7 @@ dest="$home/$hash"
 if [ ! -f "$dest/_complete.json" ]; then
   mkdir -p "$home"
   tmp="$(mktemp -d "$home/.$hash.XXXXXX")"
+  trap 'rm -rf "$tmp"' EXIT
   "$aws_cli" s3 cp --recursive --only-show-errors "$code_uri" "$tmp"
   [ -f "$tmp/_complete.json" ] || { echo "bootstrap: $code_uri has no _complete.json (upload unfinished)" >&2; exit 1; }
   rm -rf "$dest"

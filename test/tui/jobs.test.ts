@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAlive, LocalJobRunner } from '../../src/jobs/local.ts';
+import { JobRunningError, type JobRunner } from '../../src/jobs/runner.ts';
 import { auditedRunner } from '../../src/tui/model/actions.ts';
 import { localActions } from '../../src/tui/model/local.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -147,6 +148,35 @@ describe('local actions', () => {
     expect(await actions.runEtl('2026-11-28T05')).toMatchObject({ ok: false, message: expect.stringContaining(busy.id) });
     await runner.stop(busy.id);
     await runner.wait(busy.id, { timeoutMs: 30_000 });
+  });
+});
+
+describe('local jobs through the JobRunner interface', () => {
+  it('a job key runs once at a time: a second start while it is active refuses with the running job; after it ended, it runs again', async () => {
+    const runner: JobRunner = new LocalJobRunner({ dir, cwd: dir });
+    const spec = { kind: 'etl', label: 'etl 2026-11-28T05', key: 'etl/2026-11-28T05', steps: [{ label: 'etl', argv: node('setTimeout(() => console.log("ran"), 1500)'), hour: '2026-11-28T05' }] };
+    const first = await runner.start(spec);
+    expect(first).toMatchObject({ runner: 'local', key: 'etl/2026-11-28T05' });
+    const refused = await runner.start(spec).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(JobRunningError);
+    expect((refused as JobRunningError).job.id).toBe(first.id);
+    expect((await runner.list()).map((j) => j.id)).toEqual([first.id]);
+    const seen: string[] = [];
+    const done = await runner.wait(first.id, { timeoutMs: 30_000, onChange: (r) => seen.push(r.state) });
+    expect(done.state).toBe('succeeded');
+    expect(seen.at(-1)).toBe('succeeded');
+    expect(done.steps[0]).toMatchObject({ state: 'succeeded', logs: done.logFile });
+    expect(await runner.logTail(first.id)).toContain('ran');
+    const again = await runner.start(spec);
+    expect(again.id).not.toBe(first.id);
+    await runner.wait(again.id, { timeoutMs: 30_000 });
+  });
+
+  it('a failed step carries FailureDetails: the exit and the last line it printed, and its log file', async () => {
+    const runner: JobRunner = new LocalJobRunner({ dir, cwd: dir });
+    const job = await runner.start({ kind: 'etl', label: 'fails', steps: [{ label: 'etl x', argv: node('console.error("no raw data"); process.exit(4)') }] });
+    const done = await runner.wait(job.id, { timeoutMs: 30_000 });
+    expect(done.steps[0]?.failure).toEqual({ reason: 'exit code 4', message: 'no raw data', logFile: done.logFile });
   });
 });
 
