@@ -44,7 +44,7 @@ PY
 });
 afterAll(() => {
   s3?.destroy();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 function bootstrap(codeUri: string, home = path.join(dir, 'node')) {

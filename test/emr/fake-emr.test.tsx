@@ -105,6 +105,18 @@ describe('EMR clusters that progress (fake EMR endpoint)', () => {
     expect(logs.stdout).toContain('Traceback (most recent call last):');
   });
 
+  it('status --json on the aws profile lists the clusters as jobs, shaped like local ones', async () => {
+    const status = await runCli(['status', '--json'], { env: { ...env(), OPENEVENTS_PROFILE: 'aws' }, cwd: work });
+    expect(status.code).toBe(0);
+    const jobs = JSON.parse(status.stdout).panes.jobs.data as Array<Record<string, unknown>>;
+    const emr = jobs.filter((j) => j.runner === 'emr');
+    expect(emr.map((j) => [j.label, j.state, j.phase])).toEqual([
+      ['emr etl 2026-11-28T07', 'failed', 'TERMINATED_WITH_ERRORS'],
+      ['emr etl 2026-11-28T06', 'succeeded', 'TERMINATED'],
+    ]);
+    expect(emr[0]).toMatchObject({ kind: 'emr', hours: ['2026-11-28T07'], reason: 'etl 2026-11-28T07: Unknown Error. — Step failed with exitCode 1.' });
+  });
+
   it('the Jobs pane shows an EMR job through the EMR job runner as it shows a local one: state, cluster state, reason, logs', async () => {
     const config = loadConfig({ env: { OPENEVENTS_LAKE: LAKE }, cwd: work });
     const settings = { ...emrSettings(config), pollSeconds: 1 };
