@@ -47,6 +47,7 @@ const emrSchema = z
 /**
  * The one typed configuration of the toolkit. Every key has a default, so an empty file (or no
  * file) is a valid local setup. Keys are documented here and in README's "Configuration".
+ * Every object is strict: an unknown key at any depth is an error, never silently ignored.
  */
 export const configSchema = z
   .object({
@@ -54,7 +55,7 @@ export const configSchema = z
     /** The lake root: a folder (local profile) or s3://bucket/prefix (aws profile). */
     lake: z.string().min(1).default('./lake'),
     source: z
-      .object({
+      .strictObject({
         /** Stream URL the streamer reads; empty means "the local source server". */
         url: z.string().default('http://127.0.0.1:8088/2/open_events'),
         host: z.string().default('127.0.0.1'),
@@ -62,7 +63,7 @@ export const configSchema = z
       })
       .prefault({}),
     stream: z
-      .object({
+      .strictObject({
         /** No bytes for this long counts as a broken connection. */
         stallTimeoutMs: positiveInt.default(30_000),
         /** Resume with since_mtime = highest mtime seen minus this window (mtime is not monotonic). */
@@ -83,12 +84,12 @@ export const configSchema = z
       })
       .prefault({}),
     etl: z
-      .object({
+      .strictObject({
         engine: z.enum(['duckdb', 'spark']).default('duckdb'),
       })
       .prefault({}),
     ml: z
-      .object({
+      .strictObject({
         engine: z.enum(['ts', 'spark']).default('ts'),
         vocabularySize: positiveInt.default(2000),
         trees: positiveInt.default(100),
@@ -100,12 +101,12 @@ export const configSchema = z
       })
       .prefault({}),
     monitor: z
-      .object({
+      .strictObject({
         refreshMs: z.number().int().min(100).default(1_000),
       })
       .prefault({}),
     aws: z
-      .object({
+      .strictObject({
         region: z.string().default('us-east-1'),
         /** Endpoint override for every AWS client (an emulator); empty means AWS itself. AWS_ENDPOINT_URL* also work. */
         endpointUrl: z.string().default(''),
