@@ -24,7 +24,7 @@ const PROCESSED_AT = '2026-11-28 07:00:00.000';
 
 function sparkEtl(lake: string, hours: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const bin = path.join(ROOT, '.venv/bin');
-  const child = spawn(path.join(bin, 'spark-submit'), ['--master', 'local[2]', '--conf', 'spark.ui.enabled=false', path.join(ROOT, 'spark/jobs/etl.py'), '--lake', lake, '--hours', hours.join(','), '--processed-at', PROCESSED_AT], {
+  const child = spawn(path.join(bin, 'spark-submit'), ['--master', 'local[2]', '--driver-memory', '2g', '--conf', 'spark.ui.enabled=false', '--conf', 'spark.sql.shuffle.partitions=4', path.join(ROOT, 'spark/jobs/etl.py'), '--lake', lake, '--hours', hours.join(','), '--processed-at', PROCESSED_AT], {
     env: { ...env, PATH: `${bin}${path.delimiter}${env.PATH ?? ''}`, PYSPARK_PYTHON: path.join(bin, 'python') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
