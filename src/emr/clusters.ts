@@ -41,7 +41,7 @@ export class EmrClusters {
     return out.JobFlowId;
   }
 
-  /** The pipeline's clusters created in the last `days` (active ones: any age), newest first, as summaries. */
+  /** The pipeline's clusters (created in the last `days`, in `states`), newest first, as summaries. */
   async summaries(options: { states?: ClusterState[]; days?: number; limit?: number } = {}): Promise<Array<{ id: string; name: string; createdAt?: Date }>> {
     const limit = options.limit ?? 50;
     const out: Array<{ id: string; name: string; createdAt?: Date }> = [];

@@ -113,7 +113,7 @@ export class EmrJobRunner implements JobRunner {
     return spec.key === undefined ? run() : this.exclusive(`emr/${this.settings.name}/${spec.key}`, run);
   }
 
-  /** The pipeline's clusters of the last 14 days (and any still running), newest first. */
+  /** The pipeline's clusters created in the last 14 days, newest first (an older one is still found by id with `get`). */
   async list(limit = 50): Promise<JobRecord[]> {
     if (this.listed && this.now() - this.listed.atMs < this.cacheMs) return (await this.listed.records).slice(0, limit);
     const records = this.readList(limit);
