@@ -84,7 +84,7 @@ export class EmrClusters {
   }
 
   /**
-   * The last `maxBytes` of a step's stderr as EMR copies it to `<LogUri><cluster>/steps/<step>/stderr.gz`
+   * The last `maxBytes` of a step's stderr as EMR copies it under the cluster's LogUri, to `<cluster>/steps/<step>/stderr.gz`
    * (FailureDetails.LogFile when EMR names another file). Undefined while it is not there yet:
    * EMR uploads step logs every few minutes and when the step ends.
    */
