@@ -14,7 +14,7 @@ interface Common {
 export function registerEmrCommands(program: Command, ctx: CliContext): void {
   const emr = program
     .command('emr')
-    .description('Run the pipeline\'s Spark jobs on EMR clusters (one cluster per run, tagged pipeline/hour/steps) and watch them')
+    .description('Run the Spark jobs on EMR clusters and watch them')
     .addHelpText(
       'after',
       `
@@ -30,10 +30,10 @@ A cluster ends after its last step; its logs stay under aws.emr.logUri (default 
 
   emr
     .command('run')
-    .description('Start a cluster that runs the given steps for one hour — unless one for the same hour and steps is already active')
+    .description('Start a cluster for one hour, at most once')
     .requiredOption('--hour <YYYY-MM-DDTHH>', 'the UTC arrival hour to process')
     .option('--steps <list>', 'comma-separated stages to run as EMR steps: etl', 'etl')
-    .option('--spot', 'Spot capacity for this run (instance fleets switch to on-demand when Spot is not found in time)')
+    .option('--spot', 'ask for Spot capacity (instance fleets switch to on-demand when Spot is not found in time)')
     .option('--dry-run', 'print the RunJobFlow request (and the code it would upload) and start nothing')
     .option('--wait', 'wait until the cluster ends, printing its state changes; exit 1 if it failed')
     .option('--lake <s3://bucket/prefix>', 'the lake (default: config "lake")')
@@ -80,8 +80,10 @@ A cluster ends after its last step; its logs stay under aws.emr.logUri (default 
     });
 
   emr
-    .command('status [cluster]')
-    .description('A cluster\'s state and state-change reason, its steps with FailureDetails, the failed step\'s stderr tail, instance hours (default: the newest cluster)')
+    .command('status')
+    .argument('[cluster]', 'the cluster id, j-… (default: the newest cluster)')
+    .description('Show a cluster, its steps and any failure')
+    .addHelpText('after', '\nShows the cluster state and StateChangeReason, each step with its FailureDetails, the tail of the\nfailed step\'s stderr read from LogUri, and normalised instance hours as a cost hint.')
     .option('--wait', 'poll until the cluster ends, printing its state changes')
     .option('--lake <s3://bucket/prefix>', 'the lake (default: config "lake")')
     .option('--json', 'print the status as JSON')
@@ -100,7 +102,7 @@ A cluster ends after its last step; its logs stay under aws.emr.logUri (default 
 
   emr
     .command('list')
-    .description('The pipeline\'s clusters of the last 14 days, newest first')
+    .description('List the clusters of the last 14 days')
     .option('--limit <n>', 'at most this many', intOption('--limit', 1), 20)
     .option('--lake <s3://bucket/prefix>', 'the lake (default: config "lake")')
     .option('--json', 'print the clusters as JSON job records')
@@ -113,8 +115,9 @@ A cluster ends after its last step; its logs stay under aws.emr.logUri (default 
     });
 
   emr
-    .command('logs <cluster>')
-    .description('The tail of a step\'s log as EMR copied it to LogUri (default: the failed step, else the last one that ran)')
+    .command('logs')
+    .argument('<cluster>', 'the cluster id, j-…')
+    .description('Print the end of a step\'s log from LogUri')
     .option('--step <id>', 'this step (s-…)')
     .option('--stdout', 'the step\'s stdout instead of its stderr')
     .option('--bytes <n>', 'how much of the end to show', intOption('--bytes', 1), 16_384)
@@ -142,8 +145,9 @@ A cluster ends after its last step; its logs stay under aws.emr.logUri (default 
     });
 
   emr
-    .command('terminate <cluster>')
-    .description('Terminate a cluster: its running step is cancelled and the steps after it never run')
+    .command('terminate')
+    .argument('<cluster>', 'the cluster id, j-…')
+    .description('Terminate a cluster')
     .option('--lake <s3://bucket/prefix>', 'the lake (default: config "lake")')
     .option('--json', 'print {cluster, terminated} as JSON')
     .action(async (cluster: string, opts: Common) => {
