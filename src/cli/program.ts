@@ -12,6 +12,7 @@ import { registerMonitorCommands } from './commands/monitor.ts';
 import { registerDemoCommands } from './commands/demo.ts';
 import { registerLogsCommands } from './commands/logs.ts';
 import { registerInfraCommands } from './commands/infra.ts';
+import { registerEmrCommands } from './commands/emr.ts';
 import { registerCompletionCommands } from './commands/completion.ts';
 
 /** A command registrar: adds its commands to the program; each lives in commands/<stage>.ts. */
@@ -46,6 +47,7 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerReportCommands,
     registerLogsCommands,
     registerInfraCommands,
+    registerEmrCommands,
     registerCompletionCommands,
   ];
   for (const register of registrars) register(program, ctx);

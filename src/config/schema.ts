@@ -14,6 +14,43 @@ const BUCKET_NAME_RULE = 'a bucket name: 3-63 lowercase letters, digits, "." and
 /** The retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
+/** A comma-separated list in one string (so one environment variable can set it). */
+const csv = (fallback: string) => z.string().regex(/^[\w.:/-]*(,[\w.:/-]+)*$/, 'comma-separated names, no spaces').default(fallback);
+
+/** `aws.emr`: the clusters `openevents emr run` and the EMR engine start (read by src/emr/). */
+const emrSchema = z
+  .object({
+    /** The pipeline's name: cluster names start with it and clusters are tagged `pipeline=<name>`. */
+    name: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, . _ - (at most 64)').default('openevents'),
+    releaseLabel: z.string().regex(/^emr-\d+\.\d+\.\d+$/, 'an EMR release label like emr-7.9.0').default('emr-7.9.0'),
+    /** Where spark/ is uploaded, once per content hash; empty: <lake>/_emr/code/. */
+    codeUri: z.string().default(''),
+    /** Where EMR writes cluster and step logs; empty: <lake>/_emr/logs/. */
+    logUri: z.string().default(''),
+    serviceRole: z.string().min(1).default('EMR_DefaultRole'),
+    /** The EC2 instance profile of the cluster's nodes (JobFlowRole). */
+    instanceProfile: z.string().min(1).default('EMR_EC2_DefaultRole'),
+    /** Subnets to launch in (fleets pick one); empty: the default VPC. */
+    subnetIds: csv(''),
+    /** `fleets` (several instance types, Spot with on-demand fallback) or `groups` (the first type of each list). */
+    instances: z.enum(['fleets', 'groups']).default('fleets'),
+    primaryInstanceTypes: csv('m5.xlarge'),
+    coreInstanceTypes: csv('m5.xlarge,m5a.xlarge,m6i.xlarge'),
+    /** Core nodes (fleets: units of capacity, one per instance). */
+    coreInstances: nonNegativeInt.max(256).default(2),
+    /** `spot` asks for Spot capacity (fleets: switching to on-demand after spotTimeoutMinutes); `--spot` sets it for one run. */
+    market: z.enum(['on-demand', 'spot']).default('on-demand'),
+    spotTimeoutMinutes: z.number().int().min(5).max(1440).default(10),
+    /** What a failed step does to the cluster and the steps after it. */
+    actionOnFailure: z.enum(['TERMINATE_CLUSTER', 'CANCEL_AND_WAIT', 'CONTINUE']).default('TERMINATE_CLUSTER'),
+    /** A cluster left idle this long terminates (a safety net: clusters end after their last step anyway). */
+    idleTimeoutMinutes: z.number().int().min(1).max(10080).default(15),
+    /** How often a waiting command, the engine and the Jobs pane ask EMR for news. */
+    pollSeconds: z.number().int().min(1).max(600).default(30),
+  })
+  .strict()
+  .prefault({});
+
 /**
  * The one typed configuration of the toolkit. Every key has a default, so an empty file (or no
  * file) is a valid local setup. Keys are documented here and in README's "Configuration".
@@ -136,6 +173,7 @@ export const configSchema = z
             cacheDir: z.string().default(''),
           })
           .prefault({}),
+        emr: emrSchema,
       })
       .prefault({}),
   })
@@ -144,3 +182,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 /** A partial config as written in a file, the environment or flags. */
 export type ConfigInput = z.input<typeof configSchema>;
+/** The `aws.emr` section. */
+export type EmrConfig = z.infer<typeof emrSchema>;

@@ -98,9 +98,11 @@ describe('a streamer the monitor starts keeps the source URL\'s secrets out of i
     const url = `http://127.0.0.1:9/2/open_events?token=${SECRET}`;
     const config = configSchema.parse({ lake, source: { url } });
     const { actions, runner } = await createLocalPipeline({ config, cwd: lake });
+    let jobId: string | undefined;
     try {
       const started = await actions.startStreamer();
       expect(started.ok).toBe(true);
+      jobId = started.jobId;
       // Wait until the step runs, then look at every process of the job and its record
       let record = await runner.get(started.jobId!);
       for (let i = 0; i < 200 && record?.pid === undefined; i++) {
@@ -119,7 +121,8 @@ describe('a streamer the monitor starts keeps the source URL\'s secrets out of i
       const env = readFileSync(`/proc/${record!.pid!}/environ`, 'utf8').split('\0');
       expect(env).toContain(`OPENEVENTS_SOURCE_URL=${url}`);
     } finally {
-      await runner.stopAll();
+      await actions.stopStreamer();
+      if (jobId) await runner.wait(jobId, { timeoutMs: 30_000 }).catch(() => undefined);
       const log = (await readdir(path.join(lake, '_state', 'jobs'))).filter((n) => n.endsWith('.log'));
       for (const f of log) expect(await readFile(path.join(lake, '_state', 'jobs', f), 'utf8')).not.toContain(SECRET);
       await rm(lake, { recursive: true, force: true });
