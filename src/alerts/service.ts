@@ -1,10 +1,13 @@
+import type { Runtime } from '../config/runtime.ts';
 import type { Config } from '../config/schema.ts';
 import { jobsDir, LocalJobRunner } from '../jobs/local.ts';
-import { openLake } from '../lake/open.ts';
-import type { ObjectStore } from '../lake/store.ts';
-import { LocalTelemetry, type TelemetrySink } from '../telemetry/telemetry.ts';
+import { listJobs, type JobRunner } from '../jobs/runner.ts';
+import type { TelemetrySink } from '../telemetry/telemetry.ts';
 import { gatherFacts, statsFromTelemetry, type FactSources } from './facts.ts';
 import { evaluateAlerts, type Alert, type AlertThresholds } from './rules.ts';
+
+/** Jobs of this many of the newest per runner are looked at (the lookback window trims them further). */
+const JOBS_LOOKED_AT = 200;
 
 /** The thresholds of a config: `alerts.*` and the hour grace `stream.hourGraceMs`. */
 export function thresholdsOf(config: Config): AlertThresholds {
@@ -26,23 +29,30 @@ export async function checkAlerts(sources: FactSources, thresholds: AlertThresho
 
 export interface AlertSourcesOptions {
   cwd: string;
+  env?: NodeJS.ProcessEnv;
   now?: () => number;
 }
 
-/** The fact sources of a config: its lake, the lake's telemetry, the lake's local jobs. */
-export async function alertSources(config: Config, options: AlertSourcesOptions): Promise<{ sources: FactSources; telemetry?: TelemetrySink; store: ObjectStore }> {
-  const store = await openLake(config.lake, options.cwd, { mustExist: true });
-  const root = store.localPath('.');
-  const telemetry = root ? new LocalTelemetry(root, options.now ? { now: options.now } : {}) : undefined;
-  const runner = new LocalJobRunner({ dir: jobsDir(store, options.cwd), cwd: options.cwd });
-  const sources: FactSources = {
+/**
+ * The fact sources of a runtime: its lake, its telemetry (JSON lines locally, CloudWatch Logs on
+ * the aws profile), and the jobs of every runner — the lake's local jobs and, on the aws profile
+ * with a lake in S3, the pipeline's EMR clusters (as the monitor's Jobs pane lists them).
+ */
+export async function alertSources(runtime: Runtime, options: AlertSourcesOptions): Promise<FactSources> {
+  const { config } = runtime;
+  const [store, reader] = await Promise.all([runtime.lake({ mustExist: true }), runtime.telemetryReader()]);
+  const runners: JobRunner[] = [new LocalJobRunner({ dir: jobsDir(store, options.cwd), cwd: options.cwd })];
+  if (config.profile === 'aws' && config.lake.startsWith('s3://')) {
+    const { createEmrRunner } = await import('../emr/service.ts');
+    runners.push((await createEmrRunner(config, { cwd: options.cwd, ...(options.env ? { env: options.env } : {}) })).runner);
+  }
+  return {
     store,
-    latestStats: telemetry ? statsFromTelemetry(telemetry) : async () => undefined,
-    jobs: () => runner.list(200),
+    latestStats: statsFromTelemetry(reader),
+    jobs: () => listJobs(runners, JOBS_LOOKED_AT),
     lookbackHours: config.alerts.lookbackHours,
     ...(options.now ? { now: options.now } : {}),
   };
-  return { sources, store, ...(telemetry ? { telemetry } : {}) };
 }
 
 /**

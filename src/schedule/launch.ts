@@ -1,15 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HourId } from '../lake/layout.ts';
-import type { JobSpec } from '../jobs/local.ts';
-import type { JobRecord } from '../jobs/types.ts';
+import type { JobRunner, JobSpec } from '../jobs/runner.ts';
+import { isActive, type JobRecord } from '../jobs/types.ts';
 
 /** The part of a job runner the scheduler uses. */
-export interface ScheduleJobs {
-  start(spec: JobSpec): Promise<JobRecord>;
-  get(id: string): Promise<JobRecord | undefined>;
-  list(limit?: number): Promise<JobRecord[]>;
-  stop(id: string): Promise<boolean>;
-}
+export type ScheduleJobs = Pick<JobRunner, 'start' | 'get' | 'list' | 'stop'>;
 
 /** How a run of the ETL ended, as its job says (which hours it finished is read from the ETL state). */
 export interface LaunchOutcome {
@@ -75,7 +70,7 @@ export class JobEtlLauncher implements EtlLauncher {
 
   async settle(signal?: AbortSignal): Promise<void> {
     for (const job of await this.jobs.list()) {
-      if (job.kind === SCHEDULE_JOB_KIND && (job.state === 'pending' || job.state === 'running')) await this.untilEnded(job.id, signal);
+      if (job.kind === SCHEDULE_JOB_KIND && isActive(job)) await this.untilEnded(job.id, signal);
     }
   }
 
@@ -89,7 +84,7 @@ export class JobEtlLauncher implements EtlLauncher {
       }
       const record = await this.jobs.get(id);
       if (!record) throw new Error(`job ${id} has no record`);
-      if (record.state !== 'pending' && record.state !== 'running') return record;
+      if (!isActive(record)) return record;
       await sleep(this.pollMs);
     }
   }

@@ -1,7 +1,5 @@
-import type { Config } from '../config/schema.ts';
+import type { Runtime } from '../config/runtime.ts';
 import { jobsDir, LocalJobRunner } from '../jobs/local.ts';
-import { openLake } from '../lake/open.ts';
-import { LocalTelemetry, nullTelemetry, type TelemetrySink } from '../telemetry/telemetry.ts';
 import { JobEtlLauncher } from './launch.ts';
 import type { ScheduleSettings } from './plan.ts';
 import type { SchedulerOptions } from './scheduler.ts';
@@ -10,29 +8,18 @@ export interface SchedulerSetupOptions {
   cwd: string;
   /** Extra environment for the ETL jobs (OPENEVENTS_CONFIG when the command got --config). */
   jobEnv?: Record<string, string>;
-  now?: () => number;
-}
-
-/** A scheduler wired from the config: the lake, a local job runner for its ETL runs, telemetry. */
-export interface SchedulerSetup {
-  options: Omit<SchedulerOptions, 'signal'>;
-  telemetry: TelemetrySink;
 }
 
 /**
- * Builds the scheduler of a config: ticks every `schedule.everyMs`, runs the ETL on the engine
- * `etl.engine` as local jobs (kept with the monitor's jobs: `<lake>/_state/jobs`, or
- * `./.openevents/jobs` for an S3 lake), reports to the lake's telemetry.
+ * The scheduler of a runtime: ticks every `schedule.everyMs`, runs the ETL as local jobs of
+ * `openevents etl --engine <etl.engine>` (kept with the monitor's jobs: `<lake>/_state/jobs`, or
+ * `./.openevents/jobs` for an S3 lake), reports to the runtime's telemetry (CloudWatch Logs on
+ * the aws profile). The engine is the ETL's business: the scheduler only passes its name on.
  */
-export async function setUpScheduler(config: Config, options: SchedulerSetupOptions): Promise<SchedulerSetup> {
-  const store = await openLake(config.lake, options.cwd, { mustExist: true });
-  const root = store.localPath('.');
-  const runner = new LocalJobRunner({
-    dir: jobsDir(store, options.cwd),
-    cwd: options.cwd,
-    ...(options.jobEnv ? { env: options.jobEnv } : {}),
-  });
-  const telemetry: TelemetrySink = root ? new LocalTelemetry(root, options.now ? { now: options.now } : {}) : nullTelemetry;
+export async function setUpScheduler(runtime: Runtime, options: SchedulerSetupOptions): Promise<Omit<SchedulerOptions, 'signal'>> {
+  const { config } = runtime;
+  const [store, telemetry] = await Promise.all([runtime.lake({ mustExist: true }), runtime.telemetry('schedule')]);
+  const runner = new LocalJobRunner({ dir: jobsDir(store, options.cwd), cwd: options.cwd, ...(options.jobEnv ? { env: options.jobEnv } : {}) });
   const settings: ScheduleSettings = {
     everyMs: config.schedule.everyMs,
     graceMs: config.stream.hourGraceMs,
@@ -41,14 +28,10 @@ export async function setUpScheduler(config: Config, options: SchedulerSetupOpti
     retryMaxMs: config.schedule.retryMaxMs,
   };
   return {
-    options: {
-      store,
-      launcher: new JobEtlLauncher(runner, { lake: root ?? config.lake, engine: config.etl.engine }),
-      settings,
-      leaseTtlMs: config.schedule.leaseTtlMs,
-      telemetry,
-      ...(options.now ? { now: options.now } : {}),
-    },
+    store,
+    launcher: new JobEtlLauncher(runner, { lake: store.localPath('.') ?? config.lake, engine: config.etl.engine }),
+    settings,
+    leaseTtlMs: config.schedule.leaseTtlMs,
     telemetry,
   };
 }

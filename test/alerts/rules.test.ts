@@ -132,7 +132,7 @@ describe('alert rules on real lake and telemetry states', () => {
     // A publish job fails for real (no report built yet)
     const publish = { kind: 'report', label: 'report publish', steps: [{ label: 'report publish', args: ['report', 'publish', '--lake', l.dir] }] };
     const failing = await l.runner.start(publish);
-    const ended = await l.runner.wait(failing.id, 60_000);
+    const ended = await l.runner.wait(failing.id, { timeoutMs: 60_000 });
     expect(ended.state).toBe('failed');
     const now = Date.parse(ended.endedAt!) + MIN;
     const fired = await l.fired('job-failed', now);
@@ -144,14 +144,14 @@ describe('alert rules on real lake and telemetry states', () => {
     const hour = hourIdOf(Date.now() - 2 * HOUR);
     await writeCorrupt(l.store, hour);
     const etl = await l.runner.start({ kind: 'etl', label: `etl ${hour}`, steps: [{ label: `etl ${hour}`, args: ['etl', '--lake', l.dir, '--hour', hour], hour }] });
-    expect((await l.runner.wait(etl.id, 120_000)).state).toBe('failed');
+    expect((await l.runner.wait(etl.id, { timeoutMs: 120_000 })).state).toBe('failed');
     expect((await l.alerts(now)).filter((a) => a.subject === etl.id)).toEqual([]);
     expect(await l.fired('hour-failed', now)).toHaveLength(1);
 
     // The same work run again and succeeding: quiet
     expect((await runCli(['report', 'build', '--lake', l.dir])).code).toBe(0);
     const again = await l.runner.start(publish);
-    expect((await l.runner.wait(again.id, 120_000)).state).toBe('succeeded');
+    expect((await l.runner.wait(again.id, { timeoutMs: 120_000 })).state).toBe('succeeded');
     expect(await l.fired('job-failed', now + MIN)).toEqual([]);
   }, 300_000);
 

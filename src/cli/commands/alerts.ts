@@ -18,12 +18,10 @@ export function registerAlertsCommands(program: Command, ctx: CliContext): void 
     .action(async (opts: { lake?: string; json?: boolean }) => {
       const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
       const { alertSources, checkAlerts, emitAlerts, thresholdsOf } = await import('../../alerts/service.ts');
-      const { sources, telemetry } = await alertSources(config, { cwd: ctx.cwd });
-      const report = await checkAlerts(sources, thresholdsOf(config));
-      if (telemetry) {
-        emitAlerts(telemetry, report.alerts);
-        await telemetry.close();
-      }
+      const runtime = ctx.runtime(config);
+      const report = await checkAlerts(await alertSources(runtime, { cwd: ctx.cwd, env: ctx.env }), thresholdsOf(config));
+      // Flushed (to the lake's telemetry, or CloudWatch Logs) when the command ends.
+      emitAlerts(await runtime.telemetry('alerts'), report.alerts);
       if (opts.json) printJson(ctx.stdout, report);
       else if (report.alerts.length === 0) println(ctx.stdout, `no alerts (as of ${report.evaluatedAt}, looking back ${config.alerts.lookbackHours} h)`);
       else {

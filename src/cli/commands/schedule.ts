@@ -1,14 +1,17 @@
 import path from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { MIN_SCHEDULE_EVERY_MS } from '../../config/schema.ts';
+import { InvalidArgumentError, type Command } from 'commander';
+import { MIN_SCHEDULE_EVERY_MS, type Config } from '../../config/schema.ts';
 import type { TickResult } from '../../schedule/scheduler.ts';
 import { describeHours } from '../../schedule/launch.ts';
+import { errorMessage } from '../../errors.ts';
 import { printJson, println, type CliContext } from '../context.ts';
+
+type EngineName = Config['etl']['engine'];
 
 interface ScheduleFlags {
   every?: number;
   once?: boolean;
-  engine?: 'duckdb' | 'spark';
+  engine?: string;
   lake?: string;
   json?: boolean;
 }
@@ -27,7 +30,8 @@ export function registerScheduleCommands(program: Command, ctx: CliContext): voi
     )
     .option('--every <interval>', `time between ticks, e.g. 1h, 5m, 30s (at least ${MIN_SCHEDULE_EVERY_MS / 1000}s; default: config schedule.everyMs, 1h)`, parseEvery)
     .option('--once', 'one tick, then exit (what the systemd timer in provisioning/systemd runs)')
-    .addOption(new Option('--engine <engine>', 'the ETL engine (default: config etl.engine, duckdb)').choices(['duckdb', 'spark']))
+    // No list of engines here: the config validates the name, so the scheduler offers every engine `etl` has.
+    .option('--engine <engine>', 'the ETL engine, as `etl --engine` takes it (default: config etl.engine, duckdb)')
     .option('--lake <location>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--json', 'one JSON object per tick on stdout')
     .addHelpText(
@@ -42,31 +46,27 @@ tick itself could not run (no lake, unreachable storage).`,
       const config = ctx.config({
         ...(flags.lake ? { lake: flags.lake } : {}),
         ...(flags.every !== undefined ? { schedule: { everyMs: flags.every } } : {}),
-        ...(flags.engine ? { etl: { engine: flags.engine } } : {}),
+        ...(flags.engine ? { etl: { engine: flags.engine as EngineName } } : {}),
       });
       const [{ setUpScheduler }, { runSchedule }] = await Promise.all([import('../../schedule/service.ts'), import('../../schedule/scheduler.ts')]);
       const configFile = program.opts<{ config?: string }>().config;
-      const { options, telemetry } = await setUpScheduler(config, {
+      const options = await setUpScheduler(ctx.runtime(config), {
         cwd: ctx.cwd,
         ...(configFile ? { jobEnv: { OPENEVENTS_CONFIG: path.resolve(ctx.cwd, configFile) } } : {}),
       });
       if (!flags.json && !flags.once) {
         println(ctx.stderr, `schedule: every ${formatEvery(config.schedule.everyMs)} on ${options.store.url} (engine ${config.etl.engine}); Ctrl-C stops`);
       }
-      try {
-        await runSchedule({
-          ...options,
-          signal: ctx.stopSignal,
-          once: flags.once === true,
-          onTick: (result, nextAtMs) => {
-            if (flags.json) printJson(ctx.stdout, { ...result, ...(nextAtMs !== undefined ? { nextTickAt: new Date(nextAtMs).toISOString() } : {}) });
-            else println(ctx.stdout, tickLine(result, nextAtMs));
-          },
-          onError: (error) => println(ctx.stderr, `schedule: tick failed: ${error instanceof Error ? error.message : String(error)} (trying again at the next tick)`),
-        });
-      } finally {
-        await telemetry.close();
-      }
+      await runSchedule({
+        ...options,
+        signal: ctx.stopSignal,
+        once: flags.once === true,
+        onTick: (result, nextAtMs) => {
+          if (flags.json) printJson(ctx.stdout, { ...result, ...(nextAtMs !== undefined ? { nextTickAt: new Date(nextAtMs).toISOString() } : {}) });
+          else println(ctx.stdout, tickLine(result, nextAtMs));
+        },
+        onError: (error) => println(ctx.stderr, `schedule: tick failed: ${errorMessage(error)} (trying again at the next tick)`),
+      });
     });
 }
 
