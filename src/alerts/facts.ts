@@ -1,9 +1,8 @@
-import { errorMessage } from '../errors.ts';
-import { etlHourKey, type EtlHourState } from '../etl/state.ts';
+import type { EtlHourState } from '../etl/state.ts';
 import { hourIdOf, hourStartMs, manifestKey, rawHourPrefix, type HourId } from '../lake/layout.ts';
 import { isRawDataKey } from '../lake/manifest.ts';
-import { getJson, type ObjectStore } from '../lake/store.ts';
-import { readScheduleState } from '../schedule/state.ts';
+import type { ObjectStore } from '../lake/store.ts';
+import { etlByHour, readScheduleState } from '../schedule/state.ts';
 import type { TelemetrySource } from '../telemetry/telemetry.ts';
 import type { AlertFacts, AlertJob, ComponentStats, HourFacts } from './rules.ts';
 
@@ -25,8 +24,9 @@ export interface FactSources {
 
 /**
  * Gathers what the alert rules look at: the lookback window's raw hours (one listing per hour
- * folder, so the cost follows the window, not the lake), their ETL state, the scheduler's
- * retries, the newest streamer and lander stats, and the jobs of the window.
+ * folder, so the cost follows the window, not the lake), their ETL state (read as the scheduler
+ * reads it), the scheduler's retries, the newest streamer and lander stats, and the jobs of the
+ * window.
  */
 export async function gatherFacts(sources: FactSources): Promise<AlertFacts> {
   const nowMs = (sources.now ?? Date.now)();
@@ -34,7 +34,7 @@ export async function gatherFacts(sources: FactSources): Promise<AlertFacts> {
   const current = hourStartMs(hourIdOf(nowMs));
   const hours = Array.from({ length: sources.lookbackHours }, (_, i) => hourIdOf(current - (sources.lookbackHours - 1 - i) * 3_600_000));
   const [facts, schedule, stream, lander, jobs] = await Promise.all([
-    Promise.all(hours.map((hour) => hourFacts(sources.store, hour))),
+    etlByHour(sources.store).then((etl) => Promise.all(hours.map((hour) => hourFacts(sources.store, hour, etl.get(hour))))),
     readScheduleState(sources.store),
     sources.latestStats('stream', sinceMs),
     sources.latestStats('land', sinceMs),
@@ -50,7 +50,7 @@ export async function gatherFacts(sources: FactSources): Promise<AlertFacts> {
   };
 }
 
-async function hourFacts(store: ObjectStore, hour: HourId): Promise<HourFacts> {
+async function hourFacts(store: ObjectStore, hour: HourId, etl: EtlHourState | undefined): Promise<HourFacts> {
   const prefix = rawHourPrefix(hour);
   const facts: HourFacts = { hour, files: 0, newestMtimeMs: 0, closed: false };
   for await (const info of store.list(prefix)) {
@@ -61,28 +61,11 @@ async function hourFacts(store: ObjectStore, hour: HourId): Promise<HourFacts> {
       facts.newestMtimeMs = Math.max(facts.newestMtimeMs, info.mtimeMs);
     }
   }
-  const etl = await etlState(store, hour);
-  if (etl) facts.etl = etl;
-  return facts;
-}
-
-/** The ETL's record of an hour; one that cannot be read counts as a failure, named. */
-async function etlState(store: ObjectStore, hour: HourId): Promise<HourFacts['etl']> {
-  let state: Partial<EtlHourState> | undefined;
-  try {
-    state = await getJson<Partial<EtlHourState>>(store, etlHourKey(hour));
-  } catch (error) {
-    return { status: 'failed', error: `its ETL state cannot be read: ${errorMessage(error)}`, startedAt: '', rawNewestMtimeMs: 0, rawRecords: 0, quarantined: 0 };
+  if (etl) {
+    const { status, error, startedAt, rawNewestMtimeMs, rawRecords, quarantined } = etl;
+    facts.etl = { status, ...(error ? { error } : {}), startedAt, rawNewestMtimeMs, rawRecords, quarantined };
   }
-  if (state?.status !== 'done' && state?.status !== 'failed') return undefined;
-  return {
-    status: state.status,
-    ...(state.error ? { error: state.error } : {}),
-    startedAt: state.startedAt ?? '',
-    rawNewestMtimeMs: state.rawNewestMtimeMs ?? 0,
-    rawRecords: state.rawRecords ?? 0,
-    quarantined: state.quarantined ?? 0,
-  };
+  return facts;
 }
 
 /** The newest stats of a component as a telemetry source has them (the `alerts` command). */

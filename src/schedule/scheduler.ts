@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../errors.ts';
-import { readEtlState, type EtlHourState } from '../etl/state.ts';
 import { acquireLease, describeHolder, LeaseHeldError, type Lease, type LeaseHolder } from '../lake/lease.ts';
 import { RAW, hourOfKey, manifestKey, rawHourPrefix, type HourId } from '../lake/layout.ts';
 import { isRawDataKey } from '../lake/manifest.ts';
@@ -8,7 +7,7 @@ import type { ObjectStore } from '../lake/store.ts';
 import type { TelemetrySink } from '../telemetry/telemetry.ts';
 import type { EtlLauncher } from './launch.ts';
 import { nextTickAtMs, planTick, retryDelayMs, type RawHourFacts, type RetryEntry, type ScheduleSettings, type TickPlan } from './plan.ts';
-import { readScheduleState, SCHEDULE_LEASE, writeScheduleState, type TickSummary } from './state.ts';
+import { etlByHour, readScheduleState, SCHEDULE_LEASE, writeScheduleState, type TickSummary } from './state.ts';
 
 export interface SchedulerOptions {
   store: ObjectStore;
@@ -204,10 +203,6 @@ export async function rawHourFacts(store: ObjectStore): Promise<RawHourFacts[]> 
     }
   }
   return [...byHour.values()].filter((f) => withData.has(f.hour)).sort((a, b) => (a.hour < b.hour ? -1 : 1));
-}
-
-async function etlByHour(store: ObjectStore): Promise<Map<HourId, EtlHourState>> {
-  return new Map((await readEtlState(store)).hours.map((h) => [h.hour, h]));
 }
 
 /** Renews the lease every `everyMs` until stopped; `onLost` once a renewal fails (the tick then stops). */

@@ -1,3 +1,4 @@
+import { readEtlState, type EtlHourState } from '../etl/state.ts';
 import { STATE, type HourId } from '../lake/layout.ts';
 import { getJson, putJson, type ObjectStore } from '../lake/store.ts';
 import type { RetryEntry } from './plan.ts';
@@ -42,4 +43,9 @@ export async function readScheduleState(store: ObjectStore): Promise<ScheduleSta
 /** Written only under the schedule lease (one writer at a time). */
 export async function writeScheduleState(store: ObjectStore, state: ScheduleState): Promise<void> {
   await putJson(store, SCHEDULE_STATE, state);
+}
+
+/** The ETL's record of every hour it has seen, by hour (what the scheduler plans from and `alerts` judges). */
+export async function etlByHour(store: ObjectStore): Promise<Map<HourId, EtlHourState>> {
+  return new Map((await readEtlState(store)).hours.map((h) => [h.hour, h]));
 }
