@@ -8,7 +8,7 @@ import { hourDetail } from './state/lake-view.ts';
  * Everything here was sanitised as it entered the model.
  */
 
-/** One line per refresh: stream, lake, jobs. */
+/** One line per refresh: stream, lake, jobs, and the alerts firing. */
 export function plainLine(s: PipelineSnapshot): string {
   const t = new Date(s.atMs).toISOString().slice(0, 19) + 'Z';
   const alerts = s.alerts?.data?.alerts.length ? ` | ALERTS ${s.alerts.data.alerts.map((a) => `${a.rule} ${a.subject}`).join(', ')}` : '';
