@@ -20,7 +20,7 @@ interface ScheduleFlags {
 export function registerScheduleCommands(program: Command, ctx: CliContext): void {
   program
     .command('schedule')
-    .summary('Run the ETL on every closed hour, on a timer, with catch-up and retries')
+    .summary('Run the ETL on a timer, with catch-up and retries')
     .description(
       'Run the ETL on a timer: each tick processes every closed raw hour not yet processed, oldest first, in one batched run ' +
         '(so a scheduler that was down catches up in one go). With an interval under an hour it also refreshes the hours still open, ' +
