@@ -1,0 +1,257 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Rng } from '../../src/source/random.ts';
+
+/**
+ * A real HTTP server between the toolkit and moto_server (point AWS_ENDPOINT_URL at it) that
+ * injects the failures AWS produces and moto never does: PutRecords / PutRecordBatch answers
+ * with per-entry ErrorCodes (the failed entries are not stored: only the others are forwarded),
+ * whole calls refused for throughput (ProvisionedThroughputExceededException, Firehose's
+ * ServiceUnavailableException), S3 503 SlowDown, expired shard iterators, internal errors, and
+ * connections dropped before the request is forwarded or after moto has answered it (the answer
+ * is lost, the request applied). It also serialises Kinesis calls to moto, whose shards number
+ * records without a lock: concurrent PutRecords to one shard lose records there (not on AWS).
+ */
+
+export type FaultKind =
+  /** PutRecords / PutRecordBatch: some entries fail with an ErrorCode and are not stored. */
+  | 'partial'
+  /** The whole call is refused for throughput (nothing stored). */
+  | 'throttle'
+  /** S3: 503 SlowDown (nothing stored). */
+  | 'slowdown'
+  /** The connection is closed before the request reaches moto. */
+  | 'drop-before'
+  /** moto applies the request, then the connection is closed instead of answering. */
+  | 'drop-after'
+  /** GetRecords: ExpiredIteratorException. */
+  | 'expired-iterator'
+  /** A 500 answer after moto applied the request. */
+  | 'internal-error';
+
+export interface FaultRule {
+  service: 'kinesis' | 'firehose' | 's3';
+  /** The operation (PutRecords, GetRecords, PutRecordBatch, PutObject, GetObject, ListObjectsV2, …); any when absent. */
+  operation?: string;
+  fault: FaultKind;
+  /** Share of matching requests that get the fault (default 1). */
+  probability?: number;
+  /** For `partial`: share of the entries that fail (default 0.3; at least one). */
+  entryShare?: number;
+  /** Inject at most this many times. */
+  limit?: number;
+  /** Let this many matching requests through before the first injection. */
+  after?: number;
+}
+
+export interface FaultProxy {
+  /** http://127.0.0.1:<port>: the endpoint override for the toolkit. */
+  endpoint: string;
+  /** Requests seen, by "service.operation". */
+  readonly requests: Record<string, number>;
+  /** Faults injected, by "service.operation:fault". */
+  readonly injected: Record<string, number>;
+  /** Entries failed by `partial` faults. */
+  readonly failedEntries: number;
+  setRules(rules: FaultRule[]): void;
+  close(): Promise<void>;
+}
+
+/** Starts the proxy in front of `target` (moto_server's endpoint). */
+export async function startFaultProxy(target: string, options: { rules?: FaultRule[]; seed?: number } = {}): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  let rules = options.rules ?? [];
+  const rng = new Rng(options.seed ?? 1);
+  const random = (): number => rng.next();
+  const requests: Record<string, number> = {};
+  const injected: Record<string, number> = {};
+  const ruleState = new Map<FaultRule, { seen: number; fired: number }>();
+  let failedEntries = 0;
+  let kinesisQueue: Promise<unknown> = Promise.resolve();
+  const sockets = new Set<Socket>();
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch(() => req.socket.destroy());
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const { service, operation } = identify(req);
+    const name = `${service}.${operation}`;
+    requests[name] = (requests[name] ?? 0) + 1;
+    const rule = choose(service, operation);
+    const mark = (fault: FaultKind): void => {
+      injected[`${name}:${fault}`] = (injected[`${name}:${fault}`] ?? 0) + 1;
+    };
+    const run = async (): Promise<void> => {
+      if (!rule) return relay(req, res, body);
+      mark(rule.fault);
+      switch (rule.fault) {
+        case 'drop-before':
+          return void req.socket.destroy();
+        case 'drop-after': {
+          await forward(req, body);
+          return void req.socket.destroy();
+        }
+        case 'throttle':
+          if (service === 'firehose') return json(res, 503, { __type: 'ServiceUnavailableException', message: 'Slow down.' });
+          return json(res, 400, { __type: 'ProvisionedThroughputExceededException', message: 'Rate exceeded for shard shardId-000000000000 in stream under account 123456789012.' });
+        case 'slowdown':
+          return xml(res, 503, '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>FAULT</RequestId></Error>');
+        case 'expired-iterator':
+          return json(res, 400, { __type: 'ExpiredIteratorException', message: 'Iterator expired. The iterator was created at time ... while right now it is ... which is further in the future than the tolerated delay of 300000 milliseconds.' });
+        case 'internal-error': {
+          await forward(req, body);
+          if (service === 's3') return xml(res, 500, '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>');
+          return json(res, 500, { __type: 'InternalFailure', message: 'Internal service failure.' });
+        }
+        case 'partial':
+          return partial(req, res, body, service, rule);
+      }
+    };
+    // moto numbers a shard's records without a lock: one Kinesis call at a time.
+    if (service === 'kinesis') {
+      const turn = kinesisQueue.then(run, run);
+      kinesisQueue = turn.catch(() => undefined);
+      return turn;
+    }
+    return run();
+  }
+
+  function choose(service: string, operation: string): FaultRule | undefined {
+    for (const rule of rules) {
+      if (rule.service !== service || (rule.operation && rule.operation !== operation)) continue;
+      const state = ruleState.get(rule) ?? { seen: 0, fired: 0 };
+      ruleState.set(rule, state);
+      state.seen++;
+      if (state.seen <= (rule.after ?? 0)) continue;
+      if (rule.limit !== undefined && state.fired >= rule.limit) continue;
+      if (random() >= (rule.probability ?? 1)) continue;
+      state.fired++;
+      return rule;
+    }
+    return undefined;
+  }
+
+  /** PutRecords / PutRecordBatch with some entries failed: only the others reach moto. */
+  async function partial(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, service: string, rule: FaultRule): Promise<void> {
+    const input = JSON.parse(body.toString('utf8')) as { Records: unknown[] } & Record<string, unknown>;
+    const share = rule.entryShare ?? 0.3;
+    const fail = input.Records.map(() => random() < share);
+    if (!fail.some(Boolean)) fail[Math.floor(random() * fail.length)] = true;
+    const kept = input.Records.filter((_, i) => !fail[i]);
+    failedEntries += fail.filter(Boolean).length;
+    let answers: Array<Record<string, unknown>> = [];
+    if (kept.length > 0) {
+      const out = await forward(req, Buffer.from(JSON.stringify({ ...input, Records: kept })));
+      if (out.status !== 200) return send(res, out.status, out.headers, out.body);
+      const parsed = JSON.parse(out.body.toString('utf8')) as { Records?: Array<Record<string, unknown>>; RequestResponses?: Array<Record<string, unknown>> };
+      answers = (service === 'kinesis' ? parsed.Records : parsed.RequestResponses) ?? [];
+    }
+    let k = 0;
+    const merged = fail.map((failed) =>
+      failed
+        ? service === 'kinesis'
+          ? { ErrorCode: random() < 0.8 ? 'ProvisionedThroughputExceededException' : 'InternalFailure', ErrorMessage: 'Rate exceeded for shard shardId-000000000000 in stream under account 123456789012.' }
+          : { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' }
+        : answers[k++]!,
+    );
+    const failed = fail.filter(Boolean).length;
+    const result = service === 'kinesis' ? { FailedRecordCount: failed, Records: merged } : { FailedPutCount: failed, Encrypted: false, RequestResponses: merged };
+    return json(res, 200, result);
+  }
+
+  async function forward(req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    const headers = { ...req.headers, 'content-length': String(body.length) };
+    delete headers['transfer-encoding'];
+    return new Promise((resolve, reject) => {
+      const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (res) => {
+        void readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject);
+      });
+      out.on('error', reject);
+      out.end(body);
+    });
+  }
+
+  async function relay(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+    const out = await forward(req, body);
+    send(res, out.status, out.headers, out.body);
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    injected,
+    get failedEntries() {
+      return failedEntries;
+    },
+    setRules(next) {
+      rules = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        agent.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The service (from the SigV4 credential scope) and operation of a request. */
+function identify(req: http.IncomingMessage): { service: string; operation: string } {
+  const auth = String(req.headers.authorization ?? '');
+  const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(auth);
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const service = scope?.[1] ?? (target.startsWith('Kinesis_') ? 'kinesis' : target.startsWith('Firehose_') ? 'firehose' : 's3');
+  if (target) return { service, operation: target.slice(target.indexOf('.') + 1) };
+  const url = new URL(req.url ?? '/', 'http://x');
+  const parts = url.pathname.split('/').filter(Boolean);
+  const hasKey = parts.length > 1;
+  const q = url.searchParams;
+  const method = req.method ?? 'GET';
+  let operation = `${method} ${hasKey ? 'object' : 'bucket'}`;
+  if (method === 'PUT' && hasKey) operation = q.has('partNumber') ? 'UploadPart' : req.headers['x-amz-copy-source'] ? 'CopyObject' : 'PutObject';
+  else if (method === 'POST' && hasKey) operation = q.has('uploads') ? 'CreateMultipartUpload' : q.has('uploadId') ? 'CompleteMultipartUpload' : 'PostObject';
+  else if (method === 'GET' && hasKey) operation = 'GetObject';
+  else if (method === 'GET') operation = q.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects';
+  else if (method === 'HEAD') operation = hasKey ? 'HeadObject' : 'HeadBucket';
+  else if (method === 'DELETE') operation = hasKey ? (q.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject') : 'DeleteBucket';
+  else if (method === 'PUT') operation = 'CreateBucket';
+  return { service, operation };
+}
+
+function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+function send(res: http.ServerResponse, status: number, headers: http.IncomingHttpHeaders, body: Buffer): void {
+  const out: http.OutgoingHttpHeaders = { ...headers, 'content-length': String(body.length) };
+  delete out['transfer-encoding'];
+  delete out.connection;
+  res.writeHead(status, out);
+  res.end(body);
+}
+
+function json(res: http.ServerResponse, status: number, value: unknown): void {
+  const body = Buffer.from(JSON.stringify(value));
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': String(body.length), 'x-amzn-requestid': 'fault-proxy' });
+  res.end(body);
+}
+
+function xml(res: http.ServerResponse, status: number, text: string): void {
+  const body = Buffer.from(text);
+  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': String(body.length), 'x-amz-request-id': 'fault-proxy' });
+  res.end(body);
+}
