@@ -41,6 +41,8 @@ export const configSchema = z
         /** Records larger than this are quarantined (Kinesis' own limit is 1 MiB). */
         maxRecordBytes: positiveInt.default(1024 * 1024),
         statsIntervalMs: positiveInt.default(5_000),
+        /** A streamer holds its writer id with a lease this long, renewed every third of it; another takes the id over only after it expired. */
+        leaseTtlMs: positiveInt.default(30_000),
       })
       .prefault({}),
     etl: z

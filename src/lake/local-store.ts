@@ -39,6 +39,30 @@ export class LocalStore implements ObjectStore {
     await this.commit(tmp, target);
   }
 
+  async putIfAbsent(key: string, body: Uint8Array | string, _options?: PutOptions): Promise<boolean> {
+    const target = this.localPath(key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const tmp = tempName(target);
+    const handle = await fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(body);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    // link() fails if the name exists, atomically (rename would replace it): whole content or nothing, one winner.
+    try {
+      await fs.link(tmp, target);
+    } catch (error) {
+      if (!isErrnoCode(error, 'EEXIST')) throw error;
+      return false;
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+    await this.syncDir(path.dirname(target));
+    return true;
+  }
+
   async putFile(key: string, file: string, _options?: PutOptions): Promise<void> {
     const target = this.localPath(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
@@ -104,7 +128,11 @@ export class LocalStore implements ObjectStore {
 
   private async commit(tmp: string, target: string): Promise<void> {
     await fs.rename(tmp, target);
-    const dir = await fs.open(path.dirname(target), 'r');
+    await this.syncDir(path.dirname(target));
+  }
+
+  private async syncDir(folder: string): Promise<void> {
+    const dir = await fs.open(folder, 'r');
     try {
       await dir.sync();
     } finally {

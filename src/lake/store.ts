@@ -20,6 +20,11 @@ export interface ObjectStore {
   readonly url: string;
   /** Writes an object atomically, replacing any object of that key. */
   put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<void>;
+  /**
+   * Creates the object only if no object has that key (atomically: of two concurrent calls, one
+   * wins); true when created, false when the key existed. Leases are built on it (lake/lease.ts).
+   */
+  putIfAbsent(key: string, body: Uint8Array | string, options?: PutOptions): Promise<boolean>;
   /** Moves a finished local file into the store under `key`, atomically; the file is consumed. */
   putFile(key: string, file: string, options?: PutOptions): Promise<void>;
   /** The object's bytes, or undefined when there is none. */

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config/schema.ts';
 import { UserError, errorMessage } from '../errors.ts';
+import { acquireLease, LeaseHeldError, LeaseLostError, type Lease } from '../lake/lease.ts';
 import { hourIdOf, hoursBetween, hourPath, QUARANTINE, type HourId } from '../lake/layout.ts';
 import { rawHoursPresent } from '../lake/manifest.ts';
 import { quarantineEntry, writeQuarantine, type QuarantineEntry } from '../lake/quarantine.ts';
@@ -131,6 +132,7 @@ class Streamer {
   private readonly pending = new PendingRecords();
   private readonly tickMs: number;
   private readonly dispatcher: Dispatcher | undefined;
+  private lease: Lease | undefined;
 
   /** The sequence number the next accepted record gets. */
   private nextSeq = 1;
@@ -182,6 +184,9 @@ class Streamer {
       throw new UserError(`invalid writer id "${this.writer}"`, { hint: 'use letters, digits, "_" and "-" (up to 64)' });
     }
     if (options.maxEvents !== undefined && options.maxEvents <= 0) throw new UserError('--max-events must be at least 1');
+    if (!URL.canParse(options.url) || !/^https?:$/.test(new URL(options.url).protocol)) {
+      throw new UserError(`not an http(s) URL: "${options.url}"`, { hint: 'pass --url (or config source.url) such as http://127.0.0.1:8088/2/open_events' });
+    }
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.telemetry = options.telemetry ?? nullTelemetry;
@@ -199,6 +204,7 @@ class Streamer {
   }
 
   async run(): Promise<StreamSummary> {
+    this.lease = await this.takeWriter();
     let failure: unknown;
     try {
       await this.recover();
@@ -226,6 +232,7 @@ class Streamer {
     } finally {
       if (!this.o.dispatcher) await this.dispatcher?.close();
     }
+    if (failure instanceof LeaseLostError) throw this.takenOver(failure);
     if (failure) throw failure;
     const stats = this.stats();
     const elapsedS = Math.max(1, this.now() - this.startedAtMs) / 1000;
@@ -240,6 +247,33 @@ class Streamer {
       checkpoint: checkpointKey(this.writer),
       elapsedMs: this.now() - this.startedAtMs,
     };
+  }
+
+  // ---- the writer's lease ---------------------------------------------------------------------
+
+  /** Takes the lease on this writer id: one streamer per writer, or files and checkpoints would be overwritten. */
+  private async takeWriter(): Promise<Lease> {
+    try {
+      return await acquireLease(this.o.store, `stream/${this.writer}`, { ttlMs: this.s.leaseTtlMs, now: this.now });
+    } catch (error) {
+      if (!(error instanceof LeaseHeldError)) throw error;
+      const detail = error.message.slice(error.message.indexOf(' is held by ') + ' is held by '.length);
+      throw new UserError(`writer "${this.writer}" is in use by ${detail}`, {
+        hint: 'stop that streamer first (or wait for its lease to expire), or give this one another --writer',
+      });
+    }
+  }
+
+  /** Before anything is written to the lake or published by the sink: certain to hold the writer id for half a lease more (renewing if needed). */
+  private async holdWriter(): Promise<void> {
+    await this.lease!.ensure(this.s.leaseTtlMs / 2);
+  }
+
+  private takenOver(error: LeaseLostError): UserError {
+    const by = / to (.*): it expired/.exec(error.message)?.[1];
+    return new UserError(`writer "${this.writer}" was taken over${by ? ` by ${by}` : ''}: its lease expired before this streamer renewed it (was it frozen or cut off from the lake?)`, {
+      hint: 'this streamer stopped without publishing more; the other one carries on from the last checkpoint',
+    });
   }
 
   // ---- connection ---------------------------------------------------------------------------
@@ -464,6 +498,7 @@ class Streamer {
   private async maintain(): Promise<void> {
     const nowMs = this.now();
     this.nextMaintainAtMs = nowMs + this.tickMs;
+    await this.lease!.ensure((2 * this.s.leaseTtlMs) / 3);
     const batch = this.batch;
     if (batch.bytes > 0 && (nowMs - batch.sinceMs >= Math.min(MAX_BATCH_AGE_MS, this.s.rotateAgeMs) || batch.hour !== hourIdOf(nowMs))) await this.writeBatch();
     await this.sink.tick(nowMs);
@@ -507,6 +542,7 @@ class Streamer {
   private async flushQuarantine(throughSeq: number): Promise<boolean> {
     const ready = this.quarantine.filter((q) => q.afterSeq <= throughSeq);
     if (ready.length === 0) return false;
+    await this.holdWriter();
     this.quarantine = this.quarantine.filter((q) => q.afterSeq > throughSeq);
     this.quarantineBytes = this.quarantine.reduce((n, q) => n + q.entry.bytes.length, 0);
     let i = 0;
@@ -525,6 +561,7 @@ class Streamer {
 
   /** Saves what is durable: the next sequence number, the sink's state, and the dedupe window without the records not yet durable. */
   private async checkpoint(): Promise<void> {
+    await this.holdWriter();
     const durable = this.durable;
     this.highestDurableMtime = Math.max(this.highestDurableMtime, this.pending.dropThrough(durable));
     this.dedupe.prune();
@@ -567,7 +604,7 @@ class Streamer {
       writer: this.writer,
       checkpointedThrough: checkpointed,
       state: saved?.sink.kind === this.sink.kind ? saved.sink.state : undefined,
-      beforePublish: async () => undefined,
+      beforePublish: () => this.holdWriter(),
       notice: (kind, message) => {
         if (kind === 'file') this.counts.files++;
         this.notice(kind, message);
@@ -622,6 +659,7 @@ class Streamer {
     await this.writeBatch();
     await this.sink.close();
     await this.settle({ force: true, quarantineAll: true });
+    await this.lease!.release();
     this.state = 'stopped';
     this.report();
   }
