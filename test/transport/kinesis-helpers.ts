@@ -4,6 +4,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   ListShardsCommand,
+  PutRecordsCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -51,6 +52,18 @@ export async function readStreamRecords(client: KinesisClient, name: string): Pr
     }
   }
   return out;
+}
+
+/** Puts JSON lines keyed by their id, 500 per call, one call at a time; returns the lines put. */
+export async function putLines(client: KinesisClient, stream: string, lines: string[]): Promise<string[]> {
+  for (let i = 0; i < lines.length; i += 500) {
+    const chunk = lines.slice(i, i + 500);
+    const out = await client.send(
+      new PutRecordsCommand({ StreamName: stream, Records: chunk.map((l) => ({ Data: Buffer.from(l), PartitionKey: (JSON.parse(l) as { id: string }).id })) }),
+    );
+    if (out.FailedRecordCount) throw new Error(`${out.FailedRecordCount} records failed`);
+  }
+  return lines;
 }
 
 export async function createBucket(client: S3Client, bucket: string): Promise<void> {
