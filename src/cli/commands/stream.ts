@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { escapeTerminal } from '../../text.ts';
 import type { StreamStats } from '../../stream/streamer.ts';
+import { SINK_KINDS, type SinkKind } from '../../transport/sinks.ts';
 import { intOption, printJson, println, type CliContext } from '../context.ts';
 
 interface StreamFlags {
@@ -15,6 +16,9 @@ interface StreamFlags {
   rotateBytes?: number;
   rotateAge?: number;
   statsInterval?: number;
+  sink: SinkKind;
+  kinesisStream?: string;
+  deliveryStream?: string;
 }
 
 /** Registers `openevents stream`: the streamer, source → raw lake. */
@@ -31,6 +35,13 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
     .option('--rotate-bytes <n>', 'rotate the raw file at this compressed size (default: config stream.rotateBytes, 64 MiB)', intOption('--rotate-bytes', 1))
     .option('--rotate-age <ms>', 'rotate the raw file at this age (default: config stream.rotateAgeMs, 60000)', intOption('--rotate-age', 1))
     .option('--stats-interval <ms>', 'report stats this often (default: config stream.statsIntervalMs, 5000)', intOption('--stats-interval', 1))
+    .addOption(
+      new Option('--sink <kind>', 'where records go: lake (raw files), kinesis (PutRecords; `openevents land` lands them) or firehose (PutRecordBatch; Firehose writes S3 itself)')
+        .choices(SINK_KINDS)
+        .default('lake'),
+    )
+    .option('--kinesis-stream <name>', 'the Kinesis stream for --sink kinesis (default: config aws.kinesisStream, openevents)')
+    .option('--delivery-stream <name>', 'the Firehose delivery stream for --sink firehose')
     .option('--json', 'print the final stats as JSON on stdout')
     .option('-q, --quiet', 'no progress lines on stderr')
     .action(async (flags: StreamFlags) => {
@@ -46,11 +57,17 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
         },
       });
       // Loaded when the command runs, so other commands do not pay for the streamer's modules.
-      const [{ openLake }, { LocalTelemetry, nullTelemetry }, { runStreamer }] = await Promise.all([
+      const [{ openLake }, { LocalTelemetry, nullTelemetry }, { runStreamer }, { openRemoteSink }] = await Promise.all([
         import('../../lake/open.ts'),
         import('../../telemetry/telemetry.ts'),
         import('../../stream/streamer.ts'),
+        import('../../transport/sinks.ts'),
       ]);
+      const sink = await openRemoteSink(
+        flags.sink,
+        { kinesisStream: flags.kinesisStream ?? config.aws.kinesisStream, ...(flags.deliveryStream ? { deliveryStream: flags.deliveryStream } : {}) },
+        { region: config.aws.region, endpointUrl: config.aws.endpointUrl },
+      );
       const store = await openLake(config.lake, ctx.cwd);
       const root = store.localPath('');
       const telemetry = root ? new LocalTelemetry(root) : nullTelemetry;
@@ -62,6 +79,7 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
         store,
         settings: config.stream,
         writer: flags.writer,
+        ...(sink ? { sink } : {}),
         ...(flags.maxEvents !== undefined ? { maxEvents: flags.maxEvents } : {}),
         stopSignal: ctx.stopSignal,
         telemetry,
