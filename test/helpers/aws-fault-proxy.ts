@@ -34,6 +34,8 @@ export interface FaultRule {
   /** The operation (PutRecords, GetRecords, PutRecordBatch, PutObject, GetObject, ListObjectsV2, …); any when absent. */
   operation?: string;
   fault: FaultKind;
+  /** The matching requests (1-based, counted per service and operation) that get the fault; else by `probability`. */
+  on?: number[];
   /** Share of matching requests that get the fault (default 1). */
   probability?: number;
   /** For `partial`: share of the entries that fail (default 0.3; at least one). */
@@ -84,7 +86,7 @@ export async function startFaultProxy(target: string, options: { rules?: FaultRu
     const { service, operation } = identify(req);
     const name = `${service}.${operation}`;
     requests[name] = (requests[name] ?? 0) + 1;
-    const rule = choose(service, operation);
+    const rule = choose(service, operation, requests[name]);
     const mark = (fault: FaultKind): void => {
       injected[`${name}:${fault}`] = (injected[`${name}:${fault}`] ?? 0) + 1;
     };
@@ -123,9 +125,13 @@ export async function startFaultProxy(target: string, options: { rules?: FaultRu
     return run();
   }
 
-  function choose(service: string, operation: string): FaultRule | undefined {
+  function choose(service: string, operation: string, ordinal: number): FaultRule | undefined {
     for (const rule of rules) {
       if (rule.service !== service || (rule.operation && rule.operation !== operation)) continue;
+      if (rule.on) {
+        if (rule.on.includes(ordinal)) return rule;
+        continue;
+      }
       const state = ruleState.get(rule) ?? { seen: 0, fired: 0 };
       ruleState.set(rule, state);
       state.seen++;
