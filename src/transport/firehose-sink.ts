@@ -14,7 +14,7 @@ export interface FirehoseSinkOptions {
   deliveryStream: string;
   /** PutRecordBatch calls awaiting their answer at once (default 4). */
   maxInFlight?: number;
-  /** A call that is not full waits this long for more records (default 50 ms). */
+  /** A call that is not full waits this long for more records (default 500 ms). */
   lingerMs?: number;
   random?: () => number;
 }
@@ -40,7 +40,7 @@ export class FirehoseSink extends RemoteSink {
 
   constructor(options: FirehoseSinkOptions) {
     super(
-      { maxRecords: PUT_RECORD_BATCH_MAX_RECORDS, maxBytes: PUT_RECORD_BATCH_MAX_BYTES, maxInFlight: options.maxInFlight ?? 4, lingerMs: options.lingerMs ?? 50 },
+      { maxRecords: PUT_RECORD_BATCH_MAX_RECORDS, maxBytes: PUT_RECORD_BATCH_MAX_BYTES, maxInFlight: options.maxInFlight ?? 4, lingerMs: options.lingerMs ?? 500 },
       false,
       options.random,
     );

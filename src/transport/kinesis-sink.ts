@@ -28,7 +28,7 @@ export interface KinesisSinkOptions {
   stream: string;
   /** PutRecords calls awaiting their answer at once (default 4). */
   maxInFlight?: number;
-  /** A call that is not full waits this long for more records (default 50 ms). */
+  /** A call that is not full waits this long for more records (default 500 ms). */
   lingerMs?: number;
   random?: () => number;
 }
@@ -77,7 +77,7 @@ export class KinesisSink extends RemoteSink {
 
   constructor(options: KinesisSinkOptions) {
     super(
-      { maxRecords: PUT_RECORDS_MAX_RECORDS, maxBytes: PUT_RECORDS_MAX_BYTES, maxInFlight: options.maxInFlight ?? 4, lingerMs: options.lingerMs ?? 50 },
+      { maxRecords: PUT_RECORDS_MAX_RECORDS, maxBytes: PUT_RECORDS_MAX_BYTES, maxInFlight: options.maxInFlight ?? 4, lingerMs: options.lingerMs ?? 500 },
       true,
       options.random,
     );

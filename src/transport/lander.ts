@@ -176,8 +176,19 @@ class Lander {
     const statsTimer = setInterval(() => this.report(), this.s.statsIntervalMs);
     let stoppedBy: LandSummary['stoppedBy'] = 'signal';
     try {
-      while (!this.stop.signal.aborted && this.failure === undefined) {
-        const started = await this.takeShards();
+      for (let attempt = 0; !this.stop.signal.aborted && this.failure === undefined; ) {
+        let started: boolean;
+        try {
+          started = await this.takeShards();
+          attempt = 0;
+        } catch (error) {
+          if (classifyFailure(error) === 'fatal') throw error;
+          // The stream or the lake failed for a moment: look again shortly.
+          const delay = backoffDelayMs(Math.min(attempt++, 6), RETRY_BACKOFF, this.random) + 500;
+          this.notice('retry', `looking for shards: ${describeFailure(error)}; again in ${delay} ms`);
+          await this.waitForChange(delay);
+          continue;
+        }
         if (this.o.once && this.tasks.size === 0 && !started) {
           stoppedBy = 'drained';
           break;
@@ -392,7 +403,7 @@ class ShardLanding {
   private readonly raw: RawWriter<string>;
   private readonly shardId: string;
   /** Records read but not yet handed to the raw writer: one arrival hour. */
-  private block: { hour: HourId; first: string; last: string; chunks: Buffer[]; bytes: number } | undefined;
+  private block: { hour: HourId; first: string; last: string; chunks: Buffer[]; bytes: number; startedAtMs: number } | undefined;
   private lagMs = 0;
 
   constructor(
@@ -431,7 +442,7 @@ class ShardLanding {
         for (const record of page.records) await this.add(record);
         const nowMs = this.lander.clock();
         const open = this.raw.current;
-        const openedAt = open?.openedAtMs ?? (this.block ? nowMs : undefined);
+        const openedAt = open?.openedAtMs ?? this.block?.startedAtMs;
         if (openedAt !== undefined && (nowMs - openedAt >= settings.rotateAgeMs || (open?.compressedBytes ?? 0) >= settings.rotateBytes)) await this.publish();
         await this.closeDue(nowMs);
         await this.lease.ensure(settings.leaseTtlMs / 2);
@@ -463,7 +474,7 @@ class ShardLanding {
     const hour = hourIdOf(record.arrivedAtMs);
     if ((this.block && this.block.hour !== hour) || (this.raw.current && this.raw.current.hour !== hour)) await this.publish();
     const data = Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength);
-    const block = (this.block ??= { hour, first: record.seq, last: record.seq, chunks: [], bytes: 0 });
+    const block = (this.block ??= { hour, first: record.seq, last: record.seq, chunks: [], bytes: 0, startedAtMs: this.lander.clock() });
     block.chunks.push(data);
     block.bytes += data.length;
     // Each record is one line: a producer's record that already ends with "\n" gets no second one.

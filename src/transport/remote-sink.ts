@@ -14,8 +14,8 @@ export interface OutboundRecord {
   bytes: number;
   /** Calls that carried it so far. */
   attempts: number;
-  /** When it was queued (ms), for the linger. */
-  queuedAtMs: number;
+  /** Since when it could go in a call (ms): queued, or its key freed by an answer; the linger counts from it. */
+  readyAtMs: number;
   /** Acknowledged (or rejected): no longer the sink's to send. */
   done: boolean;
 }
@@ -126,7 +126,7 @@ export abstract class RemoteSink implements Sink {
       const end = ends[i]!;
       const seq = batch.first + i;
       const encoded = this.encode(copy.subarray(start, end - 1), copy.subarray(start, end), ids[i]!);
-      const record: OutboundRecord = { seq, data: copy.subarray(start, end - 1), key: '', bytes: 0, attempts: 0, queuedAtMs: nowMs, done: false };
+      const record: OutboundRecord = { seq, data: copy.subarray(start, end - 1), key: '', bytes: 0, attempts: 0, readyAtMs: nowMs, done: false };
       if ('reason' in encoded) {
         record.done = true;
         this.rejected.push({ seq, reason: encoded.reason, record: record.data });
@@ -279,7 +279,7 @@ export abstract class RemoteSink implements Sink {
         // full under load and at the end of a flush. With nothing in flight it goes out after
         // the linger (at once when flushing).
         if (this.inFlight > 0) return;
-        const oldest = Math.min(...records.map((r) => r.queuedAtMs));
+        const oldest = Math.min(...records.map((r) => r.readyAtMs));
         if (!this.flushing && nowMs - oldest < this.limits.lingerMs) return this.wakeAt(oldest + this.limits.lingerMs);
       }
       const chosen = new Set(records);
@@ -316,7 +316,13 @@ export abstract class RemoteSink implements Sink {
       this.ctx.log('warn', `${this.kind}: stopping: ${describeFailure(error)}`);
     } finally {
       this.inFlight--;
-      if (this.orderedKeys) for (const r of records) this.keysInFlight.delete(r.key);
+      if (this.orderedKeys) {
+        // Records held back behind these keys become ready now: they linger from here, with the next records.
+        const freed = new Set(records.map((r) => r.key));
+        for (const r of records) this.keysInFlight.delete(r.key);
+        const nowMs = this.ctx.now();
+        for (const w of this.waiting) if (freed.has(w.key)) w.readyAtMs = Math.max(w.readyAtMs, nowMs);
+      }
       this.wake();
       this.pump();
     }

@@ -6,6 +6,7 @@ import { hourIdOf, hourPath } from '../../src/lake/layout.ts';
 import { openLake } from '../../src/lake/open.ts';
 import { createGenerator } from '../../src/source/generator.ts';
 import { runLander, type LandNotice } from '../../src/transport/lander.ts';
+import { waitUntil } from '../helpers/stream-lake.ts';
 import { createBucket, createStream, pairsOf, putLines, readObjects, readStreamRecords, useMotoBehindProxy } from './kinesis-helpers.ts';
 
 const env = useMotoBehindProxy();
@@ -63,6 +64,30 @@ describe('the lander against moto_server', () => {
     expect(again.records).toBe(300);
     const all = (await readObjects(s3, 'land-a', 'lake/raw/')).filter((o) => !o.key.endsWith('_manifest.json'));
     expect(pairsOf(all.flatMap((o) => o.text.split('\n'))).sort()).toEqual(pairsOf([...put, ...more]).sort());
+  });
+
+  it('following the stream, publishes a trickle of records once the object is rotateAgeMs old, and stops cleanly', async () => {
+    // Given a lander following an empty stream, publishing objects at 1 s of age
+    const kinesis = kinesisClient();
+    const s3 = s3Client();
+    await createStream(kinesis, 'land-t', 1);
+    await createBucket(s3, 'land-t');
+    const stop = new AbortController();
+    const running = runLander({ client: kinesis, stream: 'land-t', store: await openLake('s3://land-t/lake'), settings: { ...settings, rotateAgeMs: 1000 }, stopSignal: stop.signal });
+    try {
+      // When a few records arrive
+      const put = await putLines(kinesis, 'land-t', lines(17, 7));
+
+      // Then they are landed without more records or a stop
+      await waitUntil(async () => (await readObjects(s3, 'land-t', 'lake/raw/')).length > 0, 60_000, 'the trickle to be landed');
+      const objects = await readObjects(s3, 'land-t', 'lake/raw/');
+      expect(pairsOf(objects.flatMap((o) => o.text.split('\n')))).toEqual(pairsOf(put));
+    } finally {
+      stop.abort();
+    }
+    const summary = await running;
+    expect(summary.stoppedBy).toBe('signal');
+    expect(summary.records).toBe(7);
   });
 
   it('closes the hours it wrote once they are due, with the same manifest as the streamer', async () => {
