@@ -1,22 +1,17 @@
 import { DescribeDeliveryStreamCommand, PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import { UserError } from '../errors.ts';
 import type { SinkContext, SinkRecovery } from '../stream/sink.ts';
-import { classifyFailure, describeFailure } from './failures.ts';
-import { RemoteSink, type OutboundRecord } from './remote-sink.ts';
+import { classifyFailure, describeFailure } from './retry.ts';
+import { callLimits, RemoteSink, type OutboundRecord, type RemoteSinkOptions } from './remote-sink.ts';
 
 /** PutRecordBatch: at most 500 records and 4 MiB per call; a record at most 1,000 KiB. */
 export const PUT_RECORD_BATCH_MAX_RECORDS = 500;
 export const PUT_RECORD_BATCH_MAX_BYTES = 4 * 1024 * 1024;
 export const FIREHOSE_RECORD_MAX_BYTES = 1000 * 1024;
 
-export interface FirehoseSinkOptions {
+export interface FirehoseSinkOptions extends RemoteSinkOptions {
   client: FirehoseClient;
   deliveryStream: string;
-  /** PutRecordBatch calls awaiting their answer at once (default 4). */
-  maxInFlight?: number;
-  /** A call that is not full waits this long for more records (default 500 ms). */
-  lingerMs?: number;
-  random?: () => number;
 }
 
 /**
@@ -39,11 +34,7 @@ export class FirehoseSink extends RemoteSink {
   private readonly deliveryStream: string;
 
   constructor(options: FirehoseSinkOptions) {
-    super(
-      { maxRecords: PUT_RECORD_BATCH_MAX_RECORDS, maxBytes: PUT_RECORD_BATCH_MAX_BYTES, maxInFlight: options.maxInFlight ?? 4, lingerMs: options.lingerMs ?? 500 },
-      false,
-      options.random,
-    );
+    super(callLimits(PUT_RECORD_BATCH_MAX_RECORDS, PUT_RECORD_BATCH_MAX_BYTES, options), false, options.random);
     this.client = options.client;
     this.deliveryStream = options.deliveryStream;
     this.target = `Firehose delivery stream "${options.deliveryStream}"`;

@@ -1,7 +1,6 @@
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type ShardIteratorType } from '@aws-sdk/client-kinesis';
 import { backoffDelayMs } from '../stream/backoff.ts';
-import { classifyFailure, describeFailure } from './failures.ts';
-import { RETRY_BACKOFF } from './remote-sink.ts';
+import { classifyFailure, describeFailure, RETRY_BACKOFF, sleep } from './retry.ts';
 
 /**
  * Reading a Kinesis stream shard by shard: the shard list with its lineage, and a reader that
@@ -207,14 +206,3 @@ export async function scanShards(
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

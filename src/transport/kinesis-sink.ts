@@ -3,9 +3,10 @@ import { DescribeStreamSummaryCommand, PutRecordsCommand, type KinesisClient } f
 import { UserError } from '../errors.ts';
 import { validateLine } from '../stream/contract.ts';
 import type { SinkContext, SinkRecovery } from '../stream/sink.ts';
-import { classifyFailure, describeFailure } from './failures.ts';
+import { backoffDelayMs } from '../stream/backoff.ts';
+import { classifyFailure, describeFailure, RETRY_BACKOFF, sleep } from './retry.ts';
 import { compareSequence, listShards, scanShards, type ShardInfo, type ShardStart } from './kinesis-read.ts';
-import { RemoteSink, type OutboundRecord } from './remote-sink.ts';
+import { callLimits, RemoteSink, type OutboundRecord, type RemoteSinkOptions } from './remote-sink.ts';
 
 /** PutRecords: at most 500 records and 5 MiB (data and partition keys) per call. */
 export const PUT_RECORDS_MAX_RECORDS = 500;
@@ -23,14 +24,9 @@ const CLOCK_MARGIN_MS = 60_000;
 /** A call whose answer was lost is looked for after this long (the service finishes it meanwhile). */
 const VERIFY_DELAY_MS = 500;
 
-export interface KinesisSinkOptions {
+export interface KinesisSinkOptions extends RemoteSinkOptions {
   client: KinesisClient;
   stream: string;
-  /** PutRecords calls awaiting their answer at once (default 4). */
-  maxInFlight?: number;
-  /** A call that is not full waits this long for more records (default 500 ms). */
-  lingerMs?: number;
-  random?: () => number;
 }
 
 /**
@@ -76,11 +72,7 @@ export class KinesisSink extends RemoteSink {
   private shards: ShardInfo[] = [];
 
   constructor(options: KinesisSinkOptions) {
-    super(
-      { maxRecords: PUT_RECORDS_MAX_RECORDS, maxBytes: PUT_RECORDS_MAX_BYTES, maxInFlight: options.maxInFlight ?? 4, lingerMs: options.lingerMs ?? 500 },
-      true,
-      options.random,
-    );
+    super(callLimits(PUT_RECORDS_MAX_RECORDS, PUT_RECORDS_MAX_BYTES, options), true, options.random);
     this.client = options.client;
     this.stream = options.stream;
     this.target = `Kinesis stream "${options.stream}"`;
@@ -185,7 +177,7 @@ export class KinesisSink extends RemoteSink {
    * acknowledges the records found there (the same key and bytes) and sends the rest again.
    */
   private async settleLost(records: KinesisRecord[], call: PutCall): Promise<void> {
-    await this.sleep(VERIFY_DELAY_MS);
+    await sleep(VERIFY_DELAY_MS);
     for (let attempt = 0; ; attempt++) {
       try {
         this.shards = await listShards(this.client, this.stream);
@@ -208,7 +200,7 @@ export class KinesisSink extends RemoteSink {
         return this.retry(missing, false, 'lost answer');
       } catch (error) {
         if (classifyFailure(error) === 'fatal') throw error;
-        await this.sleep(Math.max(VERIFY_DELAY_MS, 2 ** Math.min(attempt, 4) * 500));
+        await sleep(VERIFY_DELAY_MS + backoffDelayMs(attempt, RETRY_BACKOFF, this.random));
       }
     }
   }

@@ -10,9 +10,8 @@ import { countRecords } from '../lake/records.ts';
 import { getJson, putJson, type ObjectStore } from '../lake/store.ts';
 import { backoffDelayMs } from '../stream/backoff.ts';
 import { nullTelemetry, type TelemetrySink } from '../telemetry/telemetry.ts';
-import { classifyFailure, describeFailure } from './failures.ts';
+import { classifyFailure, describeFailure, RETRY_BACKOFF, sleep } from './retry.ts';
 import { compareSequence, listShards, ShardReader, type ShardInfo, type ShardRecord } from './kinesis-read.ts';
-import { RETRY_BACKOFF } from './remote-sink.ts';
 
 /** When to publish raw objects and close hours, and how long a shard's lease lasts (config `stream.*`). */
 export interface LanderSettings {
@@ -561,18 +560,6 @@ function isAbort(error: unknown): boolean {
   return (error as { name?: unknown })?.name === 'AbortError';
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   const out = items.slice();

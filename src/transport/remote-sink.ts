@@ -1,6 +1,6 @@
-import { backoffDelayMs, type BackoffPolicy } from '../stream/backoff.ts';
+import { backoffDelayMs } from '../stream/backoff.ts';
 import type { Sink, SinkBatch, SinkContext, SinkRecovery, SinkRejection } from '../stream/sink.ts';
-import { describeFailure } from './failures.ts';
+import { describeFailure, RETRY_BACKOFF } from './retry.ts';
 
 /** One record on its way to a service: waiting for a call, in a call, or acknowledged. */
 export interface OutboundRecord {
@@ -32,6 +32,20 @@ export interface CallLimits {
   lingerMs: number;
 }
 
+/** What a caller may tune on a remote sink. */
+export interface RemoteSinkOptions {
+  /** Calls awaiting their answer at once (default 4). */
+  maxInFlight?: number;
+  /** A call that is not full waits this long for more records while nothing is in flight (default 500 ms). */
+  lingerMs?: number;
+  random?: () => number;
+}
+
+/** A service's call limits with the tunable parts from `options`. */
+export function callLimits(maxRecords: number, maxBytes: number, options: RemoteSinkOptions): CallLimits {
+  return { maxRecords, maxBytes, maxInFlight: options.maxInFlight ?? 4, lingerMs: options.lingerMs ?? 500 };
+}
+
 /** Counters a remote sink keeps (for progress, telemetry and the benchmark). */
 export interface RemoteSinkStats {
   /** Put calls made (each PutRecords / PutRecordBatch). */
@@ -47,9 +61,6 @@ export interface RemoteSinkStats {
   /** Records larger than the service takes, handed back to the streamer. */
   rejected: number;
 }
-
-/** Backoff between retries after throttling: full jitter from 100 ms, up to 5 s. */
-export const RETRY_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
 
 /**
  * The part every sink that puts records to an AWS service in batched calls shares: a queue in
@@ -230,11 +241,6 @@ export abstract class RemoteSink implements Sink {
   /** A call succeeded without throttling: the backoff starts over. */
   protected unthrottled(): void {
     this.throttleAttempt = 0;
-  }
-
-  /** Waits `ms` (a timer that keeps the process alive: a retry pending is work pending). */
-  protected sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   // ---- internals ------------------------------------------------------------------------------

@@ -1,4 +1,8 @@
 import { UserError } from '../errors.ts';
+import type { BackoffPolicy } from '../stream/backoff.ts';
+
+/** Backoff between retries after throttling or a transient failure: full jitter from 100 ms, up to 5 s. */
+export const RETRY_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
 
 /**
  * What a failed call to Kinesis or Firehose means for the records in it — the question the
@@ -79,4 +83,18 @@ export function describeFailure(error: unknown): string {
   const message = typeof e?.message === 'string' ? e.message.replace(/\s+/g, ' ').slice(0, 200) : String(error);
   const code = typeof e?.code === 'string' && !message.includes(e.code) ? ` (${e.code})` : '';
   return `${name}: ${message}${code}`;
+}
+
+/** Waits `ms`, or until `signal` aborts (then resolves at once). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
