@@ -40,12 +40,16 @@ export class FirehoseSink extends RemoteSink {
     this.target = `Firehose delivery stream "${options.deliveryStream}"`;
   }
 
-  protected async prepare(context: SinkContext): Promise<SinkRecovery> {
+  protected async describe(): Promise<void> {
     const out = await this.client.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: this.deliveryStream }));
     const status = out.DeliveryStreamDescription?.DeliveryStreamStatus;
     if (status && status !== 'ACTIVE') {
       throw new UserError(`${this.target} is ${status}, not ACTIVE`, { hint: 'wait until it is ACTIVE (openevents infra status), or choose another with --delivery-stream' });
     }
+  }
+
+  protected async prepare(context: SinkContext): Promise<SinkRecovery> {
+    // Nothing to recover: Firehose cannot be read back (see the class comment).
     return { durableThrough: context.checkpointedThrough, recovered: [] };
   }
 

@@ -4,7 +4,7 @@ import { UserError } from '../errors.ts';
 import { validateLine } from '../stream/contract.ts';
 import type { SinkContext, SinkRecovery } from '../stream/sink.ts';
 import { backoffDelayMs } from '../stream/backoff.ts';
-import { classifyFailure, describeFailure, RETRY_BACKOFF, sleep } from './retry.ts';
+import { classifyFailure, describeFailure, retrying, RETRY_BACKOFF, sleep } from './retry.ts';
 import { compareSequence, listShards, scanShards, type ShardInfo, type ShardStart } from './kinesis-read.ts';
 import { callLimits, RemoteSink, type OutboundRecord, type RemoteSinkOptions } from './remote-sink.ts';
 
@@ -78,19 +78,22 @@ export class KinesisSink extends RemoteSink {
     this.target = `Kinesis stream "${options.stream}"`;
   }
 
-  protected async prepare(context: SinkContext): Promise<SinkRecovery> {
+  protected async describe(): Promise<void> {
     const summary = (await this.client.send(new DescribeStreamSummaryCommand({ StreamName: this.stream }))).StreamDescriptionSummary;
-    if (summary?.StreamStatus === 'DELETING') throw new UserError(`Kinesis stream "${this.stream}" is being deleted`, { hint: 'create it again (openevents infra up) or choose another with --kinesis-stream' });
+    if (summary?.StreamStatus === 'DELETING') throw new UserError(`${this.target} is being deleted`, { hint: 'create it again (openevents infra up) or choose another with --kinesis-stream' });
     if (summary?.MaxRecordSizeInKiB) this.recordLimit = summary.MaxRecordSizeInKiB * 1024;
     // A stream that takes records larger than 5 MiB takes calls of one such record.
     this.limits.maxBytes = Math.max(PUT_RECORDS_MAX_BYTES, this.recordLimit);
+  }
+
+  protected async prepare(context: SinkContext): Promise<SinkRecovery> {
     const saved = context.state as Partial<KinesisSinkState> | undefined;
     const nowMs = context.now();
     // Without a state (a first run, or a checkpoint of another sink), look back a while: a crash
     // before the first checkpoint leaves at most a few seconds of records.
     const sinceMs = typeof saved?.sinceMs === 'number' ? saved.sinceMs : nowMs;
     const positions = saved?.positions ?? {};
-    this.shards = await listShards(this.client, this.stream);
+    this.shards = await retrying(() => listShards(this.client, this.stream), { random: this.random });
     const recovered: SinkRecovery['recovered'] = [];
     let found = 0;
     await scanShards(

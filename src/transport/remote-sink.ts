@@ -1,6 +1,6 @@
 import { backoffDelayMs } from '../stream/backoff.ts';
 import type { Sink, SinkBatch, SinkContext, SinkRecovery, SinkRejection } from '../stream/sink.ts';
-import { describeFailure, RETRY_BACKOFF } from './retry.ts';
+import { describeFailure, retrying, RETRY_BACKOFF } from './retry.ts';
 
 /** One record on its way to a service: waiting for a call, in a call, or acknowledged. */
 export interface OutboundRecord {
@@ -97,6 +97,7 @@ export abstract class RemoteSink implements Sink {
   private backoffUntilMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAtMs = Number.POSITIVE_INFINITY;
+  private checked: Promise<void> | undefined;
   private waiters: Array<() => void> = [];
   private lastThrottleLogMs = Number.NEGATIVE_INFINITY;
   private throttledSinceLog = 0;
@@ -108,7 +109,9 @@ export abstract class RemoteSink implements Sink {
     protected readonly random: () => number = Math.random,
   ) {}
 
-  /** Checks the target exists and recovers what a crash left; `checkpointedThrough` is already the durable mark. */
+  /** Checks the target exists and takes its limits; throws a UserError naming it when it cannot be used. */
+  protected abstract describe(): Promise<void>;
+  /** Recovers what a crash left; `checkpointedThrough` is already the durable mark. */
   protected abstract prepare(context: SinkContext): Promise<SinkRecovery>;
   /** The record as sent, its key and size; or why the service cannot take it. */
   protected abstract encode(record: Buffer, withNewline: Buffer, id: string): { data: Buffer; key: string; bytes: number } | { reason: string };
@@ -116,9 +119,24 @@ export abstract class RemoteSink implements Sink {
   protected abstract put(records: OutboundRecord[]): Promise<void>;
   abstract state(): unknown;
 
+  /**
+   * Checks the target exists and can be used (the command does this before it touches the lake,
+   * so a wrong name or region fails with nothing written); open() does it when it was not done.
+   */
+  async check(): Promise<void> {
+    this.checked ??= retrying(() => this.describe(), { random: this.random });
+    try {
+      await this.checked;
+    } catch (error) {
+      this.checked = undefined;
+      throw error;
+    }
+  }
+
   async open(context: SinkContext): Promise<SinkRecovery> {
     this.ctx = context;
     this.durable = this.lastWritten = context.checkpointedThrough;
+    await this.check();
     const recovery = await this.prepare(context);
     this.durable = this.lastWritten = recovery.durableThrough;
     return recovery;

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.ts';
-import type { BackoffPolicy } from '../stream/backoff.ts';
+import { backoffDelayMs, type BackoffPolicy } from '../stream/backoff.ts';
 
 /** Backoff between retries after throttling or a transient failure: full jitter from 100 ms, up to 5 s. */
 export const RETRY_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
@@ -83,6 +83,22 @@ export function describeFailure(error: unknown): string {
   const message = typeof e?.message === 'string' ? e.message.replace(/\s+/g, ' ').slice(0, 200) : String(error);
   const code = typeof e?.code === 'string' && !message.includes(e.code) ? ` (${e.code})` : '';
   return `${name}: ${message}${code}`;
+}
+
+/**
+ * Runs `call`, retrying throttled and transient failures with backoff (`attempts` in all): for the
+ * reads around the puts (describe, list), made with clients that do not retry by themselves.
+ */
+export async function retrying<T>(call: () => Promise<T>, options: { attempts?: number; random?: () => number } = {}): Promise<T> {
+  const attempts = options.attempts ?? 5;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt + 1 >= attempts || classifyFailure(error) === 'fatal') throw error;
+      await sleep(backoffDelayMs(attempt, RETRY_BACKOFF, options.random));
+    }
+  }
 }
 
 /** Waits `ms`, or until `signal` aborts (then resolves at once). */

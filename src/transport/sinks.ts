@@ -26,7 +26,9 @@ export async function openRemoteSink(kind: SinkKind, targets: SinkTargets, aws: 
       return undefined;
     case 'kinesis': {
       const [{ KinesisSink }, { kinesisClient }] = await Promise.all([import('./kinesis-sink.ts'), import('../aws/clients.ts')]);
-      return new KinesisSink({ client: kinesisClient({ ...aws, maxAttempts: 1 }), stream: targets.kinesisStream });
+      const sink = new KinesisSink({ client: kinesisClient({ ...aws, maxAttempts: 1 }), stream: targets.kinesisStream });
+      await sink.check();
+      return sink;
     }
     case 'firehose':
       if (!targets.deliveryStream) throw new UserError('--sink firehose needs a delivery stream', { hint: 'pass --delivery-stream NAME' });
