@@ -7,9 +7,47 @@ export type Profile = (typeof profiles)[number];
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 
+/** A comma-separated list in one string (so one environment variable can set it). */
+const csv = (fallback: string) => z.string().regex(/^[\w.:/-]*(,[\w.:/-]+)*$/, 'comma-separated names, no spaces').default(fallback);
+
+/** `aws.emr`: the clusters `openevents emr run` and the EMR engine start (read by src/emr/). */
+const emrSchema = z
+  .object({
+    /** The pipeline's name: cluster names start with it and clusters are tagged `pipeline=<name>`. */
+    name: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, . _ - (at most 64)').default('openevents'),
+    releaseLabel: z.string().regex(/^emr-\d+\.\d+\.\d+$/, 'an EMR release label like emr-7.9.0').default('emr-7.9.0'),
+    /** Where spark/ is uploaded, once per content hash; empty: <lake>/_emr/code/. */
+    codeUri: z.string().default(''),
+    /** Where EMR writes cluster and step logs; empty: <lake>/_emr/logs/. */
+    logUri: z.string().default(''),
+    serviceRole: z.string().min(1).default('EMR_DefaultRole'),
+    /** The EC2 instance profile of the cluster's nodes (JobFlowRole). */
+    instanceProfile: z.string().min(1).default('EMR_EC2_DefaultRole'),
+    /** Subnets to launch in (fleets pick one); empty: the default VPC. */
+    subnetIds: csv(''),
+    /** `fleets` (several instance types, Spot with on-demand fallback) or `groups` (the first type of each list). */
+    instances: z.enum(['fleets', 'groups']).default('fleets'),
+    primaryInstanceTypes: csv('m5.xlarge'),
+    coreInstanceTypes: csv('m5.xlarge,m5a.xlarge,m6i.xlarge'),
+    /** Core nodes (fleets: units of capacity, one per instance). */
+    coreInstances: nonNegativeInt.max(256).default(2),
+    /** `spot` asks for Spot capacity (fleets: switching to on-demand after spotTimeoutMinutes); `--spot` sets it for one run. */
+    market: z.enum(['on-demand', 'spot']).default('on-demand'),
+    spotTimeoutMinutes: z.number().int().min(5).max(1440).default(10),
+    /** What a failed step does to the cluster and the steps after it. */
+    actionOnFailure: z.enum(['TERMINATE_CLUSTER', 'CANCEL_AND_WAIT', 'CONTINUE']).default('TERMINATE_CLUSTER'),
+    /** A cluster left idle this long terminates (a safety net: clusters end after their last step anyway). */
+    idleTimeoutMinutes: z.number().int().min(1).max(10080).default(15),
+    /** How often a waiting command, the engine and the Jobs pane ask EMR for news. */
+    pollSeconds: z.number().int().min(1).max(600).default(30),
+  })
+  .strict()
+  .prefault({});
+
 /**
  * The one typed configuration of the toolkit. Every key has a default, so an empty file (or no
  * file) is a valid local setup. Keys are documented here and in README's "Configuration".
+ * Every object is strict: an unknown key at any depth is an error, never silently ignored.
  */
 export const configSchema = z
   .object({
@@ -17,7 +55,7 @@ export const configSchema = z
     /** The lake root: a folder (local profile) or s3://bucket/prefix (aws profile). */
     lake: z.string().min(1).default('./lake'),
     source: z
-      .object({
+      .strictObject({
         /** Stream URL the streamer reads; empty means "the local source server". */
         url: z.string().default('http://127.0.0.1:8088/2/open_events'),
         host: z.string().default('127.0.0.1'),
@@ -25,7 +63,7 @@ export const configSchema = z
       })
       .prefault({}),
     stream: z
-      .object({
+      .strictObject({
         /** No bytes for this long counts as a broken connection. */
         stallTimeoutMs: positiveInt.default(30_000),
         /** Resume with since_mtime = highest mtime seen minus this window (mtime is not monotonic). */
@@ -46,14 +84,17 @@ export const configSchema = z
       })
       .prefault({}),
     etl: z
-      .object({
+      .strictObject({
         engine: z.enum(['duckdb', 'spark']).default('duckdb'),
       })
       .prefault({}),
     ml: z
-      .object({
+      .strictObject({
         engine: z.enum(['ts', 'spark']).default('ts'),
-        vocabularySize: positiveInt.default(2000),
+        /** The classifier (src/ml/model.ts MODEL_KINDS); unset: the default model. */
+        model: z.enum(['lr', 'nb', 'ensemble', 'rf']).optional(),
+        /** Unset: the model's own default (20,000 for the linear models, 2,000 for the forest). */
+        vocabularySize: positiveInt.optional(),
         trees: positiveInt.default(100),
         maxDepth: positiveInt.default(20),
         /** Features tried per split; 0 means sqrt(vocabularySize). */
@@ -63,12 +104,12 @@ export const configSchema = z
       })
       .prefault({}),
     monitor: z
-      .object({
+      .strictObject({
         refreshMs: z.number().int().min(100).default(1_000),
       })
       .prefault({}),
     aws: z
-      .object({
+      .strictObject({
         region: z.string().default('us-east-1'),
         /** Endpoint override for every AWS client (an emulator); empty means AWS itself. AWS_ENDPOINT_URL* also work. */
         endpointUrl: z.string().default(''),
@@ -76,6 +117,7 @@ export const configSchema = z
         /** Bucket the report is published to (a website bucket); empty means not configured. */
         reportBucket: z.string().default(''),
         reportPrefix: z.string().default('reports/'),
+        emr: emrSchema,
       })
       .prefault({}),
   })
@@ -84,3 +126,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 /** A partial config as written in a file, the environment or flags. */
 export type ConfigInput = z.input<typeof configSchema>;
+/** The `aws.emr` section. */
+export type EmrConfig = z.infer<typeof emrSchema>;

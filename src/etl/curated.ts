@@ -75,9 +75,11 @@ async function currentSnapshot(store: ObjectStore, files: Record<CuratedTable, s
   let root = cacheRootOf(store, options);
   try {
     await fs.mkdir(root, { recursive: true });
+    // The folder may exist and still refuse a new file (a read-only lake, another user's cache).
+    await fs.access(root, fs.constants.W_OK);
   } catch (error) {
     // A read-only local lake: keep the snapshot in the temp folder instead.
-    if (options.cacheDir || !['EACCES', 'EPERM', 'EROFS'].some((code) => isErrnoCode(error, code))) throw error;
+    if (options.cacheDir || !['EACCES', 'EPERM', 'EROFS', 'ENOENT'].some((code) => isErrnoCode(error, code))) throw error;
     root = path.join(os.tmpdir(), `openevents-curated-${createHash('sha1').update(store.url).digest('hex').slice(0, 12)}`);
     await fs.mkdir(root, { recursive: true });
   }

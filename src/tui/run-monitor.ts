@@ -125,10 +125,14 @@ async function resolvePipeline(options: Pick<RunMonitorOptions, 'ctx' | 'config'
   runner: ActionRunner | undefined;
 }> {
   if (options.sources) return { sources: options.sources, runner: options.readonly ? undefined : options.runner };
+  const { config } = options;
+  // On the aws profile with a lake in S3, the Jobs pane also shows the pipeline's EMR clusters.
+  const emr = config.profile === 'aws' && config.lake.startsWith('s3://') ? (await import('../emr/service.ts')).createEmrRunner(config, { cwd: options.ctx.cwd, env: options.ctx.env }) : undefined;
   const pipeline = await createLocalPipeline({
-    config: options.config,
+    config,
     cwd: options.ctx.cwd,
     ...(options.jobEnv ? { jobEnv: options.jobEnv } : {}),
+    ...(emr ? { otherRunners: [(await emr).runner] } : {}),
   });
   const runner = options.readonly ? undefined : (options.runner ?? auditedRunner(pipeline.actions, pipeline.telemetry, pipeline.who));
   return { sources: pipeline.sources, runner };

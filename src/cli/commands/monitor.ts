@@ -24,6 +24,7 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
 
   program
     .command('monitor')
+    .summary('Watch the pipeline live, with one-key actions')
     .description('Watch the pipeline live in a full-screen terminal UI with one-key actions (plain lines when not on a terminal)')
     .option('--lake <location>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--refresh <ms>', 'refresh interval in ms (default: config monitor.refreshMs, 1000)', intOption('--refresh', 100))
@@ -42,11 +43,14 @@ Running \`openevents\` with no command on a terminal opens the monitor.`,
 
   program
     .command('status')
+    .summary('Print what the monitor shows, once')
     .description('Print what the monitor shows, once: stream, lake hours, jobs, recent logs')
     .option('--lake <location>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--json', 'print the model as JSON', false)
     .action(async (options: { lake?: string; json?: boolean }) => {
       const config = ctx.config(options.lake ? { lake: options.lake } : {});
+      const { openLake } = await import('../../lake/open.ts');
+      await openLake(config.lake, ctx.cwd, { mustExist: true });
       const snapshot = await loadStatus({ ctx, config });
       if (options.json) printJson(ctx.stdout, snapshot);
       else println(ctx.stdout, statusText(snapshot));

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { LocalJobRunner, osUser } from '../../jobs/local.ts';
+import { isActive } from '../../jobs/types.ts';
+import { listJobs, type JobRunner } from '../../jobs/runner.ts';
 import type { HourId } from '../../lake/layout.ts';
 import { openLake } from '../../lake/open.ts';
 import type { ObjectStore } from '../../lake/store.ts';
@@ -25,13 +27,15 @@ export interface LocalPipelineOptions {
   /** Override the lake readers (the stage owners' readers, when they exist). */
   listRawHours?: RawHourLister;
   readEtlState?: EtlStateReader;
+  /** Runners whose jobs the Jobs pane shows beside the local ones (EMR on the aws profile). */
+  otherRunners?: JobRunner[];
 }
 
 /** The local pipeline as the monitor sees it: its sources, its actions, and where audit lines go. */
 export interface LocalPipeline {
   sources: PipelineSources;
   actions: PipelineActions;
-  runner: LocalJobRunner;
+  runner: JobRunner;
   telemetry: TelemetrySink;
   store: ObjectStore;
   who: string;
@@ -47,7 +51,7 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
   const store = options.store ?? (await openLake(config.lake, cwd));
   const root = store.localPath('.');
   const who = options.who ?? osUser();
-  const runner = new LocalJobRunner({
+  const runner: JobRunner = new LocalJobRunner({
     dir: root ? path.join(root, STATE, 'jobs') : path.resolve(cwd, '.openevents/jobs'),
     cwd,
     who,
@@ -61,10 +65,9 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
       };
   const hub = new TelemetryHub(feed);
   // Three panes ask for the jobs each refresh: they share one read of the job files.
-  const listJobs = coalesce(() => runner.list());
-  const jobs = (): Promise<JobView[]> => listJobs().then((rs) => rs.map(jobView));
-  const streamer = async (): Promise<{ id: string } | undefined> =>
-    (await listJobs()).find((r) => r.kind === 'stream' && (r.state === 'running' || r.state === 'pending'));
+  const allJobs = coalesce(() => listJobs([runner, ...(options.otherRunners ?? [])]));
+  const jobs = (): Promise<JobView[]> => allJobs().then((rs) => rs.map(jobView));
+  const streamer = async (): Promise<{ id: string } | undefined> => (await allJobs()).find((r) => r.kind === 'stream' && r.runner === 'local' && isActive(r));
   const sources: PipelineSources = {
     profile: config.profile,
     location: config.lake,
@@ -87,7 +90,7 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
 }
 
 /** The one-key actions as local jobs running `openevents` subcommands. */
-export function localActions(runner: LocalJobRunner, lake: string, config: Config): PipelineActions {
+export function localActions(runner: JobRunner, lake: string, config: Config): PipelineActions {
   const etlStep = (hour: HourId) => ({ label: `etl ${hour}`, args: ['etl', '--lake', lake, '--hour', hour], hour });
   const started = (what: string, id: string): ActionResult => ({ ok: true, message: `${what} started (job ${id})`, jobId: id });
   return {
@@ -109,7 +112,7 @@ export function localActions(runner: LocalJobRunner, lake: string, config: Confi
         : { ok: false, message: `the streamer (job ${running.id}) could not be signalled` };
     },
     async runEtl(hour) {
-      const busy = (await runner.list()).find((j) => (j.state === 'running' || j.state === 'pending') && j.steps.some((s) => s.hour === hour));
+      const busy = (await runner.list()).find((j) => isActive(j) && j.steps.some((s) => s.hour === hour));
       if (busy) return { ok: false, message: `${hour} is already being processed (job ${busy.id})` };
       const job = await runner.start({ kind: 'etl', label: `etl ${hour}`, steps: [etlStep(hour)] });
       return started(`ETL for ${hour}`, job.id);
