@@ -11,6 +11,8 @@ import { registerMlCommands } from './commands/ml.ts';
 import { registerReportCommands } from './commands/report.ts';
 import { registerMonitorCommands } from './commands/monitor.ts';
 import { registerDemoCommands } from './commands/demo.ts';
+import { registerLogsCommands } from './commands/logs.ts';
+import { registerInfraCommands } from './commands/infra.ts';
 import { registerEmrCommands } from './commands/emr.ts';
 import { registerCompletionCommands } from './commands/completion.ts';
 
@@ -45,6 +47,8 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerQueryCommands,
     registerMlCommands,
     registerReportCommands,
+    registerLogsCommands,
+    registerInfraCommands,
     registerEmrCommands,
     registerCompletionCommands,
   ];

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.ts';
-import { emrClient, s3Client, type AwsOptions } from '../aws/clients.ts';
+import { EMRClient } from '@aws-sdk/client-emr';
+import { awsClient, s3Client, type AwsOptions } from '../aws/clients.ts';
 import { EmrJobRunner } from '../jobs/emr.ts';
 import type { JobRecord } from '../jobs/types.ts';
 import { acquireLease, LeaseHeldError } from '../lake/lease.ts';
@@ -26,7 +27,7 @@ export async function createEmrRunner(config: Config, options: EmrServiceOptions
   const now = options.now ?? Date.now;
   const store = await openLake(config.lake, options.cwd);
   const runner = new EmrJobRunner({
-    emr: emrClient(aws),
+    emr: awsClient('emr', EMRClient, aws),
     s3: s3Client(aws),
     settings,
     now,

@@ -3,12 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kinesisClient, s3Client } from '../../src/aws/clients.ts';
+import { s3Client } from '../../src/aws/clients.ts';
 import { createGenerator } from '../../src/source/generator.ts';
 import { startSourceServer } from '../../src/source/server.ts';
 import { runCli, spawnCli } from '../helpers/cli.ts';
 import { tally, waitUntil } from '../helpers/stream-lake.ts';
-import { createBucket, createStream, pairsOf, putLines, readObjects, readStreamRecords, useMotoBehindProxy } from './kinesis-helpers.ts';
+import { createBucket, createStream, kinesisClient, pairsOf, putLines, readObjects, readStreamRecords, useMotoBehindProxy } from './kinesis-helpers.ts';
 
 const env = useMotoBehindProxy();
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { kinesisClient, s3Client } from '../../src/aws/clients.ts';
+import { s3Client } from '../../src/aws/clients.ts';
 import { createGenerator } from '../../src/source/generator.ts';
 import { startSourceServer } from '../../src/source/server.ts';
 import { runCli } from '../helpers/cli.ts';
-import { createBucket, createStream, pairsOf, readObjects, useMotoBehindProxy } from './kinesis-helpers.ts';
+import { createBucket, createStream, kinesisClient, pairsOf, readObjects, useMotoBehindProxy } from './kinesis-helpers.ts';
 
 useMotoBehindProxy();
 

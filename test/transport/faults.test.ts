@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kinesisClient, s3Client } from '../../src/aws/clients.ts';
+import { s3Client } from '../../src/aws/clients.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { createGenerator } from '../../src/source/generator.ts';
@@ -13,7 +13,7 @@ import { runStreamer } from '../../src/stream/streamer.ts';
 import { FirehoseSink } from '../../src/transport/firehose-sink.ts';
 import { KinesisSink } from '../../src/transport/kinesis-sink.ts';
 import { tally } from '../helpers/stream-lake.ts';
-import { createBucket, createStream, pairsOf, readObjects, readStreamRecords, useMotoBehindProxy } from './kinesis-helpers.ts';
+import { createBucket, createStream, kinesisClient, pairsOf, readObjects, readStreamRecords, useMotoBehindProxy } from './kinesis-helpers.ts';
 
 const env = useMotoBehindProxy();
 

@@ -4,11 +4,12 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   ListShardsCommand,
+  KinesisClient,
   PutRecordsCommand,
-  type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
+import { awsClient, type AwsOptions } from '../../src/aws/clients.ts';
 import { afterAll, beforeAll } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../helpers/aws-fault-proxy.ts';
 import { useMoto, type Moto } from '../helpers/moto.ts';
@@ -17,6 +18,11 @@ import { useMoto, type Moto } from '../helpers/moto.ts';
  * Test-side access to the emulator, independent of the code under test: plain SDK calls to
  * create streams and buckets and to read back every record and object.
  */
+
+/** A Kinesis client from the toolkit's factory (region, AWS_ENDPOINT_URL, the user-error mapping). */
+export function kinesisClient(options: AwsOptions = {}): KinesisClient {
+  return awsClient('kinesis', KinesisClient, options);
+}
 
 /** Creates a provisioned stream and waits until it is ACTIVE. */
 export async function createStream(client: KinesisClient, name: string, shards: number): Promise<void> {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { kinesisClient } from '../../src/aws/clients.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { createGenerator } from '../../src/source/generator.ts';
@@ -9,7 +8,7 @@ import type { SinkBatch, SinkContext } from '../../src/stream/sink.ts';
 import { runStreamer } from '../../src/stream/streamer.ts';
 import { KinesisSink } from '../../src/transport/kinesis-sink.ts';
 import { readQuarantine, tally } from '../helpers/stream-lake.ts';
-import { createStream, readStreamRecords, useMotoBehindProxy } from './kinesis-helpers.ts';
+import { createStream, kinesisClient, readStreamRecords, useMotoBehindProxy } from './kinesis-helpers.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,13 +1,13 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { kinesisClient, s3Client } from '../../src/aws/clients.ts';
+import { s3Client } from '../../src/aws/clients.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { hourIdOf, hourPath } from '../../src/lake/layout.ts';
 import { openLake } from '../../src/lake/open.ts';
 import { createGenerator } from '../../src/source/generator.ts';
 import { runLander, type LandNotice } from '../../src/transport/lander.ts';
 import { waitUntil } from '../helpers/stream-lake.ts';
-import { createBucket, createStream, pairsOf, putLines, readObjects, readStreamRecords, useMotoBehindProxy } from './kinesis-helpers.ts';
+import { createBucket, createStream, kinesisClient, pairsOf, putLines, readObjects, readStreamRecords, useMotoBehindProxy } from './kinesis-helpers.ts';
 
 const env = useMotoBehindProxy();
 

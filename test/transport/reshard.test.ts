@@ -10,14 +10,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kinesisClient, s3Client } from '../../src/aws/clients.ts';
+import { s3Client } from '../../src/aws/clients.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { openLake } from '../../src/lake/open.ts';
 import { createGenerator } from '../../src/source/generator.ts';
 import { runLander } from '../../src/transport/lander.ts';
 import { readRawLines } from '../helpers/stream-lake.ts';
-import { createBucket, createStream, pairsOf, putLines, readObjects, useMotoBehindProxy } from './kinesis-helpers.ts';
+import { createBucket, createStream, kinesisClient, pairsOf, putLines, readObjects, useMotoBehindProxy } from './kinesis-helpers.ts';
 
 useMotoBehindProxy();
 

@@ -21,7 +21,7 @@ export function registerLandCommands(program: Command, ctx: CliContext): void {
     .description(
       'Land a Kinesis stream in the raw lake: every shard (closed parents before their children), objects raw/YYYY/MM/DD/HH/<shard>-<first>-<last>.ndjson.gz by arrival hour, one lander per shard (a lease); Ctrl-C publishes what was read and stops',
     )
-    .option('--kinesis-stream <name>', 'the stream to land (default: config aws.kinesisStream, openevents)')
+    .option('--kinesis-stream <name>', 'the stream to land (default: config aws.kinesis.stream, openevents)')
     .option('--lake <dir>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--once', 'land every shard this lander can take up to its current end, then exit (default: keep landing until stopped)')
     .option('--rotate-bytes <n>', 'publish an object at this compressed size (default: config stream.rotateBytes, 64 MiB)', intOption('--rotate-bytes', 1))
@@ -32,46 +32,37 @@ export function registerLandCommands(program: Command, ctx: CliContext): void {
     .action(async (flags: LandFlags) => {
       const config = ctx.config({
         ...(flags.lake !== undefined ? { lake: flags.lake } : {}),
-        ...(flags.kinesisStream !== undefined ? { aws: { kinesisStream: flags.kinesisStream } } : {}),
+        ...(flags.kinesisStream !== undefined ? { aws: { kinesis: { stream: flags.kinesisStream } } } : {}),
         stream: {
           ...(flags.rotateBytes !== undefined ? { rotateBytes: flags.rotateBytes } : {}),
           ...(flags.rotateAge !== undefined ? { rotateAgeMs: flags.rotateAge } : {}),
           ...(flags.statsInterval !== undefined ? { statsIntervalMs: flags.statsInterval } : {}),
         },
       });
-      const [{ openLake }, { LocalTelemetry, nullTelemetry }, { runLander }, { kinesisClient }] = await Promise.all([
-        import('../../lake/open.ts'),
-        import('../../telemetry/telemetry.ts'),
-        import('../../transport/lander.ts'),
-        import('../../aws/clients.ts'),
-      ]);
-      const store = await openLake(config.lake, ctx.cwd);
-      const root = store.localPath('');
-      const telemetry = root ? new LocalTelemetry(root) : nullTelemetry;
-      const client = kinesisClient({ region: config.aws.region, endpointUrl: config.aws.endpointUrl });
+      const { runLander } = await import('../../transport/lander.ts');
+      const runtime = ctx.runtime(config);
+      // Kinesis calls retry in the SDK (reads are safe to repeat); the lander retries past that from its checkpoints.
+      const client = await (await runtime.aws()).client('kinesis');
+      const store = await runtime.lake();
+      const telemetry = await runtime.telemetry('land');
       const progress = (line: string): void => {
         if (!flags.quiet) println(ctx.stderr, `land: ${escapeTerminal(line)}`);
       };
-      try {
-        const summary = await runLander({
-          client,
-          stream: config.aws.kinesisStream,
-          store,
-          settings: config.stream,
-          once: flags.once ?? false,
-          stopSignal: ctx.stopSignal,
-          telemetry,
-          onStats: (stats) => progress(formatLandStats(stats)),
-          onNotice: (notice) => {
-            if (notice.kind !== 'object') progress(notice.message);
-          },
-        });
-        if (flags.json) printJson(ctx.stdout, summary);
-        else println(ctx.stdout, `stopped (${summary.stoppedBy}): ${formatLandStats(summary)}`);
-      } finally {
-        client.destroy();
-        await telemetry.close();
-      }
+      const summary = await runLander({
+        client,
+        stream: config.aws.kinesis.stream,
+        store,
+        settings: config.stream,
+        once: flags.once ?? false,
+        stopSignal: ctx.stopSignal,
+        telemetry,
+        onStats: (stats) => progress(formatLandStats(stats)),
+        onNotice: (notice) => {
+          if (notice.kind !== 'object') progress(notice.message);
+        },
+      });
+      if (flags.json) printJson(ctx.stdout, summary);
+      else println(ctx.stdout, `stopped (${summary.stoppedBy}): ${formatLandStats(summary)}`);
     });
 }
 

@@ -41,14 +41,18 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
         .choices(SINK_KINDS)
         .default('lake'),
     )
-    .option('--kinesis-stream <name>', 'the Kinesis stream for --sink kinesis (default: config aws.kinesisStream, openevents)')
-    .option('--delivery-stream <name>', 'the Firehose delivery stream for --sink firehose')
+    .option('--kinesis-stream <name>', 'the Kinesis stream for --sink kinesis (default: config aws.kinesis.stream, openevents)')
+    .option('--delivery-stream <name>', 'the Firehose delivery stream for --sink firehose (default: config aws.firehose.deliveryStream); point its S3 prefix at <lake>/raw/')
     .option('--json', 'print the final stats as JSON on stdout')
     .option('-q, --quiet', 'no progress lines on stderr')
     .action(async (flags: StreamFlags) => {
       const config = ctx.config({
         ...(flags.lake !== undefined ? { lake: flags.lake } : {}),
         ...(flags.url !== undefined ? { source: { url: flags.url } } : {}),
+        aws: {
+          ...(flags.kinesisStream !== undefined ? { kinesis: { stream: flags.kinesisStream } } : {}),
+          ...(flags.deliveryStream !== undefined ? { firehose: { deliveryStream: flags.deliveryStream } } : {}),
+        },
         stream: {
           ...(flags.stallTimeout !== undefined ? { stallTimeoutMs: flags.stallTimeout } : {}),
           ...(flags.resumeWindow !== undefined ? { resumeWindowMs: flags.resumeWindow } : {}),
@@ -58,40 +62,35 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
         },
       });
       // Loaded when the command runs, so other commands do not pay for the streamer's modules.
-      const [{ openLake }, { LocalTelemetry, nullTelemetry }, { runStreamer }, { openRemoteSink }] = await Promise.all([
-        import('../../lake/open.ts'),
-        import('../../telemetry/telemetry.ts'),
-        import('../../stream/streamer.ts'),
-        import('../../transport/sinks.ts'),
-      ]);
-      const sink = await openRemoteSink(
-        flags.sink,
-        { kinesisStream: flags.kinesisStream ?? config.aws.kinesisStream, ...(flags.deliveryStream ? { deliveryStream: flags.deliveryStream } : {}) },
-        { region: config.aws.region, endpointUrl: config.aws.endpointUrl },
-      );
-      const store = await openLake(config.lake, ctx.cwd);
-      const root = store.localPath('');
-      const telemetry = root ? new LocalTelemetry(root) : nullTelemetry;
-      const progress = (line: string): void => {
-        if (!flags.quiet) println(ctx.stderr, `stream: ${escapeTerminal(line)}`);
-      };
-      const summary = await runStreamer({
-        url: config.source.url,
-        store,
-        settings: config.stream,
-        writer: flags.writer,
-        ...(sink ? { sink } : {}),
-        ...(flags.maxEvents !== undefined ? { maxEvents: flags.maxEvents } : {}),
-        stopSignal: ctx.stopSignal,
-        telemetry,
-        onStats: (stats) => progress(formatStats(stats)),
-        onNotice: (notice) => {
-          if (notice.kind !== 'file') progress(notice.message);
-        },
-      });
-      await telemetry.close();
-      if (flags.json) printJson(ctx.stdout, summary);
-      else println(ctx.stdout, `stopped (${summary.stoppedBy}): ${formatStats(summary)}`);
+      const [{ runStreamer }, { openRemoteSink }] = await Promise.all([import('../../stream/streamer.ts'), import('../../transport/sinks.ts')]);
+      const runtime = ctx.runtime(config);
+      // The sink first: a wrong stream name, region or credentials fails with nothing written.
+      const remote = await openRemoteSink(flags.sink, { kinesisStream: config.aws.kinesis.stream, deliveryStream: config.aws.firehose.deliveryStream }, runtime.awsOptions);
+      try {
+        const store = await runtime.lake();
+        const telemetry = await runtime.telemetry('stream');
+        const progress = (line: string): void => {
+          if (!flags.quiet) println(ctx.stderr, `stream: ${escapeTerminal(line)}`);
+        };
+        const summary = await runStreamer({
+          url: config.source.url,
+          store,
+          settings: config.stream,
+          writer: flags.writer,
+          ...(remote ? { sink: remote.sink } : {}),
+          ...(flags.maxEvents !== undefined ? { maxEvents: flags.maxEvents } : {}),
+          stopSignal: ctx.stopSignal,
+          telemetry,
+          onStats: (stats) => progress(formatStats(stats)),
+          onNotice: (notice) => {
+            if (notice.kind !== 'file') progress(notice.message);
+          },
+        });
+        if (flags.json) printJson(ctx.stdout, summary);
+        else println(ctx.stdout, `stopped (${summary.stoppedBy}): ${formatStats(summary)}`);
+      } finally {
+        remote?.destroy();
+      }
     });
 }
 

@@ -4,23 +4,26 @@ import { LocalJobRunner, osUser } from '../../jobs/local.ts';
 import { isActive } from '../../jobs/types.ts';
 import { listJobs, type JobRunner } from '../../jobs/runner.ts';
 import type { HourId } from '../../lake/layout.ts';
-import { openLake } from '../../lake/open.ts';
+import { createRuntime, type Runtime } from '../../config/runtime.ts';
 import type { ObjectStore } from '../../lake/store.ts';
-import { LocalTelemetry, type TelemetrySink } from '../../telemetry/telemetry.ts';
-import { TELEMETRY, STATE } from '../../lake/layout.ts';
+import type { TelemetrySink } from '../../telemetry/telemetry.ts';
+import { STATE } from '../../lake/layout.ts';
+import { redactUrl } from '../../redact.ts';
 import { jobView } from './jobs-source.ts';
 import type { JobView } from './types.ts';
 import { LakeSource, type EtlStateReader, type RawHourLister } from './lake-source.ts';
 import { LogsSource } from './logs-source.ts';
 import type { ActionResult, PipelineActions, PipelineSources } from './sources.ts';
 import { StreamSource } from './stream-source.ts';
-import { LocalTelemetryFeed, TelemetryHub, type TelemetryFeed } from './telemetry-feed.ts';
+import { TelemetryHub } from './telemetry-feed.ts';
 
 export interface LocalPipelineOptions {
   config: Config;
   cwd: string;
   /** Extra environment for jobs (e.g. OPENEVENTS_CONFIG when the monitor got --config). */
   jobEnv?: Record<string, string>;
+  /** The config's lake, telemetry and clients (default: built here from `config`). */
+  runtime?: Runtime;
   store?: ObjectStore;
   who?: string;
   now?: () => number;
@@ -42,13 +45,15 @@ export interface LocalPipeline {
 }
 
 /**
- * Wires the monitor to the local profile: telemetry JSON lines and job files under the lake
- * (an S3 lake keeps jobs under ./.openevents/jobs and has no local telemetry: those panes say so).
+ * Wires the monitor to the pipeline of the config: its telemetry (read and written through the
+ * runtime: JSON lines locally, CloudWatch Logs on the aws profile) and local jobs, whose files
+ * live under the lake (an S3 lake keeps them under ./.openevents/jobs).
  */
 export async function createLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const { config, cwd } = options;
   const now = options.now ?? Date.now;
-  const store = options.store ?? (await openLake(config.lake, cwd));
+  const runtime = options.runtime ?? createRuntime(config, { cwd, now });
+  const store = options.store ?? (await runtime.lake());
   const root = store.localPath('.');
   const who = options.who ?? osUser();
   const runner: JobRunner = new LocalJobRunner({
@@ -56,14 +61,10 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
     cwd,
     who,
     now,
-    ...(options.jobEnv ? { env: options.jobEnv } : {}),
+    // The source URL travels in the environment, not argv: a token in it stays out of `ps` and job records.
+    env: { ...options.jobEnv, OPENEVENTS_SOURCE_URL: config.source.url },
   });
-  const feed: TelemetryFeed = root
-    ? new LocalTelemetryFeed(path.join(root, TELEMETRY), { now })
-    : {
-        poll: () => Promise.reject(new Error('no local telemetry for an S3 lake (CloudWatch Logs source not wired yet)')),
-      };
-  const hub = new TelemetryHub(feed);
+  const hub = new TelemetryHub((await runtime.telemetryReader()).feed());
   // Three panes ask for the jobs each refresh: they share one read of the job files.
   const allJobs = coalesce(() => listJobs([runner, ...(options.otherRunners ?? [])]));
   const jobs = (): Promise<JobView[]> => allJobs().then((rs) => rs.map(jobView));
@@ -85,7 +86,7 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
     logs: new LogsSource(hub),
   };
   const lakeArg = root ?? config.lake;
-  const telemetry: TelemetrySink = root ? new LocalTelemetry(root, { now }) : { emit() {}, async close() {} };
+  const telemetry = await runtime.telemetry('monitor');
   return { sources, actions: localActions(runner, lakeArg, config), runner, telemetry, store, who };
 }
 
@@ -99,8 +100,8 @@ export function localActions(runner: JobRunner, lake: string, config: Config): P
       if (running) return { ok: false, message: `the streamer already runs (job ${running.id})` };
       const job = await runner.start({
         kind: 'stream',
-        label: `stream ${config.source.url}`,
-        steps: [{ label: 'stream', args: ['stream', '--lake', lake, '--url', config.source.url] }],
+        label: `stream ${redactUrl(config.source.url)}`,
+        steps: [{ label: 'stream', args: ['stream', '--lake', lake] }],
       });
       return started('streamer', job.id);
     },
