@@ -11,7 +11,7 @@
  *   at a time, on the same emulator (BASELINE events); the ratio of our end-to-end rate to it
  *   is what stays when the machine's speed or load changes.
  *
- * Calls are counted by the proxy in front of moto (test/helpers/aws-fault-proxy.ts, no faults:
+ * Calls are counted by the proxy in front of moto (test/helpers/aws-proxy.ts, no faults:
  * it only serialises Kinesis calls, which moto needs), not by the code under test. Prints each
  * run and the medians of RUNS runs. The emulator is slow (Python, one call at a time): the
  * events/s are the emulator's ceiling as much as ours; the call counts are not.
@@ -20,15 +20,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
 import { build, isStale } from '../scripts/build.mjs';
+import { awsClient, s3Client } from '../src/aws/clients.ts';
 import { createGenerator } from '../src/source/generator.ts';
 import { replayFeed, type CaptureRecord } from '../src/source/replay.ts';
 import { startSourceServer } from '../src/source/server.ts';
-import { startFaultProxy, type FaultProxy } from '../test/helpers/aws-fault-proxy.ts';
+import { startAwsProxy } from '../test/helpers/aws-proxy.ts';
 import { startMoto } from '../test/helpers/moto.ts';
 
 const COUNT = Number(process.env.BENCH_KINESIS_COUNT ?? 10_000);
@@ -52,11 +53,12 @@ const distinct = pairs.size;
 process.stdout.write(`kinesis bench: ${COUNT.toLocaleString('en-US')} events (${distinct.toLocaleString('en-US')} distinct), ${RUNS} runs; ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}\n`);
 
 const moto = await startMoto();
-const proxy = await startFaultProxy(moto.endpoint);
-const env = { ...process.env, ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint };
-const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-const kinesis = new KinesisClient({ endpoint: proxy.endpoint, region: 'us-east-1', credentials, requestHandler: new NodeHttpHandler() });
-const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', credentials, forcePathStyle: true });
+// Counts only (10,000 events make many MB of request bodies).
+const proxy = await startAwsProxy(moto.endpoint, { keepRequests: false });
+Object.assign(process.env, moto.env);
+const env = { ...process.env, AWS_ENDPOINT_URL: proxy.endpoint };
+const kinesis = awsClient('kinesis', KinesisClient, { endpointUrl: proxy.endpoint });
+const s3 = s3Client({ endpointUrl: moto.endpoint });
 
 interface Run {
   calls: number;
@@ -76,10 +78,6 @@ async function createStream(name: string, shards: number): Promise<void> {
   while ((await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 50));
 }
 
-function calls(p: FaultProxy, name: string): number {
-  return p.requests[name] ?? 0;
-}
-
 /** Kinesis: streamer and lander together, until the lander has landed every event. */
 async function kinesisRun(run: number): Promise<Run> {
   const stream = `bench-k-${run}`;
@@ -88,7 +86,7 @@ async function kinesisRun(run: number): Promise<Run> {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const server = await startSourceServer({ feed: replayFeed(records) });
   const local = await mkdtemp(path.join(os.tmpdir(), 'oe-bench-k-'));
-  const before = calls(proxy, 'kinesis.PutRecords');
+  const before = proxy.calls('kinesis.PutRecords');
   try {
     const started = process.hrtime.bigint();
     const lake = `s3://${bucket}/lake`;
@@ -118,7 +116,7 @@ async function kinesisRun(run: number): Promise<Run> {
     await streamerCode;
     await exited(lander);
     if (landed !== distinct) throw new Error(`landed ${landed} events, expected ${distinct}`);
-    return { calls: calls(proxy, 'kinesis.PutRecords') - before, seconds };
+    return { calls: proxy.calls('kinesis.PutRecords') - before, seconds };
   } finally {
     await server.close();
     await rm(local, { recursive: true, force: true });
@@ -129,8 +127,7 @@ async function kinesisRun(run: number): Promise<Run> {
 async function firehoseRun(run: number): Promise<Run> {
   const name = `bench-f-${run}`;
   await s3.send(new CreateBucketCommand({ Bucket: name }));
-  const { FirehoseClient, CreateDeliveryStreamCommand } = await import('@aws-sdk/client-firehose');
-  const firehose = new FirehoseClient({ endpoint: proxy.endpoint, region: 'us-east-1', credentials, requestHandler: new NodeHttpHandler() });
+  const firehose = awsClient('firehose', FirehoseClient, { endpointUrl: proxy.endpoint });
   await firehose.send(
     new CreateDeliveryStreamCommand({
       DeliveryStreamName: name,
@@ -140,7 +137,7 @@ async function firehoseRun(run: number): Promise<Run> {
   firehose.destroy();
   const server = await startSourceServer({ feed: replayFeed(records) });
   const local = await mkdtemp(path.join(os.tmpdir(), 'oe-bench-f-'));
-  const before = calls(proxy, 'firehose.PutRecordBatch');
+  const before = proxy.calls('firehose.PutRecordBatch');
   try {
     const started = process.hrtime.bigint();
     const streamer = cli(['stream', '--url', server.url, '--lake', local, '--sink', 'firehose', '--delivery-stream', name, '--max-events', String(distinct), '--json', '-q']);
@@ -150,7 +147,7 @@ async function firehoseRun(run: number): Promise<Run> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const delivered = await countLines(name, 'lake/raw/');
     if (delivered !== distinct) throw new Error(`Firehose delivered ${delivered} events, expected ${distinct}`);
-    return { calls: calls(proxy, 'firehose.PutRecordBatch') - before, seconds };
+    return { calls: proxy.calls('firehose.PutRecordBatch') - before, seconds };
   } finally {
     await server.close();
     await rm(local, { recursive: true, force: true });

@@ -1,10 +1,9 @@
 import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { s3Client } from '../../src/aws/clients.ts';
+import { awsClient, s3Client } from '../../src/aws/clients.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { createGenerator } from '../../src/source/generator.ts';
@@ -37,7 +36,7 @@ describe('remote sinks through AWS faults (a proxy in front of moto_server)', ()
     const server = await startSourceServer({ generate });
     await createStream(kinesisClient(), 'faults-k', 2);
     // (PutRecords calls counted from the first: each fault several times, the rest answered as they are)
-    const base = proxy.requests['kinesis.PutRecords'] ?? 0;
+    const base = proxy.calls('kinesis.PutRecords');
     const on = (...n: number[]): number[] => n.map((k) => base + k);
     proxy.setRules([
       { service: 'kinesis', operation: 'PutRecords', fault: 'partial', on: on(1, 4, 7, 10, 13), entryShare: 0.2 },
@@ -88,7 +87,7 @@ describe('remote sinks through AWS faults (a proxy in front of moto_server)', ()
     const expected = new Set([...createGenerator(generate)].map((r) => `${r.id} ${r.mtime}`));
     const server = await startSourceServer({ generate });
     await createBucket(s3Client(), 'faults-f');
-    const firehose = new FirehoseClient({ endpoint: proxy.endpoint, region: 'us-east-1', maxAttempts: 1, requestHandler: new NodeHttpHandler() });
+    const firehose = awsClient('firehose', FirehoseClient, { maxAttempts: 1 });
     await firehose.send(
       new CreateDeliveryStreamCommand({
         DeliveryStreamName: 'faults-f',

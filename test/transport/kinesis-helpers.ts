@@ -11,7 +11,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Cli
 import { gunzipSync } from 'node:zlib';
 import { awsClient, type AwsOptions } from '../../src/aws/clients.ts';
 import { afterAll, beforeAll } from 'vitest';
-import { startFaultProxy, type FaultProxy } from '../helpers/aws-fault-proxy.ts';
+import { startAwsProxy, type AwsProxy } from '../helpers/aws-proxy.ts';
 import { useMoto, type Moto } from '../helpers/moto.ts';
 
 /**
@@ -107,13 +107,13 @@ export function pairsOf(lines: Iterable<string>): string[] {
 /**
  * moto_server with the fault proxy in front (no faults until a test sets rules), and
  * AWS_ENDPOINT_URL pointed at the proxy for the test file: moto needs its Kinesis calls one at a
- * time (see aws-fault-proxy.ts), and the fault tests need the proxy anyway.
+ * time (see aws-proxy.ts), and the fault tests need the proxy anyway.
  */
-export function useMotoBehindProxy(): () => { moto: Moto; proxy: FaultProxy } {
+export function useMotoBehindProxy(): () => { moto: Moto; proxy: AwsProxy } {
   const moto = useMoto();
-  let proxy: FaultProxy | undefined;
+  let proxy: AwsProxy | undefined;
   beforeAll(async () => {
-    proxy = await startFaultProxy(moto().endpoint);
+    proxy = await startAwsProxy(moto().endpoint);
     process.env.AWS_ENDPOINT_URL = proxy.endpoint;
   });
   afterAll(async () => {
