@@ -65,8 +65,11 @@ interface Run {
   seconds: number;
 }
 
+// The CLIs' working directory: a command on an s3:// lake keeps its local telemetry in <cwd>/.openevents.
+const work = await mkdtemp(path.join(os.tmpdir(), 'oe-bench-kinesis-'));
+
 function cli(args: string[]): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [CLI, ...args], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -210,4 +213,5 @@ try {
   s3.destroy();
   await proxy.close();
   await moto.stop();
+  await rm(work, { recursive: true, force: true });
 }

@@ -1,3 +1,4 @@
+import { setTimeout as pause } from 'node:timers/promises';
 import { UserError } from '../errors.ts';
 import { backoffDelayMs, type BackoffPolicy } from '../stream/backoff.ts';
 
@@ -102,15 +103,6 @@ export async function retrying<T>(call: () => Promise<T>, options: { attempts?: 
 }
 
 /** Waits `ms`, or until `signal` aborts (then resolves at once). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  await pause(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
 }

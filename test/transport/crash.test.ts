@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 function spawn(args: string[]): ChildProcess {
-  const child = spawnCli(args, { env: { ...process.env, OPENEVENTS_STREAM_BACKOFF_INITIAL_MS: '20', OPENEVENTS_STREAM_BACKOFF_MAX_MS: '200' } });
+  const child = spawnCli(args, { cwd: env().work, env: { ...process.env, OPENEVENTS_STREAM_BACKOFF_INITIAL_MS: '20', OPENEVENTS_STREAM_BACKOFF_MAX_MS: '200' } });
   children.push(child);
   return child;
 }
@@ -104,7 +104,7 @@ describe('kill -9 and restart, against moto_server', () => {
     await exited(first);
 
     // And another drains the stream (the dead one's leases are taken at once: it ran on this machine)
-    const second = await runCli(['land', '--kinesis-stream', 'crash-l', '--lake', lake, '--rotate-bytes', '40000', '--once', '--json', '-q'], { env: process.env });
+    const second = await runCli(['land', '--kinesis-stream', 'crash-l', '--lake', lake, '--rotate-bytes', '40000', '--once', '--json', '-q'], { cwd: env().work, env: process.env });
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ stoppedBy: 'drained', heldElsewhere: [] });
 
@@ -127,7 +127,7 @@ describe('kill -9 and restart, against moto_server', () => {
     const args = ['land', '--kinesis-stream', 'two-l', '--lake', 's3://two-l/lake', '--once', '--json', '-q'];
 
     // When two landers start together
-    const [a, b] = await Promise.all([runCli(args, { env: process.env }), runCli(args, { env: process.env })]);
+    const [a, b] = await Promise.all([runCli(args, { cwd: env().work, env: process.env }), runCli(args, { cwd: env().work, env: process.env })]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
 

@@ -6,15 +6,15 @@ import { startSourceServer } from '../../src/source/server.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createBucket, createStream, kinesisClient, pairsOf, readObjects, useMotoBehindProxy } from './kinesis-helpers.ts';
 
-useMotoBehindProxy();
+const env = useMotoBehindProxy();
 
 /** Child processes reach moto through the proxy (AWS_ENDPOINT_URL) with test credentials. */
 function cliEnv(): NodeJS.ProcessEnv {
   return { ...process.env, OPENEVENTS_STREAM_BACKOFF_INITIAL_MS: '20', OPENEVENTS_STREAM_BACKOFF_MAX_MS: '200' };
 }
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const out = await runCli(args, { env: { ...cliEnv(), ...env } });
+async function cli(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<string> {
+  const out = await runCli(args, { cwd: env().work, env: { ...cliEnv(), ...extra } });
   expect(out.code, `openevents ${args.join(' ')}\n${out.stderr}`).toBe(0);
   return out.stdout;
 }

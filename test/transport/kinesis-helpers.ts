@@ -8,6 +8,9 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { awsClient, type AwsOptions } from '../../src/aws/clients.ts';
 import { afterAll, beforeAll } from 'vitest';
@@ -107,20 +110,25 @@ export function pairsOf(lines: Iterable<string>): string[] {
 /**
  * moto_server with the fault proxy in front (no faults until a test sets rules), and
  * AWS_ENDPOINT_URL pointed at the proxy for the test file: moto needs its Kinesis calls one at a
- * time (see aws-proxy.ts), and the fault tests need the proxy anyway.
+ * time (see aws-proxy.ts), and the fault tests need the proxy anyway. `work` is a scratch folder
+ * for the file, the working directory of the CLIs it runs: a command on an s3:// lake keeps its
+ * local state (telemetry) in `<cwd>/.openevents`, which must not land in the repository.
  */
-export function useMotoBehindProxy(): () => { moto: Moto; proxy: AwsProxy } {
+export function useMotoBehindProxy(): () => { moto: Moto; proxy: AwsProxy; work: string } {
   const moto = useMoto();
   let proxy: AwsProxy | undefined;
+  let work: string | undefined;
   beforeAll(async () => {
     proxy = await startAwsProxy(moto().endpoint);
     process.env.AWS_ENDPOINT_URL = proxy.endpoint;
+    work = await mkdtemp(path.join(os.tmpdir(), 'oe-transport-'));
   });
   afterAll(async () => {
     await proxy?.close();
+    if (work) await rm(work, { recursive: true, force: true });
   });
   return () => {
-    if (!proxy) throw new Error('the fault proxy is not running');
-    return { moto: moto(), proxy };
+    if (!proxy || !work) throw new Error('the fault proxy is not running');
+    return { moto: moto(), proxy, work };
   };
 }
