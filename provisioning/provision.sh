@@ -73,22 +73,29 @@ install_node() {
 }
 
 # --- The lint tools of provisioning/check.sh. cloud-init itself is unpacked from Debian's
-#     package into .tools/ rather than installed: installed, it would run at this machine's next
-#     boot; its Python libraries are ordinary packages.
+#     package into the user's cache rather than installed: installed, it would run at this
+#     machine's next boot. Its Python libraries are ordinary packages.
+tools="${XDG_CACHE_HOME:-$HOME/.cache}/openevents/tools"
 install_checks() {
   apt_install shellcheck vagrant systemd python3-yaml python3-jinja2 python3-jsonschema python3-jsonpatch \
     python3-configobj python3-netifaces python3-requests python3-serial python3-oauthlib
-  local dest="$repo/.tools/cloud-init"
-  [ -f "$dest/.complete" ] && return 0
-  say "unpacking Debian's cloud-init package into .tools/cloud-init (its schema validator)"
+  [ -x "$tools/bin/cloud-init" ] && return 0
+  say "unpacking Debian's cloud-init package into $tools (its schema validator)"
   local tmp
   tmp="$(mktemp -d)"
   if [ "$apt_updated" = 0 ]; then "${sudo[@]}" apt-get update -qq; apt_updated=1; fi
   (cd "$tmp" && apt-get download -qq cloud-init 2>/dev/null) || { say "apt-get download cloud-init failed"; rm -rf "$tmp"; exit 1; }
-  rm -rf "$dest" && mkdir -p "$dest"
-  dpkg-deb -x "$tmp"/cloud-init_*.deb "$dest"
+  rm -rf "$tools/cloud-init" && mkdir -p "$tools/cloud-init" "$tools/bin"
+  dpkg-deb -x "$tmp"/cloud-init_*.deb "$tools/cloud-init"
   rm -rf "$tmp"
-  touch "$dest/.complete"
+  # Debian's python3, whose dist-packages hold the libraries installed above.
+  cat >"$tools/bin/cloud-init.part" <<'SH'
+#!/bin/sh
+lib="$(dirname "$(dirname "$(readlink -f "$0")")")/cloud-init/usr/lib/python3/dist-packages"
+PYTHONPATH="$lib" exec /usr/bin/python3 -c 'import sys; from cloudinit.cmd.main import main; sys.exit(main())' "$@"
+SH
+  chmod +x "$tools/bin/cloud-init.part"
+  mv "$tools/bin/cloud-init.part" "$tools/bin/cloud-init"
 }
 
 case "$role" in
