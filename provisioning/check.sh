@@ -78,7 +78,7 @@ check_user_data() {
   if [ "${#files[@]}" = 0 ]; then
     # The real rendering, from a config that sets every value the template uses.
     tmp="$(mktemp -d)"
-    printf '%s\n' '{"profile":"aws","lake":"s3://openevents-lake/prod","aws":{"region":"eu-west-1","kinesis":{"stream":"openevents"}}}' >"$tmp/openevents.config.json"
+    printf '%s\n' '{"profile":"aws","lake":"s3://openevents-lake/prod","source":{"url":"https://stream.meetup.com/2/open_events"},"aws":{"region":"eu-west-1","kinesis":{"stream":"openevents"}}}' >"$tmp/openevents.config.json"
     if ! node "$repo/dist/cli/main.js" --config "$tmp/openevents.config.json" ec2 user-data \
       --artifact s3://openevents-lake/prod/_ec2/openevents-0.1.0-0123456789ab.tgz >"$tmp/user-data.yaml"; then
       rm -rf "$tmp"; say "FAIL cloud-init schema: openevents ec2 user-data failed"; failed=1; return 0
