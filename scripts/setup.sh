@@ -3,7 +3,7 @@
 #   scripts/setup.sh          npm packages and the compiled toolkit in dist/ (enough for the local
 #                             profile and `openevents demo`)
 #   scripts/setup.sh --test   also the Python environment (.venv: pyspark, moto, pytest) and the
-#                             Debian packages the tests drive (chromium, tmux)
+#                             Debian packages the tests drive (chromium, tmux, zsh, fish)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,10 +23,12 @@ node scripts/build.mjs --if-stale --quiet
 
 [ "$want_test" = 1 ] || exit 0
 
-# --- Debian packages the tests drive: a real browser and a real terminal multiplexer.
+# --- Debian packages the tests drive: a real browser, a real terminal multiplexer, and the shells
+#     whose completion scripts `openevents completion` prints.
 missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+for tool in chromium tmux zsh fish; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
   say "installing Debian packages: ${missing[*]}"

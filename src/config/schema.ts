@@ -54,7 +54,10 @@ export const configSchema = z
     ml: z
       .strictObject({
         engine: z.enum(['ts', 'spark']).default('ts'),
-        vocabularySize: positiveInt.default(2000),
+        /** The classifier (src/ml/model.ts MODEL_KINDS); unset: the default model. */
+        model: z.enum(['lr', 'nb', 'ensemble', 'rf']).optional(),
+        /** Unset: the model's own default (20,000 for the linear models, 2,000 for the forest). */
+        vocabularySize: positiveInt.optional(),
         trees: positiveInt.default(100),
         maxDepth: positiveInt.default(20),
         /** Features tried per split; 0 means sqrt(vocabularySize). */

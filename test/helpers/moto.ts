@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll } from 'vitest';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { missingNeeds } from './requires.ts';
 
 /** A running moto_server on 127.0.0.1 (from the project's .venv). */
 export interface Moto {
@@ -76,6 +77,8 @@ export function useMoto(): () => Moto {
   let moto: Moto | undefined;
   const saved = { ...process.env };
   beforeAll(async () => {
+    // Without the .venv, the suites that use moto are skipped or failed by describeWith(['venv']).
+    if (missingNeeds(['venv']).length > 0) return;
     moto = await startMoto();
     Object.assign(process.env, moto.env);
   });
@@ -84,7 +87,7 @@ export function useMoto(): () => Moto {
     await moto?.stop();
   });
   return () => {
-    if (!moto) throw new Error('moto_server is not running (useMoto() is for test files, in beforeAll and tests)');
+    if (!moto) throw new Error(`moto_server is not running (useMoto() is for test files, in beforeAll and tests; its suites: describeWith(['venv'], …))`);
     return moto;
   };
 }

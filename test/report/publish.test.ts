@@ -20,10 +20,11 @@ import { normalizePrefix, publishReport, websiteUrl } from '../../src/report/pub
 import { runCli } from '../helpers/cli.ts';
 import { useMoto } from '../helpers/moto.ts';
 import { removeLake, synthesizeCuratedLake } from '../helpers/report-lake.ts';
+import { describeWith } from '../helpers/requires.ts';
 
 const moto = useMoto();
 
-describe('report publish against moto_server', () => {
+describeWith(['venv'], 'report publish against moto_server', () => {
   let s3: S3Client;
   let root: string;
   let env: NodeJS.ProcessEnv;
@@ -135,7 +136,7 @@ describe('report publish against moto_server', () => {
   });
 });
 
-describe('report build on an s3:// lake', () => {
+describeWith(['venv'], 'report build on an s3:// lake', () => {
   let local: string;
 
   afterAll(async () => {

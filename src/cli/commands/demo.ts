@@ -22,6 +22,7 @@ interface DemoFlags {
 export function registerDemoCommands(program: Command, ctx: CliContext): void {
   program
     .command('demo')
+    .summary('Run the local pipeline end to end, then stream live')
     .description('Run the local pipeline end to end: generated history → ETL → model → report, then a live stream (Ctrl-C stops)')
     .option('--lake <dir>', 'lake folder (default: config lake, ./lake)')
     .option('--duration <s>', 'stop after this many seconds of live streaming (default: until Ctrl-C, or q in the monitor)', numberOption('--duration', 0))

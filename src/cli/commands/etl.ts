@@ -19,6 +19,7 @@ interface EtlOptions {
 export function registerEtlCommands(program: Command, ctx: CliContext): void {
   program
     .command('etl')
+    .summary('Turn raw hours into the curated Parquet tables')
     .description(
       'Turn raw hours into the curated Parquet tables (incremental and idempotent: an hour rerun replaces only its own partition). ' +
         'Without --hour/--from/--all it processes the pending hours: those never done, failed, or with raw objects newer than their last run.',

@@ -9,10 +9,11 @@ import { InvalidOptionError, printJson, println, type CliContext } from '../cont
 
 /** Registers `openevents lake import`, `openevents lake ls` and `openevents lake check`. */
 export function registerLakeCommands(program: Command, ctx: CliContext): void {
-  const lake = program.command('lake').description('Raw lake: import captures or Firehose bucket copies, list hours, check and repair');
+  const lake = program.command('lake').summary('The raw lake: import, list, check and repair hours').description('Raw lake: import captures or Firehose bucket copies, list hours, check and repair');
 
   lake
     .command('import')
+    .summary('Import captures or Firehose bucket copies')
     .description('Import NDJSON captures (optionally gzipped) or Firehose bucket copies (YYYY/MM/DD/HH/ folders) into the raw lake')
     .argument('<file...>', 'capture files or folders (walked recursively)')
     .option('--lake <dir>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
@@ -57,6 +58,7 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
 
   lake
     .command('ls')
+    .summary('List raw hours: files, records, bytes, ETL state')
     .description('List raw hours with files, records and bytes (closed hours from their manifest) and their ETL state: when, engine, records, quarantined')
     .option('--lake <dir>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--json', 'print the hours as JSON')
@@ -77,6 +79,7 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
 
   lake
     .command('check')
+    .summary('Verify the lake like fsck; --repair mends it')
     .description(
       'Verify the lake like fsck: raw files against their manifests (record counts, gzip integrity), curated partitions against the ETL state ' +
         '(present, readable), state and manifest JSON, stray temporary files. Exits 1 when anything is wrong.',

@@ -24,6 +24,7 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
 
   program
     .command('monitor')
+    .summary('Watch the pipeline live, with one-key actions')
     .description('Watch the pipeline live in a full-screen terminal UI with one-key actions (plain lines when not on a terminal)')
     .option('--lake <location>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--refresh <ms>', 'refresh interval in ms (default: config monitor.refreshMs, 1000)', intOption('--refresh', 100))
@@ -42,6 +43,7 @@ Running \`openevents\` with no command on a terminal opens the monitor.`,
 
   program
     .command('status')
+    .summary('Print what the monitor shows, once')
     .description('Print what the monitor shows, once: stream, lake hours, jobs, recent logs')
     .option('--lake <location>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--json', 'print the model as JSON', false)

@@ -7,6 +7,7 @@ import { printJson, println, type CliContext } from '../context.ts';
 export function registerQueryCommands(program: Command, ctx: CliContext): void {
   program
     .command('query')
+    .summary('Ad hoc SQL over the curated tables')
     .description(
       'Ad hoc SQL (DuckDB) over the curated tables, which appear as views: categories, groups, venues, events, event_changes, fees, quarantine, hours.',
     )
@@ -25,6 +26,7 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
 
   program
     .command('stats')
+    .summary('Totals, top-10 lists, events per hour, status mix')
     .description('Totals, the top 10 of the dashboard\'s eight charts (over unique events), events per hour, status mix and freshness.')
     .option('--lake <dir|s3://bucket/prefix>', 'the lake (default: config "lake", ./lake)')
     .option('--json', 'print the stats as JSON')

@@ -18,10 +18,11 @@ interface PublishOptions {
 
 /** Registers `report build` and `report publish`. */
 export function registerReportCommands(program: Command, ctx: CliContext): void {
-  const report = program.command('report').description('The dashboard: a self-contained HTML report built from the lake, and its S3 website.');
+  const report = program.command('report').summary('The HTML dashboard: build it, publish it to S3').description('The dashboard: a self-contained HTML report built from the lake, and its S3 website.');
 
   report
     .command('build')
+    .summary('Build the HTML report from the lake')
     .description('Build the report from the curated tables and the newest model; write reports/<timestamp>.html and reports/index.html in the lake.')
     .option('--lake <dir|s3://bucket/prefix>', 'the lake (default: config "lake", ./lake)')
     .option('--out <dir>', 'also write a copy of the page into this folder')
@@ -43,6 +44,7 @@ export function registerReportCommands(program: Command, ctx: CliContext): void 
 
   report
     .command('publish')
+    .summary('Upload the newest report to an S3 website bucket')
     .description(
       'Upload the newest built report and index.html to an S3 website bucket, turn on website hosting if needed, make only the prefix publicly readable, and print the URL. With the local profile and no --bucket, print the report file instead.',
     )

@@ -21,6 +21,7 @@ interface StreamFlags {
 export function registerStreamCommands(program: Command, ctx: CliContext): void {
   program
     .command('stream')
+    .summary('Stream open_events from a source into the raw lake')
     .description('Stream open_events from a source into the raw lake (reconnects, resumes, dedupes; Ctrl-C flushes and stops)')
     .option('--url <url>', 'stream URL (default: config source.url, http://127.0.0.1:8088/2/open_events); redirects are followed, HTTP_PROXY/HTTPS_PROXY/NO_PROXY honoured')
     .option('--lake <dir>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
