@@ -23,7 +23,9 @@ if [ -n "${CI:-}" ] && [ "${CI}" != false ] && [ "${CI}" != 0 ] && [ -z "${OPENE
   exit 0
 fi
 
-bash scripts/setup.sh --test
+# The machine (Debian packages, the provisioning lint tools) and the project (scripts/setup.sh --test):
+# the Vagrant box's provisioning, less what needs a VM of its own.
+bash provisioning/provision.sh box --no-vm --checks
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== typecheck"
 npx tsc --noEmit
