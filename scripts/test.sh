@@ -18,7 +18,8 @@ if [ -n "${CI:-}" ] && [ "${CI}" != false ] && [ "${CI}" != 0 ] && [ -z "${OPENE
   git -C "$parent/openevents" checkout --quiet --detach "$head"
   cd "$parent/openevents"
   # The outer npm's settings (npm_config_*, npm_package_*) must not steer the clone's npm.
-  unset $(compgen -e | grep -i '^npm_') 2>/dev/null || true
+  mapfile -t npm_vars < <(compgen -e | grep -i '^npm_' || true)
+  [ "${#npm_vars[@]}" -eq 0 ] || unset "${npm_vars[@]}"
   OPENEVENTS_TEST_IN_CLONE=1 npm test -- "$@"
   exit 0
 fi
