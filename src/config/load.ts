@@ -9,7 +9,8 @@ import { closest } from './suggest.ts';
 export const CONFIG_FILE = 'openevents.config.json';
 
 /** OPENEVENTS_* variables that are not config keys (every other one must name a key). */
-export const NON_KEY_ENV: readonly string[] = ['OPENEVENTS_CONFIG'];
+/** (OPENEVENTS_BOX_*: the Vagrantfile's VM size.) */
+export const NON_KEY_ENV: readonly string[] = ['OPENEVENTS_CONFIG', 'OPENEVENTS_BOX_MEMORY', 'OPENEVENTS_BOX_CPUS'];
 
 export interface LoadConfigOptions {
   /** An explicit config file (--config); it must exist. */
