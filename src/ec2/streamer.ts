@@ -63,6 +63,12 @@ export interface ChangeResult {
   state: string;
 }
 
+/** How `start`, `stop` and `terminate` go: `wait` for the state, or only say what would change. */
+export interface ChangeOptions {
+  wait?: boolean;
+  dryRun?: boolean;
+}
+
 /** The states of an instance that still exists (and so blocks a second launch). */
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 
@@ -148,7 +154,7 @@ export class Ec2Streamer {
         await client.send(new TerminateInstancesCommand({ InstanceIds: [launchedId] }));
         return { action: 'exists', instance: keeper };
       }
-      if (options.wait) await waitUntilInstanceRunning({ client, maxWaitTime: this.waitSeconds, minDelay: 2, maxDelay: 15 }, { InstanceIds: [launchedId] });
+      if (options.wait) await this.waitFor(client, launchedId, 'running');
       const instance = (await this.find()).find((i) => i.id === launchedId) ?? toInstance(out.Instances![0]!);
       return { action: 'launched', instance, artifact: { uri, bytes: artifact.bytes, sha256: artifact.sha256, uploaded }, request: shown };
     } finally {
@@ -187,38 +193,57 @@ export class Ec2Streamer {
   }
 
   /** Starts the stopped streamer; a running one is left as it is. */
-  async start(options: { wait?: boolean; dryRun?: boolean } = {}): Promise<ChangeResult> {
+  async start(options: ChangeOptions = {}): Promise<ChangeResult> {
     const instance = await this.one();
     if (instance.state === 'running' || instance.state === 'pending') return { instance, changed: false, state: instance.state };
     if (instance.state === 'stopping') {
       throw new UserError(`the EC2 streamer ${instance.id} is stopping`, { hint: 'run `openevents ec2 start` again once it has stopped (`ec2 status`)' });
     }
-    if (options.dryRun) return { instance, changed: true, state: 'pending' };
-    const client = await this.ec2();
-    const out = await client.send(new StartInstancesCommand({ InstanceIds: [instance.id] }));
-    if (options.wait) await waitUntilInstanceRunning({ client, maxWaitTime: this.waitSeconds, minDelay: 2, maxDelay: 15 }, { InstanceIds: [instance.id] });
-    return { instance, changed: true, state: options.wait ? 'running' : (out.StartingInstances?.[0]?.CurrentState?.Name ?? 'pending') };
+    return this.change(instance, options, 'pending', 'running', async (client, InstanceIds) => {
+      const out = await client.send(new StartInstancesCommand({ InstanceIds }));
+      return out.StartingInstances?.[0]?.CurrentState?.Name;
+    });
   }
 
   /** Stops the streamer (its disk and checkpoint stay; `start` resumes it). */
-  async stop(options: { wait?: boolean; dryRun?: boolean } = {}): Promise<ChangeResult> {
+  async stop(options: ChangeOptions = {}): Promise<ChangeResult> {
     const instance = await this.one();
     if (instance.state === 'stopped' || instance.state === 'stopping') return { instance, changed: false, state: instance.state };
-    if (options.dryRun) return { instance, changed: true, state: 'stopping' };
-    const client = await this.ec2();
-    const out = await client.send(new StopInstancesCommand({ InstanceIds: [instance.id] }));
-    if (options.wait) await waitUntilInstanceStopped({ client, maxWaitTime: this.waitSeconds, minDelay: 2, maxDelay: 15 }, { InstanceIds: [instance.id] });
-    return { instance, changed: true, state: options.wait ? 'stopped' : (out.StoppingInstances?.[0]?.CurrentState?.Name ?? 'stopping') };
+    return this.change(instance, options, 'stopping', 'stopped', async (client, InstanceIds) => {
+      const out = await client.send(new StopInstancesCommand({ InstanceIds }));
+      return out.StoppingInstances?.[0]?.CurrentState?.Name;
+    });
   }
 
   /** Terminates the streamer (its disk goes; its checkpoint is in the lake, so a new launch resumes). */
-  async terminate(options: { wait?: boolean; dryRun?: boolean } = {}): Promise<ChangeResult> {
+  async terminate(options: ChangeOptions = {}): Promise<ChangeResult> {
     const instance = await this.one();
-    if (options.dryRun) return { instance, changed: true, state: 'shutting-down' };
+    return this.change(instance, options, 'shutting-down', 'terminated', async (client, InstanceIds) => {
+      const out = await client.send(new TerminateInstancesCommand({ InstanceIds }));
+      return out.TerminatingInstances?.[0]?.CurrentState?.Name;
+    });
+  }
+
+  /** Sends one state change (unless a dry run) and, with `wait`, waits until the instance is `done`. */
+  private async change(
+    instance: StreamerInstance,
+    options: ChangeOptions,
+    next: string,
+    done: 'running' | 'stopped' | 'terminated',
+    send: (client: EC2Client, ids: string[]) => Promise<string | undefined>,
+  ): Promise<ChangeResult> {
+    if (options.dryRun) return { instance, changed: true, state: next };
     const client = await this.ec2();
-    const out = await client.send(new TerminateInstancesCommand({ InstanceIds: [instance.id] }));
-    if (options.wait) await waitUntilInstanceTerminated({ client, maxWaitTime: this.waitSeconds, minDelay: 2, maxDelay: 15 }, { InstanceIds: [instance.id] });
-    return { instance, changed: true, state: options.wait ? 'terminated' : (out.TerminatingInstances?.[0]?.CurrentState?.Name ?? 'shutting-down') };
+    const state = (await send(client, [instance.id])) ?? next;
+    if (!options.wait) return { instance, changed: true, state };
+    await this.waitFor(client, instance.id, done);
+    return { instance, changed: true, state: done };
+  }
+
+  private async waitFor(client: EC2Client, id: string, state: 'running' | 'stopped' | 'terminated'): Promise<void> {
+    const waiter = { running: waitUntilInstanceRunning, stopped: waitUntilInstanceStopped, terminated: waitUntilInstanceTerminated }[state];
+    // Polls from every 2 s up to every 15 s (the SDK's default starts at 15 s).
+    await waiter({ client, maxWaitTime: this.waitSeconds, minDelay: 2, maxDelay: 15 }, { InstanceIds: [id] });
   }
 
   /** The instance's serial console (boot, cloud-init, and the streamer's stdout and stderr). */

@@ -4,7 +4,7 @@ import path from 'node:path';
 /**
  * The AWS calls a component can make, read from its source: every module reachable from its
  * entry points (static and dynamic relative imports), and in each, the SDK commands it builds
- * (`new XxxCommand(`), the paginators (`paginateXxx(`) and the waiters (`waitUntilXxx(`) of the
+ * (`new XxxCommand(`), the paginators (`paginateXxx`) and the waiters (`waitUntilXxx`) it uses, of the
  * `@aws-sdk/client-*` packages it imports. What an IAM policy must allow is derived from this
  * list (see iamActions), not written by hand.
  */
@@ -54,7 +54,8 @@ export function sdkCalls(root: string, files: readonly string[]): SdkCall[] {
     }
     const rel = path.relative(root, file);
     for (const [name, service] of imported) {
-      const uses = new RegExp(`\\b${name}\\s*\\(`).test(text.replace(new RegExp(`import[^;]*\\b${name}\\b[^;]*;`, 'g'), ''));
+      // Used: named anywhere but in its import (a waiter may be picked from a table, not called in place).
+      const uses = new RegExp(`\\b${name}\\b`).test(text.replace(new RegExp(`import[^;]*\\b${name}\\b[^;]*;`, 'g'), ''));
       if (!uses) continue;
       let m: RegExpExecArray | null;
       if ((m = /^(\w+)Command$/.exec(name)) && new RegExp(`new\\s+${name}\\s*\\(`).test(text)) calls.push({ service, operation: m[1]!, file: rel });
