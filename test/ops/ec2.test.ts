@@ -243,7 +243,14 @@ describeWith(['venv'], 'infra and ec2 against moto_server', () => {
       expect(started.code, started.stderr).toBe(0);
       expect((await tagged(['running'])).map((i) => i.InstanceId)).toEqual([instance!.InstanceId]);
 
-      const hint = await cli(['ec2', 'ssh-hint']);
+      // Each change is audited in the pipeline's telemetry (CloudWatch Logs on this profile)
+    const audit = await cli(['logs', '--component', 'ec2', '--kind', 'audit', '--since', '1h', '--json']);
+    expect(audit.code, audit.stderr).toBe(0);
+    const actions = audit.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { data: { action: string; instance: string } }).data);
+    expect(actions.map((a) => a.action)).toEqual(['ec2 launch', 'ec2 stop', 'ec2 start']);
+    expect(new Set(actions.map((a) => a.instance))).toEqual(new Set([instance!.InstanceId]));
+
+    const hint = await cli(['ec2', 'ssh-hint']);
       expect(hint.stdout).toMatch(/^ssh -i ~\/\.ssh\/ops-key\.pem admin@\S+$/m);
       expect(hint.stdout).toContain(`--target ${instance!.InstanceId}`);
     });
