@@ -8,7 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -n "${CI:-}" ] && [ "${CI}" != false ] && [ "${CI}" != 0 ] && [ -z "${OPENEVENTS_TEST_IN_CLONE:-}" ]; then
+# (The guard variable is deliberately outside the OPENEVENTS_ namespace: the config rejects unknown
+# OPENEVENTS_* variables as typos, and every CLI the tests spawn inherits this environment.)
+if [ -n "${CI:-}" ] && [ "${CI}" != false ] && [ "${CI}" != 0 ] && [ -z "${OE_TEST_IN_CLONE:-}" ]; then
   parent=$(mktemp -d "${TMPDIR:-/tmp}/openevents-clone-XXXXXX")
   trap 'rm -rf "$parent"' EXIT
   head=$(git rev-parse HEAD)
@@ -20,7 +22,7 @@ if [ -n "${CI:-}" ] && [ "${CI}" != false ] && [ "${CI}" != 0 ] && [ -z "${OPENE
   # The outer npm's settings (npm_config_*, npm_package_*) must not steer the clone's npm.
   mapfile -t npm_vars < <(compgen -e | grep -i '^npm_' || true)
   [ "${#npm_vars[@]}" -eq 0 ] || unset "${npm_vars[@]}"
-  OPENEVENTS_TEST_IN_CLONE=1 npm test -- "$@"
+  OE_TEST_IN_CLONE=1 npm test -- "$@"
   exit 0
 fi
 

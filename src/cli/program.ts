@@ -10,7 +10,11 @@ import { registerMlCommands } from './commands/ml.ts';
 import { registerReportCommands } from './commands/report.ts';
 import { registerMonitorCommands } from './commands/monitor.ts';
 import { registerDemoCommands } from './commands/demo.ts';
+import { registerLogsCommands } from './commands/logs.ts';
+import { registerInfraCommands } from './commands/infra.ts';
+import { registerEmrCommands } from './commands/emr.ts';
 import { registerCompletionCommands } from './commands/completion.ts';
+import { registerEc2Commands } from './commands/ec2.ts';
 
 /** A command registrar: adds its commands to the program; each lives in commands/<stage>.ts. */
 export type Register = (program: Command, ctx: CliContext) => void;
@@ -42,7 +46,11 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerQueryCommands,
     registerMlCommands,
     registerReportCommands,
+    registerLogsCommands,
+    registerInfraCommands,
+    registerEmrCommands,
     registerCompletionCommands,
+    registerEc2Commands,
   ];
   for (const register of registrars) register(program, ctx);
   tidyHelp(program);

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { missingNeeds } from './requires.ts';
 
@@ -50,21 +52,27 @@ export async function startMoto(): Promise<Moto> {
     }
     await new Promise((r) => setTimeout(r, 150));
   }
+  // S3 lakes cache the objects engines read under XDG_CACHE_HOME (~/.cache by default): keep the
+  // tests' copies in the temp dir, gone with the emulator.
+  const cache = await mkdtemp(path.join(os.tmpdir(), 'oe-moto-cache-'));
   const env = {
     AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_REGION: 'us-east-1',
+    XDG_CACHE_HOME: cache,
   };
   return {
     endpoint,
     env,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    stop: async () => {
+      await new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
-      }),
+      });
+      await rm(cache, { recursive: true, force: true });
+    },
   };
 }
 

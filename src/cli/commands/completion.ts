@@ -51,8 +51,7 @@ function printCompletion(ctx: CliContext, completion: Completion): void {
 function lakeValues(ctx: CliContext): CompletionValues {
   const read = async <T>(lake: string | undefined, list: (store: import('../../lake/store.ts').ObjectStore) => Promise<T[]>): Promise<T[]> => {
     try {
-      const { openLake } = await import('../../lake/open.ts');
-      const store = await openLake(lake ?? ctx.config().lake, ctx.cwd);
+      const store = await ctx.runtime(ctx.config(lake ? { lake } : {})).lake();
       const timeout = new Promise<T[]>((resolve) => setTimeout(() => resolve([]), 2_000).unref());
       return await Promise.race([list(store), timeout]);
     } catch {

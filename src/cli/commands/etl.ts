@@ -35,8 +35,8 @@ export function registerEtlCommands(program: Command, ctx: CliContext): void {
       const config = ctx.config({ ...(opts.lake ? { lake: opts.lake } : {}), ...(opts.engine ? { etl: { engine: opts.engine } } : {}) });
       const select = selection(opts);
       // Services load when the command runs (DuckDB), not at CLI start.
-      const [{ openLake }, { runEtl }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/run.ts')]);
-      const store = await openLake(config.lake, ctx.cwd, { mustExist: true });
+      const { runEtl } = await import('../../etl/run.ts');
+      const store = await ctx.runtime(config).lake({ mustExist: true });
       const progress = opts.json ? ctx.stderr : ctx.stdout;
       const result = await runEtl(store, {
         select,

@@ -21,8 +21,8 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action(async (files: string[], flags: { lake?: string; partitionBy: PartitionBy; json?: boolean }) => {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
-      const [{ openLake }, { importFiles }] = await Promise.all([import('../../lake/open.ts'), import('../../lake/import.ts')]);
-      const store = await openLake(config.lake, ctx.cwd);
+      const { importFiles } = await import('../../lake/import.ts');
+      const store = await ctx.runtime(config).lake();
       const results = await importFiles(store, files, {
         partitionBy: flags.partitionBy,
         maxRecordBytes: config.stream.maxRecordBytes,
@@ -64,12 +64,8 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the hours as JSON')
     .action(async (flags: { lake?: string; json?: boolean }) => {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
-      const [{ openLake }, { listRawHours }, { readEtlState }] = await Promise.all([
-        import('../../lake/open.ts'),
-        import('../../lake/hours.ts'),
-        import('../../etl/state.ts'),
-      ]);
-      const store = await openLake(config.lake, ctx.cwd, { mustExist: true });
+      const [{ listRawHours }, { readEtlState }] = await Promise.all([import('../../lake/hours.ts'), import('../../etl/state.ts')]);
+      const store = await ctx.runtime(config).lake({ mustExist: true });
       const [raw, etl] = await Promise.all([listRawHours(store), readEtlState(store)]);
       const etlByHour = new Map(etl.hours.map((h) => [h.hour, h]));
       const hours: LakeHour[] = raw.map((h) => ({ ...h, etl: etlByHour.get(h.hour) ?? null }));
@@ -89,8 +85,8 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the report as JSON')
     .action(async (flags: { lake?: string; repair?: boolean; json?: boolean }) => {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
-      const [{ openLake }, { checkLake }] = await Promise.all([import('../../lake/open.ts'), import('../../lake/check.ts')]);
-      const store = await openLake(config.lake, ctx.cwd, { mustExist: true });
+      const { checkLake } = await import('../../lake/check.ts');
+      const store = await ctx.runtime(config).lake({ mustExist: true });
       const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true && !flags.json;
       const report = await checkLake(store, {
         repair: flags.repair === true,

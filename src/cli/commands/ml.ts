@@ -9,10 +9,7 @@ import type { Metrics } from '../../ml/metrics.ts';
 import type * as MlService from '../../ml/service.ts';
 
 /** Services load when a command runs, not at CLI start (DuckDB, the forest, Spark glue). */
-const services = async (): Promise<typeof MlService & typeof import('../../lake/open.ts')> => ({
-  ...(await import('../../ml/service.ts')),
-  ...(await import('../../lake/open.ts')),
-});
+const services = (): Promise<typeof MlService> => import('../../ml/service.ts');
 import { intOption, InvalidOptionError, numberOption, printJson, println, type CliContext } from '../context.ts';
 
 interface TrainFlags {
@@ -101,8 +98,8 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
           ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
         },
       });
-      const { openLake, trainModel, paramsFromConfig } = await services();
-      const store = await openLake(config.lake, ctx.cwd);
+      const { trainModel, paramsFromConfig } = await services();
+      const store = await ctx.runtime(config).lake();
       const run = await trainModel(store, {
         engine: config.ml.engine,
         params: paramsFromConfig(config.ml, {
@@ -138,8 +135,8 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the evaluation as JSON')
     .action(async (flags: EvaluateFlags) => {
       const config = ctx.config(flags.lake ? { lake: flags.lake } : {});
-      const { openLake, evaluateRun, crossValidateModels, paramsFromConfig } = await services();
-      const store = await openLake(config.lake, ctx.cwd);
+      const { evaluateRun, crossValidateModels, paramsFromConfig } = await services();
+      const store = await ctx.runtime(config).lake();
       if (flags.cv !== undefined) {
         const report = await crossValidateModels(store, {
           scheme: flags.cv,
@@ -185,8 +182,8 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'JSON: one object for --text, else one object a line')
     .action(async (flags: PredictFlags) => {
       const config = ctx.config(flags.lake ? { lake: flags.lake } : {});
-      const { openLake, predictor } = await services();
-      const store = await openLake(config.lake, ctx.cwd);
+      const { predictor } = await services();
+      const store = await ctx.runtime(config).lake();
       const { runId, predict } = await predictor(store, { ...(flags.run !== undefined ? { runId: flags.run } : {}), spark: { signal: ctx.stopSignal } });
       if (flags.text !== undefined) {
         const [result] = await predict([flags.text]);

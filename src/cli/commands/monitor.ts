@@ -18,7 +18,7 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
   const monitor = async (options: MonitorOptions): Promise<void> => {
     const config = ctx.config({ ...(options.lake ? { lake: options.lake } : {}), ...(options.refresh ? { monitor: { refreshMs: options.refresh } } : {}) });
     const jobEnv = configEnv(program, ctx);
-    const base = { ctx, config, readonly: options.readonly === true, ...(jobEnv ? { jobEnv } : {}) };
+    const base = { ctx, config, runtime: ctx.runtime(config), readonly: options.readonly === true, ...(jobEnv ? { jobEnv } : {}) };
     await runMonitor(base);
   };
 
@@ -49,9 +49,9 @@ Running \`openevents\` with no command on a terminal opens the monitor.`,
     .option('--json', 'print the model as JSON', false)
     .action(async (options: { lake?: string; json?: boolean }) => {
       const config = ctx.config(options.lake ? { lake: options.lake } : {});
-      const { openLake } = await import('../../lake/open.ts');
-      await openLake(config.lake, ctx.cwd, { mustExist: true });
-      const snapshot = await loadStatus({ ctx, config });
+      const runtime = ctx.runtime(config);
+      await runtime.lake({ mustExist: true });
+      const snapshot = await loadStatus({ ctx, config, runtime });
       if (options.json) printJson(ctx.stdout, snapshot);
       else println(ctx.stdout, statusText(snapshot));
     });

@@ -17,8 +17,8 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
     .action(async (sql: string, opts: { lake?: string; format: 'table' | 'json' | 'csv' }) => {
       const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
       // Services load when the command runs (DuckDB), not at CLI start.
-      const [{ openLake }, { formatCsv, formatTable, runQuery, toObjects }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/query.ts')]);
-      const result = await runQuery(await openLake(config.lake, ctx.cwd, { mustExist: true }), sql);
+      const { formatCsv, formatTable, runQuery, toObjects } = await import('../../etl/query.ts');
+      const result = await runQuery(await ctx.runtime(config).lake({ mustExist: true }), sql);
       if (opts.format === 'json') printJson(ctx.stdout, toObjects(result));
       else if (opts.format === 'csv') ctx.stdout.write(formatCsv(result));
       else println(ctx.stdout, formatTable(result));
@@ -32,8 +32,8 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the stats as JSON')
     .action(async (opts: { lake?: string; json?: boolean }) => {
       const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
-      const [{ openLake }, { computeStats }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/stats.ts')]);
-      const stats = await computeStats(await openLake(config.lake, ctx.cwd, { mustExist: true }));
+      const { computeStats } = await import('../../etl/stats.ts');
+      const stats = await computeStats(await ctx.runtime(config).lake({ mustExist: true }));
       if (opts.json) printJson(ctx.stdout, stats);
       else println(ctx.stdout, formatStats(stats));
     });

@@ -47,14 +47,10 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
         },
       });
       // Loaded when the command runs, so other commands do not pay for the streamer's modules.
-      const [{ openLake }, { LocalTelemetry, nullTelemetry }, { runStreamer }] = await Promise.all([
-        import('../../lake/open.ts'),
-        import('../../telemetry/telemetry.ts'),
-        import('../../stream/streamer.ts'),
-      ]);
-      const store = await openLake(config.lake, ctx.cwd);
-      const root = store.localPath('');
-      const telemetry = root ? new LocalTelemetry(root) : nullTelemetry;
+      const { runStreamer } = await import('../../stream/streamer.ts');
+      const runtime = ctx.runtime(config);
+      const store = await runtime.lake();
+      const telemetry = await runtime.telemetry('stream');
       const progress = (line: string): void => {
         if (!flags.quiet) println(ctx.stderr, `stream: ${escapeTerminal(line)}`);
       };
@@ -71,7 +67,6 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
           if (notice.kind !== 'file') progress(notice.message);
         },
       });
-      await telemetry.close();
       if (flags.json) printJson(ctx.stdout, summary);
       else println(ctx.stdout, `stopped (${summary.stoppedBy}): ${formatStats(summary)}`);
     });
