@@ -14,13 +14,18 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { PolicyDocument } from '../../src/aws/iam.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClient, s3Client } from '../../src/aws/clients.ts';
 import { configSchema } from '../../src/config/schema.ts';
+import { startAwsProxy, type AwsProxy } from '../helpers/aws-proxy.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ROOT, useMoto, type Moto } from '../helpers/moto.ts';
 import { describeWith } from '../helpers/requires.ts';
 import { tempDirs } from '../helpers/temp.ts';
+import { allows } from './policy.ts';
+import { iamActions, reachableFiles, sdkCalls } from './sdk-calls.ts';
+import { decodeRequest } from './wire-actions.ts';
 
 const run = promisify(execFile);
 const tmp = tempDirs('oe-ec2-');
@@ -32,6 +37,8 @@ const SOURCE = 'https://stream.example.org/2/open_events';
 let s3: S3Client;
 let ec2: EC2Client;
 let iam: IAMClient;
+/** Between the CLI and moto: records every request the operator's commands send. */
+let proxy: AwsProxy;
 let scratch: string;
 /** What the config asks for, from moto's own catalogue (so the test checks our values, not defaults). */
 let imageId: string;
@@ -40,7 +47,7 @@ let subnetId: string;
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    AWS_ENDPOINT_URL: moto().endpoint,
+    AWS_ENDPOINT_URL: proxy.endpoint,
     OPENEVENTS_PROFILE: 'aws',
     OPENEVENTS_LAKE: LAKE,
     OPENEVENTS_SOURCE_URL: SOURCE,
@@ -87,6 +94,7 @@ describeWith(['venv'], 'infra and ec2 against moto_server', () => {
     ec2 = awsClient('ec2', EC2Client, { endpointUrl: moto().endpoint });
     iam = awsClient('iam', IAMClient, { endpointUrl: moto().endpoint });
     scratch = tmp();
+    proxy = await startAwsProxy(moto().endpoint);
     imageId = (await ec2.send(new DescribeImagesCommand({}))).Images!.find((i) => i.ImageId)!.ImageId!;
     subnetId = (await ec2.send(new DescribeSubnetsCommand({}))).Subnets!.at(-1)!.SubnetId!;
     await ec2.send(new CreateKeyPairCommand({ KeyName: 'ops-key' }));
@@ -98,6 +106,7 @@ describeWith(['venv'], 'infra and ec2 against moto_server', () => {
     s3?.destroy();
     ec2?.destroy();
     iam?.destroy();
+    await proxy?.close();
   });
 
   describe('infra up: the IAM roles against moto_server', { timeout: 600_000 }, () => {
@@ -145,6 +154,9 @@ describeWith(['venv'], 'infra and ec2 against moto_server', () => {
   });
 
   describe('openevents ec2 against moto_server', { timeout: 600_000 }, () => {
+    // From here on, what the proxy records is the operator's (`infra up` above is an administrator's)
+    beforeAll(() => void (proxy.requests.length = 0));
+
     it('launch --dry-run plans and starts and uploads nothing', async () => {
       const planned = await cli(['ec2', 'launch', '--dry-run', '--json']);
       expect(planned.code, planned.stderr).toBe(0);
@@ -227,6 +239,11 @@ describeWith(['venv'], 'infra and ec2 against moto_server', () => {
         [instance!.InstanceId, 'running', 't3.micro', 'ops-key', 'arn:aws:iam::123456789012:instance-profile/openevents-streamer'],
       ]);
 
+      // The serial console (moto's is a fixed text): printed with control characters escaped
+      const withConsole = await cli(['ec2', 'status', '--console']);
+      expect(withConsole.code, withConsole.stderr).toBe(0);
+      expect(withConsole.stdout).toMatch(/^console( \(.*\))?:$/m);
+
       const stopped = await cli(['ec2', 'stop', '--wait']);
       expect(stopped.code, stopped.stderr).toBe(0);
       expect(stopped.stdout).toContain(`stop EC2 streamer ${instance!.InstanceId}: running → stopped`);
@@ -244,13 +261,13 @@ describeWith(['venv'], 'infra and ec2 against moto_server', () => {
       expect((await tagged(['running'])).map((i) => i.InstanceId)).toEqual([instance!.InstanceId]);
 
       // Each change is audited in the pipeline's telemetry (CloudWatch Logs on this profile)
-    const audit = await cli(['logs', '--component', 'ec2', '--kind', 'audit', '--since', '1h', '--json']);
-    expect(audit.code, audit.stderr).toBe(0);
-    const actions = audit.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { data: { action: string; instance: string } }).data);
-    expect(actions.map((a) => a.action)).toEqual(['ec2 launch', 'ec2 stop', 'ec2 start']);
-    expect(new Set(actions.map((a) => a.instance))).toEqual(new Set([instance!.InstanceId]));
+      const audit = await cli(['logs', '--component', 'ec2', '--kind', 'audit', '--since', '1h', '--json']);
+      expect(audit.code, audit.stderr).toBe(0);
+      const actions = audit.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { data: { action: string; instance: string } }).data);
+      expect(actions.map((a) => a.action)).toEqual(['ec2 launch', 'ec2 stop', 'ec2 start']);
+      expect(new Set(actions.map((a) => a.instance))).toEqual(new Set([instance!.InstanceId]));
 
-    const hint = await cli(['ec2', 'ssh-hint']);
+      const hint = await cli(['ec2', 'ssh-hint']);
       expect(hint.stdout).toMatch(/^ssh -i ~\/\.ssh\/ops-key\.pem admin@\S+$/m);
       expect(hint.stdout).toContain(`--target ${instance!.InstanceId}`);
     });
@@ -283,6 +300,34 @@ describeWith(['venv'], 'infra and ec2 against moto_server', () => {
       expect(await tagged()).toEqual([]);
       const start = await cli(['ec2', 'start']);
       expect([start.code, start.stderr]).toEqual([1, expect.stringContaining(`no EC2 streamer "${NAME}"`)]);
+      // Bad settings and arguments: one line saying what to fix, no stack, nothing started
+      const bad: Array<[string[], Record<string, string>, RegExp]> = [
+        [['ec2', 'launch'], { OPENEVENTS_AWS_EC2_INSTANCE_TYPE: 'big' }, /aws\.ec2\.instanceType.*an instance type like t3\.small/],
+        [['ec2', 'launch'], { OPENEVENTS_AWS_EC2_SUBNET_ID: 'my-subnet' }, /aws\.ec2\.subnetId.*a subnet id/],
+        [['ec2', 'launch', '--artifact', path.join(scratch, 'missing.tgz')], {}, /cannot read the toolkit tarball .*missing\.tgz/],
+        [['ec2', 'terminate'], {}, /removes its instance and disk[\s\S]*--yes/],
+      ];
+      for (const [args, extra, message] of bad) {
+        const r = await cli(args, extra);
+        expect([r.code, r.stderr], args.join(' ')).toEqual([1, expect.stringMatching(message)]);
+        expect(r.stderr).not.toMatch(/^\s+at /m);
+      }
+      expect(await tagged()).toEqual([]);
+    });
+
+    it("every request the operator's commands sent is allowed by openevents-operator, on the resource it touched", async () => {
+      const policy = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: 'openevents-operator', PolicyName: 'openevents' }))).PolicyDocument!)) as PolicyDocument;
+      // Instance calls are scoped by the instance's tag (aws:ResourceTag): the tags as EC2 has them
+      const all = await ec2.send(new DescribeInstancesCommand({}));
+      const tags = new Map((all.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId!, Object.fromEntries((i.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']))]));
+      const calls = proxy.requests.map((r) => decodeRequest(r, { region: 'us-east-1', account: '123456789012', instanceTags: (id) => tags.get(id) }));
+      const operations = new Set(calls.map((c) => `${c.service}:${c.operation}`));
+      for (const op of ['ec2:RunInstances', 'ec2:DescribeInstances', 'ec2:StopInstances', 'ec2:StartInstances', 'ec2:TerminateInstances', 'ec2:GetConsoleOutput', 's3:PutObject']) expect(operations).toContain(op);
+      const denied = [...new Set(calls.flatMap((c) => c.needs.filter((n) => !allows(policy, n)).map((n) => `${n.action} ${n.resource} ${JSON.stringify(n.context ?? {})}`)))];
+      expect(denied).toEqual([]);
+      // The static derivation the policy is checked against (iam.test.ts) saw every one of these calls
+      const scanned = iamActions(sdkCalls(ROOT, reachableFiles(ROOT, ['src/cli/main.ts'])));
+      expect([...new Set(calls.flatMap((c) => c.needs.map((n) => n.action)))].filter((a) => !scanned.includes(a))).toEqual([]);
     });
   });
 });
