@@ -2,11 +2,11 @@
 # The one provisioning script of openevents machines. Idempotent: a second run changes nothing
 # and takes seconds.
 #
-#   provision.sh box [--user NAME] [--no-vm] [--checks]
+#   provision.sh box [--user NAME] [--no-vm]
 #       The operator workstation (Vagrantfile): Debian packages (git, Java 17, Python venv,
 #       Node 20), then the project's own setup (scripts/setup.sh --test: npm packages, the
-#       compiled toolkit, .venv with pyspark and moto, chromium, tmux) in this checkout, run as
-#       NAME (default: the user who called sudo, else the caller).
+#       compiled toolkit, .venv with pyspark and moto, chromium, tmux, the provisioning lint
+#       tools) in this checkout, run as NAME (default: the user who called sudo, else the caller).
 #   provision.sh streamer --artifact s3://bucket/key.tgz|FILE [--no-vm]
 #       The EC2 streamer (provisioning/ec2/user-data.yaml runs this): Node 20 and the AWS CLI,
 #       the toolkit from its `npm pack` tarball (`npm install -g`), the system user
@@ -14,21 +14,18 @@
 #
 #   --no-vm   skip what needs a machine of its own: adding apt sources, creating system users,
 #             installing and starting systemd units, running as another user. CI runs
-#             `provision.sh box --no-vm --checks` (scripts/test.sh) on the machine it has.
-#   --checks  also the tools CI lints provisioning/ with (provisioning/check.sh): shellcheck,
-#             vagrant, systemd-analyze and cloud-init's schema validator.
+#             `provision.sh box --no-vm` (scripts/test.sh) on the machine it has.
 #
 # Needs Debian 12 (bookworm) or a derivative; runs apt-get as root (through sudo when not root).
 set -euo pipefail
 
 role="${1:-}"
-[ "$role" = box ] || [ "$role" = streamer ] || { sed -n '2,22p' "$0" >&2; exit 2; }
+[ "$role" = box ] || [ "$role" = streamer ] || { sed -n '2,19p' "$0" >&2; exit 2; }
 shift
-vm=1 checks=0 artifact="" user="${SUDO_USER:-$(id -un)}"
+vm=1 artifact="" user="${SUDO_USER:-$(id -un)}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-vm) vm=0 ;;
-    --checks) checks=1 ;;
     --artifact) artifact="${2:?--artifact needs a value}"; shift ;;
     --user) user="${2:?--user needs a value}"; shift ;;
     *) echo "provision: unknown option $1" >&2; exit 2 ;;
@@ -72,37 +69,10 @@ install_node() {
   apt_install nodejs
 }
 
-# --- The lint tools of provisioning/check.sh. cloud-init itself is unpacked from Debian's
-#     package into the user's cache rather than installed: installed, it would run at this
-#     machine's next boot. Its Python libraries are ordinary packages.
-tools="${XDG_CACHE_HOME:-$HOME/.cache}/openevents/tools"
-install_checks() {
-  apt_install shellcheck vagrant systemd python3-yaml python3-jinja2 python3-jsonschema python3-jsonpatch \
-    python3-configobj python3-netifaces python3-requests python3-serial python3-oauthlib
-  [ -x "$tools/bin/cloud-init" ] && return 0
-  say "unpacking Debian's cloud-init package into $tools (its schema validator)"
-  local tmp
-  tmp="$(mktemp -d)"
-  if [ "$apt_updated" = 0 ]; then "${sudo[@]}" apt-get update -qq; apt_updated=1; fi
-  (cd "$tmp" && apt-get download -qq cloud-init 2>/dev/null) || { say "apt-get download cloud-init failed"; rm -rf "$tmp"; exit 1; }
-  rm -rf "$tools/cloud-init" && mkdir -p "$tools/cloud-init" "$tools/bin"
-  dpkg-deb -x "$tmp"/cloud-init_*.deb "$tools/cloud-init"
-  rm -rf "$tmp"
-  # Debian's python3, whose dist-packages hold the libraries installed above.
-  cat >"$tools/bin/cloud-init.part" <<'SH'
-#!/bin/sh
-lib="$(dirname "$(dirname "$(readlink -f "$0")")")/cloud-init/usr/lib/python3/dist-packages"
-PYTHONPATH="$lib" exec /usr/bin/python3 -c 'import sys; from cloudinit.cmd.main import main; sys.exit(main())' "$@"
-SH
-  chmod +x "$tools/bin/cloud-init.part"
-  mv "$tools/bin/cloud-init.part" "$tools/bin/cloud-init"
-}
-
 case "$role" in
   box)
     apt_install ca-certificates curl git openjdk-17-jre-headless python3 python3-venv python3-pip
     install_node
-    [ "$checks" = 0 ] || install_checks
     # The project's own setup, as the user who works in the checkout (it installs chromium and
     # tmux itself, through sudo).
     if [ "$vm" = 1 ] && [ "$user" != "$(id -un)" ]; then
@@ -118,7 +88,6 @@ case "$role" in
     [ -n "$artifact" ] || { echo "provision: streamer needs --artifact s3://…/openevents-<version>.tgz or a file" >&2; exit 2; }
     apt_install ca-certificates curl awscli
     install_node
-    [ "$checks" = 0 ] || install_checks
     # The toolkit from its npm pack tarball (named by its content hash: a new build is a new
     # name); the one installed already is not installed again.
     artifacts=/var/cache/openevents
