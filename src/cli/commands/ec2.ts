@@ -14,7 +14,7 @@ interface Ec2Flags {
 export function registerEc2Commands(program: Command, ctx: CliContext): void {
   const ec2 = program
     .command('ec2')
-    .summary('Run the streamer on an EC2 instance: launch, start, stop, status')
+    .summary('The streamer on an EC2 instance: launch, stop, status')
     .description('The EC2 streamer: one instance (found by its openevents:streamer tag, never a second one) that runs `openevents stream --sink kinesis` under systemd.')
     .addHelpText(
       'after',
