@@ -36,7 +36,7 @@ const UNSCOPED_ACTIONS: Record<string, string> = {
   'elasticmapreduce:ListClusters': 'list calls take no resource',
 };
 const UNSCOPED_ARNS: Array<[RegExp, string]> = [
-  // Instances, volumes and clusters get generated ids: the statements narrow them by tag instead.
+  // Instances and volumes get generated ids: the statements narrow them by tag instead (checked below).
   [/^arn:aws:ec2:eu-west-1:111122223333:(instance|volume)\/\*$/, 'generated ids; a tag condition narrows them'],
   [/^arn:aws:elasticmapreduce:eu-west-1:111122223333:cluster\/\*$/, 'generated cluster ids'],
   // What RunInstances also touches: the image (Debian's public AMI) and the network pieces chosen in aws.ec2.
@@ -62,6 +62,8 @@ function scopingProblems(policy: PolicyDocument): string[] {
         if (unscoped.length > 0) problems.push(`${where}: Resource "*" for ${unscoped.join(', ')}`);
       } else if (!CONFIGURED.some((name) => resource.includes(name)) && !UNSCOPED_ARNS.some(([re]) => re.test(resource))) {
         problems.push(`${where}: ${resource} names nothing the config has`);
+      } else if (/:(instance|volume)\/\*$/.test(resource) && !JSON.stringify(s.Condition ?? {}).includes('openevents:streamer') && !s.Condition?.StringEquals?.['ec2:CreateAction']) {
+        problems.push(`${where}: ${resource} without the streamer's tag condition`);
       }
     }
   }
@@ -199,12 +201,14 @@ describe('IAM policies (provisioning/iam)', () => {
         { Sid: 'B', Effect: 'Allow', Action: ['kinesis:PutRecords'], Resource: '*' },
         { Sid: 'C', Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::*/*' },
         { Sid: 'D', Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' },
+        { Sid: 'E', Effect: 'Allow', Action: 'ec2:StopInstances', Resource: 'arn:aws:ec2:eu-west-1:111122223333:instance/*' },
       ],
     };
     expect(scopingProblems(bad)).toEqual([
       'A: wildcard or malformed action "s3:*"',
       'B: Resource "*" for kinesis:PutRecords',
       'C: arn:aws:s3:::*/* names nothing the config has',
+      "E: arn:aws:ec2:eu-west-1:111122223333:instance/* without the streamer's tag condition",
     ]);
   });
 
