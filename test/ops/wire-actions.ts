@@ -3,8 +3,9 @@ import type { NeededPermission } from './policy.ts';
 
 /**
  * The IAM permissions a recorded AWS request needs, read from the wire (what test/helpers/aws-proxy.ts
- * saw): the service from the SigV4 credential scope, the operation from the JSON target, the
- * query protocol's Action or S3's method, path and query; the resource from the request's own
+ * saw): the service the proxy read from the SigV4 credential scope, the operation from the JSON
+ * target, the query protocol's Action or S3's method, path and query (finer than the proxy's: S3's
+ * sub-resources map to different actions); the resource from the request's own
  * names (bucket and key, stream, log group and stream, instance ids, role names). The mapping of
  * operations to actions follows AWS's Service Authorization Reference.
  */
@@ -29,10 +30,7 @@ const SIGNING_TO_PREFIX: Record<string, string> = { logs: 'logs', kinesis: 'kine
 
 /** Decodes one request; throws on a request it cannot read (so a new kind of call is never silently unchecked). */
 export function decodeRequest(req: ProxiedRequest, ctx: WireContext): WireCall {
-  const auth = String(req.headers.authorization ?? '');
-  const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(auth);
-  if (!scope) throw new Error(`an unsigned request: ${req.method} ${req.url}`);
-  const service = scope[2]!;
+  const { service } = req;
   if (service === 's3') return s3Call(req);
   if (req.target) return jsonCall(service, req, ctx);
   return queryCall(service, req, ctx);
