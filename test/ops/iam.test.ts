@@ -148,7 +148,7 @@ const COMPONENTS: Record<string, Component> = {
     entries: ['src/cli/commands/stream.ts'],
     notCalled: { 'logs:FilterLogEvents': "telemetry/cloudwatch.ts also holds the reader of `openevents logs`; the streamer only ships" },
   },
-  // `openevents land` (issue 10's lander), once it is in the tree
+  // `openevents land` (issue 10's lander)
   lander: { entries: ['src/cli/commands/land.ts'], notCalled: { 'logs:FilterLogEvents': 'as for the streamer' } },
   // The scheduler box runs `openevents schedule` (each tick spawns `openevents etl`: src/schedule/launch.ts) and `openevents alerts` (issue 11)
   scheduler: { entries: ['src/cli/commands/schedule.ts', 'src/cli/commands/alerts.ts', 'src/cli/commands/etl.ts'] },
@@ -160,16 +160,6 @@ const COMPONENTS: Record<string, Component> = {
   'emr-steps': { actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:GetBucketLocation'] },
   // Firehose delivering to S3 (Firehose documentation, "Grant Firehose access to an Amazon S3 destination").
   firehose: { actions: ['s3:AbortMultipartUpload', 's3:GetBucketLocation', 's3:GetObject', 's3:ListBucket', 's3:ListBucketMultipartUploads', 's3:PutObject'] },
-};
-
-/**
- * Granted ahead of the code that calls them: issue 10's Kinesis and Firehose sinks (stream
- * --sink kinesis, which the streamer's unit runs). Allowed uncalled only while that file is not in
- * the tree; from then on the check is exact.
- */
-const ARRIVING = {
-  file: 'src/transport/kinesis-sink.ts',
-  actions: ['kinesis:PutRecords', 'kinesis:DescribeStreamSummary', 'kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'firehose:PutRecordBatch', 'firehose:DescribeDeliveryStream'],
 };
 
 describe('IAM policies (provisioning/iam)', () => {
@@ -241,8 +231,7 @@ describe('IAM policies (provisioning/iam)', () => {
       const denied = needs.filter((need) => !allows(policy, need)).map((n) => `${n.action} ${n.resource}`);
       expect(denied, `${role.name} lacks these (action on the resource it touches)`).toEqual([]);
       const needed = needs.map((n) => n.action);
-      const arriving = existsSync(path.join(ROOT, ARRIVING.file)) ? [] : ARRIVING.actions;
-      const extra = grantedActions(policy).filter((a) => !needed.includes(a) && !arriving.includes(a));
+      const extra = grantedActions(policy).filter((a) => !needed.includes(a));
       expect(extra, `${role.name} grants what the ${role.component} never calls`).toEqual([]);
     });
   }
