@@ -28,7 +28,7 @@ export function statusText(s: PipelineSnapshot, logLines = 10): string {
   out.push('');
   out.push(`Lake${stale(s.panes.lake)}: ${lakeSummary(s)}`);
   for (const hour of s.panes.lake.data?.hours ?? []) {
-    if (hour.files > 0 || hour.missing) out.push(`  ${hourDetail(hour)}`);
+    if (hour.files > 0 || hour.missing || hour.inFlight) out.push(`  ${hourDetail(hour)}`);
   }
   out.push('');
   out.push(`Jobs${stale(s.panes.jobs)}: ${jobsSummary(s)}`);

@@ -69,14 +69,16 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
   const allJobs = coalesce(() => listJobs([runner, ...(options.otherRunners ?? [])]));
   const jobs = (): Promise<JobView[]> => allJobs().then((rs) => rs.map(jobView));
   const streamer = async (): Promise<{ id: string } | undefined> => (await allJobs()).find((r) => r.kind === 'stream' && r.runner === 'local' && isActive(r));
+  const stream = new StreamSource({ hub, streamerJob: streamer, statsIntervalMs: config.stream.statsIntervalMs, now });
   const sources: PipelineSources = {
     profile: config.profile,
     location: config.lake,
-    stream: new StreamSource({ hub, streamerJob: streamer, statsIntervalMs: config.stream.statsIntervalMs, now }),
+    stream,
     lake: new LakeSource({
       store,
       jobs,
       streaming: async () => (await streamer()) !== undefined,
+      inFlight: () => stream.inFlight(),
       graceMs: config.stream.hourGraceMs,
       now,
       ...(options.listRawHours ? { listRawHours: options.listRawHours } : {}),

@@ -8,6 +8,7 @@ interface StreamStatsData {
   eventsPerSec?: unknown;
   bytesPerSec?: unknown;
   events?: unknown;
+  durable?: unknown;
   bytes?: unknown;
   reconnects?: unknown;
   invalid?: unknown;
@@ -68,6 +69,12 @@ export class StreamSource implements PaneSource<StreamView> {
     return this.view(job?.id);
   }
 
+  /** Records the running streamer holds that are in no object yet (for the Lake pane's open hour). */
+  async inFlight(): Promise<number | undefined> {
+    await this.options.hub.sync();
+    return this.view(undefined).inFlight;
+  }
+
   private view(jobId: string | undefined): StreamView {
     const now = this.now();
     const view: StreamView = { state: 'unknown', history: [...this.history], ...(jobId ? { jobId } : {}) };
@@ -107,6 +114,10 @@ export class StreamSource implements PaneSource<StreamView> {
       view.eventsPerSec = 0;
     } else {
       view.state = reported ?? 'unknown';
+      // Accepted but not durable yet: the records of the open raw file (or on their way to Kinesis).
+      const events = num(d.events);
+      const durable = num(d.durable);
+      if (events !== undefined && durable !== undefined && events > durable) view.inFlight = events - durable;
     }
     return view;
   }

@@ -31,6 +31,11 @@ export interface StreamView {
   lastEventAgeMs?: number;
   /** When the newest stats record was written. */
   statsAtMs?: number;
+  /**
+   * Records the streamer accepted that are not durable yet (its open raw file, or batches on
+   * their way to Kinesis) as of its newest stats record: the open hour's share not yet listed.
+   */
+  inFlight?: number;
   /** events/s samples over the last minutes, oldest first. */
   history: StreamSample[];
   /** The local streamer job, when one is running. */
@@ -48,6 +53,11 @@ export interface LakeHour {
   bytes: number;
   /** The hour's _manifest.json exists (the streamer closed it). */
   closed: boolean;
+  /** When the hour's first and newest raw objects arrived (object mtimes), when known. */
+  firstArrivalMs?: number;
+  lastArrivalMs?: number;
+  /** The current hour only: records the streamer holds that no object has yet (the hour filling). */
+  inFlight?: number;
   etl: EtlState;
   /** Why ETL failed, when it did. */
   etlReason?: string;

@@ -235,17 +235,19 @@ export function streamerRunning(state: MonitorState): boolean {
 export function requestForKey(state: MonitorState, key: string): { request: ActionRequest } | { error: string } | undefined {
   const hour = selectedLakeHour(state);
   const hasRaw = hour !== undefined && hour.files > 0;
+  const noRaw = (what: string): string =>
+    hour?.inFlight ? `${hour.hour} has no raw file yet to ${what} (${hour.inFlight} records still in the streamer's open file)` : `${hour?.hour} has no raw data to ${what}`;
   switch (key) {
     case 's':
       return { request: { kind: 'stream', stop: streamerRunning(state) } };
     case 'e':
       if (!hour) return { error: 'no hour selected (the lake pane has no data yet)' };
-      if (!hasRaw) return { error: `${hour.hour} has no raw data to process` };
+      if (!hasRaw) return { error: noRaw('process') };
       if (hour.etl === 'running') return { error: `${hour.hour} is already being processed` };
       return { request: { kind: 'etl', hour: hour.hour } };
     case 'r':
       if (!hour) return { error: 'no hour selected (the lake pane has no data yet)' };
-      if (!hasRaw) return { error: `${hour.hour} has no raw data to rerun` };
+      if (!hasRaw) return { error: noRaw('rerun') };
       if (hour.etl === 'running') return { error: `${hour.hour} is already being processed` };
       return { request: { kind: 'rerun', hour: hour.hour } };
     case 'm':
