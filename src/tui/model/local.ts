@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { LocalJobRunner, osUser } from '../../jobs/local.ts';
-import { isActive } from '../../jobs/types.ts';
+import { isActive, type JobRecord } from '../../jobs/types.ts';
+import { errorMessage } from '../../errors.ts';
+import { PartialFetchError, withTimeout } from './snapshot.ts';
 import { listJobs, type JobRunner } from '../../jobs/runner.ts';
 import type { HourId } from '../../lake/layout.ts';
 import { createRuntime, type Runtime } from '../../config/runtime.ts';
@@ -65,10 +67,10 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
     env: { ...options.jobEnv, OPENEVENTS_SOURCE_URL: config.source.url },
   });
   const hub = new TelemetryHub((await runtime.telemetryReader()).feed());
-  // Three panes ask for the jobs each refresh: they share one read of the job files.
-  const allJobs = coalesce(() => listJobs([runner, ...(options.otherRunners ?? [])]));
-  const jobs = (): Promise<JobView[]> => allJobs().then((rs) => rs.map(jobView));
-  const streamer = async (): Promise<{ id: string } | undefined> => (await allJobs()).find((r) => r.kind === 'stream' && r.runner === 'local' && isActive(r));
+  // Three panes ask for the jobs each refresh: they share one read.
+  const allJobs = coalesce(jobLister(runner, options.otherRunners ?? []));
+  const jobs = (): Promise<JobView[]> => allJobs().then(({ records }) => records.map(jobView));
+  const streamer = async (): Promise<{ id: string } | undefined> => (await allJobs()).records.find((r) => r.kind === 'stream' && r.runner === 'local' && isActive(r));
   const stream = new StreamSource({ hub, streamerJob: streamer, statsIntervalMs: config.stream.statsIntervalMs, now });
   const sources: PipelineSources = {
     profile: config.profile,
@@ -84,7 +86,14 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
       ...(options.listRawHours ? { listRawHours: options.listRawHours } : {}),
       ...(options.readEtlState ? { readEtlState: options.readEtlState } : {}),
     }),
-    jobs: { fetch: jobs },
+    jobs: {
+      async fetch() {
+        const { records, problems } = await allJobs();
+        const views = records.map(jobView);
+        if (problems.length) throw new PartialFetchError(views, problems.join('; '));
+        return views;
+      },
+    },
     logs: new LogsSource(hub),
   };
   const lakeArg = root ?? config.lake;
@@ -148,6 +157,35 @@ export function localActions(runner: JobRunner, lake: string, config: Config): P
       const job = await runner.start({ kind: 'backfill', label: `backfill ${hours.length} hour(s)`, steps: hours.map(etlStep) });
       return started(`backfill of ${hours.length} hour(s)`, job.id);
     },
+  };
+}
+
+/** How long another runner (EMR) may take to list its jobs before the local ones are shown without its fresh ones. */
+export const OTHER_RUNNER_TIMEOUT_MS = 5_000;
+
+/**
+ * Lists the jobs of the local runner (its failure is the pane's) and of the other runners: one
+ * that fails or does not answer in time gives its last known jobs and a problem to show, so an
+ * EMR outage never takes the local jobs, the lake grid or the streamer's state down with it.
+ */
+export function jobLister(local: JobRunner, others: readonly JobRunner[], timeoutMs = OTHER_RUNNER_TIMEOUT_MS): () => Promise<{ records: JobRecord[]; problems: string[] }> {
+  const last = new Map<JobRunner, JobRecord[]>();
+  return async () => {
+    const problems: string[] = [];
+    const lists = await Promise.all([
+      listJobs([local]),
+      ...others.map(async (runner) => {
+        try {
+          const records = await withTimeout(listJobs([runner]), timeoutMs);
+          last.set(runner, records);
+          return records;
+        } catch (error) {
+          problems.push(`${runner.name}: ${errorMessage(error)}`);
+          return last.get(runner) ?? [];
+        }
+      }),
+    ]);
+    return { records: lists.flat().sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)), problems };
   };
 }
 

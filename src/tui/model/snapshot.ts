@@ -43,6 +43,21 @@ export function emptySnapshot(sources: Pick<PipelineSources, 'profile' | 'locati
   return { atMs, profile: sources.profile, lake: sources.location, panes: { stream: loading, lake: loading, jobs: loading, logs: loading } };
 }
 
+/** `promise`, or a rejection saying "no answer in Ns" once `timeoutMs` have passed. */
+export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what = ''): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}no answer in ${timeoutMs / 1000}s`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * One pane's fetch with a timeout. `fetching` is the source's fetch if one is already under way
  * (a refresh that timed out): it is waited on again instead of asking the source twice.
@@ -54,14 +69,8 @@ export async function fetchPane<T>(
   timeoutMs: number,
   fetching: Promise<T> = source.fetch(),
 ): Promise<PaneData<T>> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const data = await Promise.race([
-      fetching,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs / 1000}s`)), timeoutMs);
-      }),
-    ]);
+    const data = await withTimeout(fetching, timeoutMs);
     return { data, stale: false, updatedAtMs: now() };
   } catch (error) {
     if (error instanceof PartialFetchError) {
@@ -73,7 +82,5 @@ export async function fetchPane<T>(
       stale: true,
       error: sanitize(errorMessage(error), 300),
     };
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,7 +1,10 @@
+import { errorMessage } from '../../errors.ts';
 import type { TelemetryRecord } from '../../telemetry/telemetry.ts';
+import { sanitize } from '../../text.ts';
+import { PartialFetchError } from './snapshot.ts';
 import type { PaneSource } from './sources.ts';
 import type { TelemetryHub } from './telemetry-feed.ts';
-import type { StreamSample, StreamState, StreamView } from './types.ts';
+import type { LanderView, StreamSample, StreamState, StreamView } from './types.ts';
 
 /** The streamer's stats record data, as it writes it (see the team brief). */
 interface StreamStatsData {
@@ -22,6 +25,10 @@ export interface StreamSourceOptions {
   hub: TelemetryHub;
   /** The running local streamer job, if any (undefined on aws until the EC2 streamer lands). */
   streamerJob?: () => Promise<{ id: string } | undefined>;
+  /** The streamer's EC2 instance, where it runs on one (aws). */
+  host?: () => Promise<StreamView['host'] | undefined>;
+  /** The Kinesis stream's shards (aws). */
+  kinesis?: () => Promise<NonNullable<StreamView['kinesis']>>;
   /** How much events/s history to keep for the sparkline. */
   historyMs?: number;
   /** The streamer writes stats this often; three missed intervals make its last state doubtful. */
@@ -36,6 +43,7 @@ export interface StreamSourceOptions {
  */
 export class StreamSource implements PaneSource<StreamView> {
   private latest: { atMs: number; data: StreamStatsData } | undefined;
+  private lander: { atMs: number; data: Record<string, unknown> } | undefined;
   private history: StreamSample[] = [];
   private readonly historyMs: number;
   private readonly statsIntervalMs: number;
@@ -50,9 +58,13 @@ export class StreamSource implements PaneSource<StreamView> {
 
   private ingest(records: readonly TelemetryRecord[]): void {
     for (const record of records) {
-      if (record.kind !== 'stats' || record.component !== 'stream' || !record.data) continue;
+      if (record.kind !== 'stats' || !record.data || (record.component !== 'stream' && record.component !== 'land')) continue;
       const atMs = Date.parse(record.ts);
       if (!Number.isFinite(atMs)) continue;
+      if (record.component === 'land') {
+        if (!this.lander || atMs >= this.lander.atMs) this.lander = { atMs, data: record.data as Record<string, unknown> };
+        continue;
+      }
       const data = record.data as StreamStatsData;
       if (!this.latest || atMs >= this.latest.atMs) this.latest = { atMs, data };
       const eps = num(data.eventsPerSec);
@@ -64,9 +76,21 @@ export class StreamSource implements PaneSource<StreamView> {
     this.history = first < 0 ? [] : this.history.slice(first);
   }
 
+  /**
+   * Telemetry first (its failure fails the pane); the streamer's instance and the Kinesis shards
+   * beside it: when one of those fails, the rest is shown, marked stale with why.
+   */
   async fetch(): Promise<StreamView> {
-    const [, job] = await Promise.all([this.options.hub.sync(), this.options.streamerJob?.()]);
-    return this.view(job?.id);
+    const o = this.options;
+    const problems: string[] = [];
+    const extra = <T>(what: string, read: (() => Promise<T>) | undefined): Promise<T | undefined> =>
+      read ? read().catch((error: unknown) => void problems.push(`${what}: ${errorMessage(error)}`)) : Promise.resolve(undefined);
+    const [, job, host, kinesis] = await Promise.all([o.hub.sync(), o.streamerJob?.(), extra('ec2', o.host), extra('kinesis', o.kinesis)]);
+    const view = this.view(job?.id);
+    if (host) view.host = { id: sanitize(host.id, 40), state: sanitize(host.state, 20) };
+    if (kinesis) view.kinesis = { ...kinesis, stream: sanitize(kinesis.stream, 128) };
+    if (problems.length) throw new PartialFetchError(view, problems.join('; '));
+    return view;
   }
 
   /** Records the running streamer holds that are in no object yet (for the Lake pane's open hour). */
@@ -75,9 +99,24 @@ export class StreamSource implements PaneSource<StreamView> {
     return this.view(undefined).inFlight;
   }
 
+  private landerView(now: number): LanderView | undefined {
+    const latest = this.lander;
+    if (!latest) return undefined;
+    const d = latest.data;
+    const quiet = now - latest.atMs > 3 * this.statsIntervalMs;
+    const reported = d.state === 'running' || d.state === 'stopped' ? d.state : 'unknown';
+    return {
+      state: quiet && reported === 'running' ? 'unknown' : reported,
+      statsAtMs: latest.atMs,
+      ...defined({ recordsPerSec: num(d.recordsPerSec), records: num(d.records), lagMs: num(d.lagMs), shards: Array.isArray(d.shards) ? d.shards.length : undefined }),
+      ...(quiet ? { quiet: true } : {}),
+    };
+  }
+
   private view(jobId: string | undefined): StreamView {
     const now = this.now();
-    const view: StreamView = { state: 'unknown', history: [...this.history], ...(jobId ? { jobId } : {}) };
+    const lander = this.landerView(now);
+    const view: StreamView = { state: 'unknown', history: [...this.history], ...(jobId ? { jobId } : {}), ...(lander ? { lander } : {}) };
     const latest = this.latest;
     if (!latest) {
       view.state = jobId ? 'starting' : 'stopped';

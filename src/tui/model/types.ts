@@ -40,6 +40,26 @@ export interface StreamView {
   history: StreamSample[];
   /** The local streamer job, when one is running. */
   jobId?: string;
+  /** Where the streamer runs when it is not a local job: its EC2 instance and the instance's state. */
+  host?: { id: string; state: string };
+  /** The Kinesis stream between streamer and lake (aws): its open and closed (resharded) shards. */
+  kinesis?: { stream: string; open: number; closed: number };
+  /** The lander (Kinesis → lake), from its stats records. */
+  lander?: LanderView;
+}
+
+/** The lander as its newest `kind:'stats', component:'land'` record tells it. */
+export interface LanderView {
+  state: 'running' | 'stopped' | 'unknown';
+  recordsPerSec?: number;
+  records?: number;
+  /** MillisBehindLatest, the largest of its shards': how far the lake trails the stream. */
+  lagMs?: number;
+  /** Shards it holds. */
+  shards?: number;
+  statsAtMs: number;
+  /** No stats for three intervals. */
+  quiet?: boolean;
 }
 
 export type EtlState = 'waiting' | 'running' | 'done' | 'failed';
