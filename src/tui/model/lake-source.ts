@@ -22,6 +22,8 @@ export interface LakeSourceOptions {
   inFlight?: () => Promise<number | undefined>;
   listRawHours?: RawHourLister;
   readEtlState?: EtlStateReader;
+  /** Fetch no more often than this (a remote lake: each fetch is a few LIST requests). */
+  intervalMs?: number;
   now?: () => number;
 }
 
@@ -31,9 +33,11 @@ export interface LakeSourceOptions {
  */
 export class LakeSource implements PaneSource<LakeView> {
   private readonly now: () => number;
+  readonly intervalMs: number | undefined;
 
   constructor(private readonly options: LakeSourceOptions) {
     this.now = options.now ?? Date.now;
+    this.intervalMs = options.intervalMs;
   }
 
   async fetch(): Promise<LakeView> {

@@ -16,7 +16,7 @@ import type { JobView } from './types.ts';
 import { LakeSource, type EtlStateReader, type RawHourLister } from './lake-source.ts';
 import { LogsSource } from './logs-source.ts';
 import type { ActionResult, PipelineActions, PipelineSources } from './sources.ts';
-import { StreamSource } from './stream-source.ts';
+import { StreamSource, type StreamSourceOptions } from './stream-source.ts';
 import { TelemetryHub } from './telemetry-feed.ts';
 
 export interface LocalPipelineOptions {
@@ -34,6 +34,12 @@ export interface LocalPipelineOptions {
   readEtlState?: EtlStateReader;
   /** Runners whose jobs the Jobs pane shows beside the local ones (EMR on the aws profile). */
   otherRunners?: JobRunner[];
+  /** What the Stream pane shows beside telemetry (aws: the EC2 streamer's instance, the Kinesis shards). */
+  stream?: Pick<StreamSourceOptions, 'host' | 'kinesis'>;
+  /** Read the lake no more often than this (a remote lake's listing costs requests). */
+  lakeIntervalMs?: number;
+  /** The actions, given the local ones and the local runner (aws: EMR runs, the EC2 streamer). */
+  actions?: (local: PipelineActions, runner: JobRunner) => PipelineActions;
 }
 
 /** The local pipeline as the monitor sees it: its sources, its actions, and where audit lines go. */
@@ -47,7 +53,8 @@ export interface LocalPipeline {
 }
 
 /**
- * Wires the monitor to the pipeline of the config: its telemetry (read and written through the
+ * Wires the monitor to the pipeline of the config (the aws profile adds its parts through the
+ * options, see run-monitor.ts): its telemetry (read and written through the
  * runtime: JSON lines locally, CloudWatch Logs on the aws profile) and local jobs, whose files
  * live under the lake (an S3 lake keeps them under ./.openevents/jobs).
  */
@@ -71,7 +78,7 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
   const allJobs = coalesce(jobLister(runner, options.otherRunners ?? []));
   const jobs = (): Promise<JobView[]> => allJobs().then(({ records }) => records.map(jobView));
   const streamer = async (): Promise<{ id: string } | undefined> => (await allJobs()).records.find((r) => r.kind === 'stream' && r.runner === 'local' && isActive(r));
-  const stream = new StreamSource({ hub, streamerJob: streamer, statsIntervalMs: config.stream.statsIntervalMs, now });
+  const stream = new StreamSource({ hub, streamerJob: streamer, statsIntervalMs: config.stream.statsIntervalMs, now, ...options.stream });
   const sources: PipelineSources = {
     profile: config.profile,
     location: config.lake,
@@ -81,6 +88,7 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
       jobs,
       streaming: async () => (await streamer()) !== undefined,
       inFlight: () => stream.inFlight(),
+      ...(options.lakeIntervalMs ? { intervalMs: options.lakeIntervalMs } : {}),
       graceMs: config.stream.hourGraceMs,
       now,
       ...(options.listRawHours ? { listRawHours: options.listRawHours } : {}),
@@ -98,7 +106,8 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
   };
   const lakeArg = root ?? config.lake;
   const telemetry = await runtime.telemetry('monitor');
-  return { sources, actions: localActions(runner, lakeArg, config), runner, telemetry, store, who };
+  const local = localActions(runner, lakeArg, config);
+  return { sources, actions: options.actions ? options.actions(local, runner) : local, runner, telemetry, store, who };
 }
 
 /** The one-key actions as local jobs running `openevents` subcommands. */
