@@ -137,6 +137,11 @@ export async function loadStatus(options: Pick<RunMonitorOptions, 'ctx' | 'confi
 export const MONITOR_AWS_RETRIES = { maxAttempts: 2, requestTimeoutMs: 5_000 } as const;
 /** A remote lake is listed at most this often (each listing is a few LIST requests). */
 export const REMOTE_LAKE_INTERVAL_MS = 5_000;
+/**
+ * CloudWatch Logs is polled at most this often: FilterLogEvents allows a few calls a second per
+ * account and region, shared with every other reader; the streamer writes stats every 5 s.
+ */
+export const CLOUDWATCH_INTERVAL_MS = 2_500;
 /** Kinesis shards change only when resharded: asked this often. */
 const SHARDS_INTERVAL_MS = 15_000;
 
@@ -184,6 +189,7 @@ async function resolvePipeline(options: Pick<RunMonitorOptions, 'ctx' | 'config'
     ...(emr ? { otherRunners: [emr] } : {}),
     stream: { kinesis: shards },
     lakeIntervalMs: inS3 ? Math.max(config.monitor.refreshMs, REMOTE_LAKE_INTERVAL_MS) : 0,
+    telemetryIntervalMs: Math.max(config.monitor.refreshMs, CLOUDWATCH_INTERVAL_MS),
     // EMR runs need the lake in S3; with a folder lake the keys run locally, as on the local profile.
     ...(emr ? { actions: (local, localRunner) => awsActions({ local, localRunner, emr, settings: emrSettings(config) }) } : {}),
   });

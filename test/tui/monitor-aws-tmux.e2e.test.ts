@@ -13,7 +13,7 @@ import { CloudWatchTelemetry, CloudWatchTelemetryReader } from '../../src/teleme
 import { startAwsProxy, type AwsProxy } from '../helpers/aws-proxy.ts';
 import { OPENEVENTS, spawnCli, waitForLine } from '../helpers/cli.ts';
 import { startFakeEmr, type FakeEmr } from '../helpers/fake-emr.ts';
-import { ROOT, useMoto } from '../helpers/moto.ts';
+import { useMoto } from '../helpers/moto.ts';
 import { describeWith } from '../helpers/requires.ts';
 import { tempDirs } from '../helpers/temp.ts';
 import { createTmux } from '../helpers/tui-tmux.ts';

@@ -38,6 +38,8 @@ export interface LocalPipelineOptions {
   stream?: Pick<StreamSourceOptions, 'host' | 'kinesis'>;
   /** Read the lake no more often than this (a remote lake's listing costs requests). */
   lakeIntervalMs?: number;
+  /** Poll telemetry no more often than this (CloudWatch Logs). */
+  telemetryIntervalMs?: number;
   /** The actions, given the local ones and the local runner (aws: EMR runs, the EC2 streamer). */
   actions?: (local: PipelineActions, runner: JobRunner) => PipelineActions;
 }
@@ -73,7 +75,7 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
     // The source URL travels in the environment, not argv: a token in it stays out of `ps` and job records.
     env: { ...options.jobEnv, OPENEVENTS_SOURCE_URL: config.source.url },
   });
-  const hub = new TelemetryHub((await runtime.telemetryReader()).feed());
+  const hub = new TelemetryHub((await runtime.telemetryReader()).feed(), options.telemetryIntervalMs ?? 0, now);
   // Three panes ask for the jobs each refresh: they share one read.
   const allJobs = coalesce(jobLister(runner, options.otherRunners ?? []));
   const jobs = (): Promise<JobView[]> => allJobs().then(({ records }) => records.map(jobView));
