@@ -231,10 +231,10 @@ export function visibleLogs(state: MonitorState): LogLine[] {
   return lines.filter((l) => `${l.level} ${l.component} ${l.msg}`.toLowerCase().includes(filter));
 }
 
-/** The streamer runs (or is starting) per the stream pane. */
+/** The streamer runs (or is starting) per the stream pane: its local job, its stats, or its EC2 instance. */
 export function streamerRunning(state: MonitorState): boolean {
   const s = state.snapshot.panes.stream.data;
-  return s?.jobId !== undefined || s?.state === 'running' || s?.state === 'reconnecting';
+  return s?.jobId !== undefined || s?.state === 'running' || s?.state === 'reconnecting' || s?.host?.state === 'running' || s?.host?.state === 'pending';
 }
 
 /** The action a key asks for, or why it cannot run now. */
