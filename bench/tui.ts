@@ -248,21 +248,26 @@ async function startMonitor(tmux: ReturnType<typeof createTmux>, lake: string, e
 
 // ---------------------------------------------------------------- 2. idle CPU
 
+/** The process's CPU, in % of one core, over 5-s windows for IDLE_S seconds. */
+async function idleWindows(pid: number): Promise<number[]> {
+  const windowS = 5;
+  const out: number[] = [];
+  for (let t = 0; t < IDLE_S; t += windowS) {
+    const a = cpuTicks(pid);
+    await sleep(windowS * 1000);
+    const b = cpuTicks(pid);
+    out.push(((b - a) / CLK_TCK / windowS) * 100);
+  }
+  return out;
+}
+
 async function benchIdle(): Promise<number[]> {
   const lake = fixtureLake();
   const tmux = createTmux(`oe-bench-tui-idle-${process.pid}`);
   try {
     const pid = await startMonitor(tmux, lake);
     await sleep(5000); // start-up (tsx compile, first reads) is not idle
-    const windowS = 5;
-    const out: number[] = [];
-    for (let t = 0; t < IDLE_S; t += windowS) {
-      const a = cpuTicks(pid);
-      await sleep(windowS * 1000);
-      const b = cpuTicks(pid);
-      out.push(((b - a) / CLK_TCK / windowS) * 100);
-    }
-    return out;
+    return await idleWindows(pid);
   } finally {
     tmux.kill();
     rmSync(lake, { recursive: true, force: true });
@@ -340,14 +345,7 @@ async function benchIdleAws(): Promise<number[]> {
     const pid = await startMonitor(tmux, fixture.lake, fixture.env, { cwd: work });
     await tmux.waitFor((s) => /Jobs \(3\)/.test(s) && /kinesis 2 open shards/.test(s) && /log line 199/.test(s), 'clusters, shards and logs', 60_000);
     await sleep(5000);
-    const windowS = 5;
-    const out: number[] = [];
-    for (let t = 0; t < IDLE_S; t += windowS) {
-      const a = cpuTicks(pid);
-      await sleep(windowS * 1000);
-      const b = cpuTicks(pid);
-      out.push(((b - a) / CLK_TCK / windowS) * 100);
-    }
+    const out = await idleWindows(pid);
     if (process.env.BENCH_TUI_DUMP) process.stdout.write(tmux.capture() + '\n');
     return out;
   } finally {
