@@ -11,7 +11,7 @@ import { LocalJobRunner } from '../../src/jobs/local.ts';
 import { hourIdOf, hourPath } from '../../src/lake/layout.ts';
 import { CloudWatchTelemetry, CloudWatchTelemetryReader } from '../../src/telemetry/cloudwatch.ts';
 import { startAwsProxy, type AwsProxy } from '../helpers/aws-proxy.ts';
-import { OPENEVENTS, spawnCli, waitForLine } from '../helpers/cli.ts';
+import { OPENEVENTS, runCli, spawnCli, waitForLine } from '../helpers/cli.ts';
 import { startFakeEmr, type FakeEmr } from '../helpers/fake-emr.ts';
 import { useMoto } from '../helpers/moto.ts';
 import { describeWith } from '../helpers/requires.ts';
@@ -181,6 +181,12 @@ describeWith(['tmux', 'venv'], 'monitor in tmux on the aws profile (moto_server 
       ['etl', current, 'ok'],
       ['etl', current, 'ok'],
     ]);
+
+    // And `status` prints the same model once, off a terminal
+    const status = await runCli(['status'], { env: { ...process.env, ...env }, cwd: work });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('kinesis 2 open shards  lander running 180 rec/s lag 4s');
+    expect(status.stdout).toMatch(new RegExp(`failed\\s+emr etl ${current}[\\s\\S]*why: etl ${current}: Unknown Error\\.`));
 
     // When the endpoints die mid-run (moto behind the proxy, and EMR)
     await proxy.close();
