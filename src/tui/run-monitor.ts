@@ -142,6 +142,8 @@ export const REMOTE_LAKE_INTERVAL_MS = 5_000;
  * account and region, shared with every other reader; the streamer writes stats every 5 s.
  */
 export const CLOUDWATCH_INTERVAL_MS = 2_500;
+/** The EC2 streamer's instance state is asked this often. */
+const INSTANCE_INTERVAL_MS = 5_000;
 /** Kinesis shards change only when resharded: asked this often. */
 const SHARDS_INTERVAL_MS = 15_000;
 
@@ -176,22 +178,25 @@ async function resolvePipeline(options: Pick<RunMonitorOptions, 'ctx' | 'config'
   const runtime = createRuntime(config, { cwd: ctx.cwd, env: ctx.env, retries: MONITOR_AWS_RETRIES });
   const clients = await runtime.aws();
   const inS3 = config.lake.startsWith('s3://');
-  const [{ createEmrRunner }, { emrSettings }, { awsActions, kinesisShards }] = await Promise.all([
+  const [{ createEmrRunner }, { emrSettings }, { ec2Streamer }, { awsActions, ec2StreamerHost, kinesisShards }] = await Promise.all([
     import('../emr/service.ts'),
     import('../emr/settings.ts'),
+    import('../ec2/streamer.ts'),
     import('./model/aws.ts'),
   ]);
+  // EMR steps and the EC2 streamer keep their state in the lake: both need it in S3.
   const emr = inS3 ? (await createEmrRunner(config, { cwd: ctx.cwd, env: ctx.env })).runner : undefined;
+  const host = inS3 ? ec2StreamerHost(ec2Streamer(config, clients)) : undefined;
   const shards = cachedFor(SHARDS_INTERVAL_MS, async () => kinesisShards(await clients.client('kinesis'), config.aws.kinesis.stream));
   const pipeline = await createLocalPipeline({
     ...base,
     runtime,
     ...(emr ? { otherRunners: [emr] } : {}),
-    stream: { kinesis: shards },
+    stream: { kinesis: shards, ...(host ? { host: cachedFor(INSTANCE_INTERVAL_MS, () => host.find()) } : {}) },
     lakeIntervalMs: inS3 ? Math.max(config.monitor.refreshMs, REMOTE_LAKE_INTERVAL_MS) : 0,
     telemetryIntervalMs: Math.max(config.monitor.refreshMs, CLOUDWATCH_INTERVAL_MS),
     // EMR runs need the lake in S3; with a folder lake the keys run locally, as on the local profile.
-    ...(emr ? { actions: (local, localRunner) => awsActions({ local, localRunner, emr, settings: emrSettings(config) }) } : {}),
+    ...(emr ? { actions: (local, localRunner) => awsActions({ local, localRunner, emr, settings: emrSettings(config), ...(host ? { streamer: host } : {}) }) } : {}),
   });
   const runner = options.readonly ? undefined : (options.runner ?? auditedRunner(pipeline.actions, pipeline.telemetry, pipeline.who));
   return {

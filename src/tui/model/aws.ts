@@ -1,4 +1,4 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { EmrSettings } from '../../emr/settings.ts';
 import { pipelineJob } from '../../emr/pipeline.ts';
 import { JobRunningError, type JobRunner, type JobSpec } from '../../jobs/runner.ts';
@@ -14,7 +14,6 @@ import type { StreamView } from './types.ts';
 
 /** The stream's shards: open ones (no ending sequence number) and closed ones (left by resharding). */
 export async function kinesisShards(client: KinesisClient, stream: string): Promise<NonNullable<StreamView['kinesis']>> {
-  const { ListShardsCommand } = await import('@aws-sdk/client-kinesis');
   let open = 0;
   let closed = 0;
   let token: string | undefined;

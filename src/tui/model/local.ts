@@ -80,7 +80,15 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
   const allJobs = coalesce(jobLister(runner, options.otherRunners ?? []));
   const jobs = (): Promise<JobView[]> => allJobs().then(({ records }) => records.map(jobView));
   const streamer = async (): Promise<{ id: string } | undefined> => (await allJobs()).records.find((r) => r.kind === 'stream' && r.runner === 'local' && isActive(r));
-  const stream = new StreamSource({ hub, streamerJob: streamer, statsIntervalMs: config.stream.statsIntervalMs, now, ...options.stream });
+  const stream = new StreamSource({
+    hub,
+    streamerJob: streamer,
+    statsIntervalMs: config.stream.statsIntervalMs,
+    // A record polled every telemetryIntervalMs can be that much older when seen, plus shipping (CloudWatch: about 2 s).
+    telemetryDelayMs: options.telemetryIntervalMs ? options.telemetryIntervalMs + 2_000 : 0,
+    now,
+    ...options.stream,
+  });
   const sources: PipelineSources = {
     profile: config.profile,
     location: config.lake,

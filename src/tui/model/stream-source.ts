@@ -33,6 +33,8 @@ export interface StreamSourceOptions {
   historyMs?: number;
   /** The streamer writes stats this often; three missed intervals make its last state doubtful. */
   statsIntervalMs?: number;
+  /** How late a record can reach the monitor (CloudWatch Logs: shipping, ingestion, the poll interval); added to the silence allowed. */
+  telemetryDelayMs?: number;
   now?: () => number;
 }
 
@@ -47,11 +49,14 @@ export class StreamSource implements PaneSource<StreamView> {
   private history: StreamSample[] = [];
   private readonly historyMs: number;
   private readonly statsIntervalMs: number;
+  /** Silence longer than this (three stats intervals and the telemetry's delay) makes a streamer's last state doubtful. */
+  private readonly quietMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: StreamSourceOptions) {
     this.historyMs = options.historyMs ?? 10 * 60_000;
     this.statsIntervalMs = options.statsIntervalMs ?? 5_000;
+    this.quietMs = 3 * this.statsIntervalMs + (options.telemetryDelayMs ?? 0);
     this.now = options.now ?? Date.now;
     options.hub.subscribe((records) => this.ingest(records));
   }
@@ -103,7 +108,7 @@ export class StreamSource implements PaneSource<StreamView> {
     const latest = this.lander;
     if (!latest) return undefined;
     const d = latest.data;
-    const quiet = now - latest.atMs > 3 * this.statsIntervalMs;
+    const quiet = now - latest.atMs > this.quietMs;
     const reported = d.state === 'running' || d.state === 'stopped' ? d.state : 'unknown';
     return {
       state: quiet && reported === 'running' ? 'unknown' : reported,
@@ -146,7 +151,7 @@ export class StreamSource implements PaneSource<StreamView> {
       view.state = jobId ? 'starting' : 'stopped';
       // The final record's rate is the run's average; a stopped streamer moves nothing now.
       if (!jobId) view.eventsPerSec = 0;
-    } else if (silentMs > 3 * this.statsIntervalMs) {
+    } else if (silentMs > this.quietMs) {
       // No stats for three intervals: the streamer died without saying so, or was stopped.
       view.state = jobId ? 'unknown' : 'stopped';
       view.quiet = true;

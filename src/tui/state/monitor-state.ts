@@ -231,10 +231,11 @@ export function visibleLogs(state: MonitorState): LogLine[] {
   return lines.filter((l) => `${l.level} ${l.component} ${l.msg}`.toLowerCase().includes(filter));
 }
 
-/** The streamer runs (or is starting) per the stream pane: its local job, its stats, or its EC2 instance. */
+/** The streamer runs (or is starting) per the stream pane: its EC2 instance where it has one, else its local job or its stats. */
 export function streamerRunning(state: MonitorState): boolean {
   const s = state.snapshot.panes.stream.data;
-  return s?.jobId !== undefined || s?.state === 'running' || s?.state === 'reconnecting' || s?.host?.state === 'running' || s?.host?.state === 'pending';
+  if (s?.host) return s.host.state === 'running' || s.host.state === 'pending';
+  return s?.jobId !== undefined || s?.state === 'running' || s?.state === 'reconnecting';
 }
 
 /** The action a key asks for, or why it cannot run now. */
