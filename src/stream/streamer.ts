@@ -15,6 +15,7 @@ import { isOversized, LineFramer, type Framed } from './framing.ts';
 import { openHttpStream, proxyDispatcher, type HttpStream } from './http-source.ts';
 import { LakeSink } from './lake-sink.ts';
 import { PendingRecords } from './pending.ts';
+import { loadResumePoint, ResumePlanner, saveResumePoint, type ResumeQuery } from './resume.ts';
 import type { Sink, SinkNoticeKind } from './sink.ts';
 
 /** The stream settings the streamer uses (config `stream.*`). */
@@ -101,6 +102,8 @@ const WRITE_BATCH_BYTES = 1024 * 1024;
 const MAX_BATCH_AGE_MS = 1000;
 /** The checkpoint (with its dedupe window, up to a few MB) is written at most this often, and on every stop. */
 const MIN_CHECKPOINT_INTERVAL_MS = 1000;
+/** The resume point (small) is written this often while data arrives: a restart re-fetches what is not durable. */
+const RESUME_INTERVAL_MS = 500;
 
 /**
  * Streams open_events from `url` into a sink (the lake by default) until stopped (stopSignal)
@@ -130,6 +133,8 @@ class Streamer {
   private readonly framer: LineFramer;
   private readonly dedupe: DedupeWindow;
   private readonly pending = new PendingRecords();
+  private readonly planner: ResumePlanner;
+  private lastResume = { atMs: 0, frontier: -1, checkpointed: -1 };
   private readonly tickMs: number;
   private readonly dispatcher: Dispatcher | undefined;
   private lease: Lease | undefined;
@@ -193,7 +198,8 @@ class Streamer {
     this.sink = options.sink ?? new LakeSink(options.store, this.writer, this.s, options.tmpDir);
     this.framer = new LineFramer(this.s.maxRecordBytes, QUARANTINE_KEEP_BYTES);
     this.dedupe = new DedupeWindow({ windowMs: 2 * this.s.resumeWindowMs });
-    this.tickMs = Math.max(20, Math.min(1000, this.s.stallTimeoutMs / 4, this.s.rotateAgeMs / 2, this.s.statsIntervalMs / 2));
+    this.planner = new ResumePlanner({ resumeWindowMs: this.s.resumeWindowMs, now: this.now });
+    this.tickMs = Math.max(20, Math.min(RESUME_INTERVAL_MS, this.s.stallTimeoutMs / 4, this.s.rotateAgeMs / 2, this.s.statsIntervalMs / 2));
     this.dispatcher = options.dispatcher ?? proxyDispatcher();
     this.batchBytes = Math.min(WRITE_BATCH_BYTES, this.s.rotateBytes);
     this.buffers = new BatchPool(3, this.batchBytes + 128 * 1024);
@@ -214,8 +220,9 @@ class Streamer {
         if (this.stopping) break;
         this.counts.reconnects++;
         this.state = 'reconnecting';
-        if (outcome.progressed) attempt = 0;
-        const delay = reconnectDelayMs(attempt, { initialMs: this.s.backoffInitialMs, maxMs: this.s.backoffMaxMs }, outcome.retryAfterMs, this.random);
+        // A connection that brought records (a network cut, not a failing source) is followed at once; failures back off.
+        if (outcome.progressed) attempt = -1;
+        const delay = attempt < 0 ? 0 : reconnectDelayMs(attempt, { initialMs: this.s.backoffInitialMs, maxMs: this.s.backoffMaxMs }, outcome.retryAfterMs, this.random);
         attempt++;
         const message = `disconnected: ${outcome.reason}; reconnecting in ${delay} ms`;
         this.notice('disconnected', message);
@@ -278,19 +285,22 @@ class Streamer {
 
   // ---- connection ---------------------------------------------------------------------------
 
-  private resumeUrl(): string {
+  /** The stream URL with the resume planner's since_count or since_mtime. */
+  private resumeUrl(query: ResumeQuery): string {
     const url = new URL(this.o.url);
-    const highest = this.dedupe.highestMtime;
-    if (Number.isFinite(highest)) {
+    if ('sinceCount' in query || 'sinceMtime' in query) {
       url.searchParams.delete('since_count');
-      url.searchParams.set('since_mtime', String(Math.max(0, highest - this.s.resumeWindowMs)));
+      url.searchParams.delete('since_mtime');
     }
+    if ('sinceCount' in query) url.searchParams.set('since_count', String(query.sinceCount));
+    if ('sinceMtime' in query) url.searchParams.set('since_mtime', String(query.sinceMtime));
     return url.toString();
   }
 
   /** One connection, until it breaks or the streamer stops. */
   private async connectOnce(): Promise<{ reason: string; retryAfterMs?: number; progressed: boolean }> {
-    const url = this.resumeUrl();
+    const query = this.planner.query();
+    const url = this.resumeUrl(query);
     const shown = redact(url);
     const abort = new AbortController();
     const onStop = (): void => abort.abort();
@@ -307,10 +317,12 @@ class Streamer {
           ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
         });
       } catch (error) {
+        this.planner.disconnected(false);
         return { reason: describeError(error), progressed };
       }
       if (res.status !== 200) {
         res.close();
+        this.planner.disconnected(false);
         const retryAfterMs = parseRetryAfter(res.headers['retry-after'], this.now());
         if (res.status === 429 || res.status >= 500) {
           return { reason: `HTTP ${res.status}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), progressed };
@@ -320,6 +332,7 @@ class Streamer {
         });
       }
       this.state = 'running';
+      this.planner.connected(query);
       this.notice('connected', `connected to ${shown}`);
       let reason = 'the source closed the stream';
       let ownAbort = false;
@@ -350,7 +363,8 @@ class Streamer {
         if (this.counts.events > before) progressed = true;
         // A busy stream never lets the timer win the race: do the time-driven work here too.
         if (this.now() >= this.nextMaintainAtMs) await this.maintain();
-        if (this.stopping) {
+        if (this.stopping || this.planner.reconnectReason) {
+          if (this.planner.reconnectReason) reason = this.planner.reconnectReason;
           ownAbort = true;
           abort.abort();
           break;
@@ -369,7 +383,8 @@ class Streamer {
         this.counts.cutOff++;
         this.log('warn', 'connection ended mid-record; the record is expected again on resume', { bytes: partial.length });
       }
-      return { reason: this.stopping ? 'stopped' : reason, progressed };
+      this.planner.disconnected(progressed);
+      return { reason: this.stopping ? 'stopped' : reason, progressed: progressed || this.planner.reconnectReason !== undefined };
     } finally {
       this.o.stopSignal?.removeEventListener('abort', onStop);
     }
@@ -399,7 +414,9 @@ class Streamer {
         this.reject(hour, nowMs, v.reason, line, line.length);
         continue;
       }
-      if (!this.dedupe.add(v.id, v.mtime)) {
+      const fresh = this.dedupe.add(v.id, v.mtime);
+      const position = this.planner.record(v.id, v.mtime, !fresh);
+      if (!fresh) {
         this.counts.duplicates++;
         continue;
       }
@@ -408,7 +425,7 @@ class Streamer {
       batch.bytes += line.copy(slot.buffer, batch.bytes);
       slot.buffer[batch.bytes++] = NL;
       slot.add(batch.records++, batch.bytes, v.id);
-      this.pending.push(v.id, v.mtime, 0);
+      this.pending.push(v.id, v.mtime, position);
       this.nextSeq++;
       this.counts.events++;
       this.lastEventAtMs = nowMs;
@@ -504,6 +521,8 @@ class Streamer {
     await this.sink.tick(nowMs);
     const quarantineDue = this.quarantine.length > 0 && nowMs - Date.parse(this.quarantine[0]!.entry.receivedAt) >= this.s.rotateAgeMs;
     await this.settle(quarantineDue ? { quarantineDue: true } : {});
+    this.planner.tick();
+    await this.saveResume();
     if (nowMs - this.lastStats.atMs >= this.s.statsIntervalMs) this.report();
   }
 
@@ -584,6 +603,27 @@ class Streamer {
     });
     this.checkpointed = durable;
     this.lastCheckpointAtMs = this.now();
+    await this.saveResume(true);
+  }
+
+  /**
+   * Writes the resume point when something changed (at most every RESUME_INTERVAL_MS unless
+   * forced): the first records not yet durable and how many positions followed them, so that a
+   * restart fetches them again whatever the sink's rotation.
+   */
+  private async saveResume(force = false): Promise<void> {
+    const nowMs = this.now();
+    const last = this.lastResume;
+    if (!this.planner.settled) return;
+    if (last.frontier === this.planner.frontier && last.checkpointed === this.checkpointed) return;
+    if (this.planner.frontier === 0 && this.checkpointed === 0) return; // nothing received yet
+    if (!force && nowMs - last.atMs < RESUME_INTERVAL_MS) return;
+    await this.holdWriter();
+    const anchor = [];
+    for (let k = 0; k < 4 && k < this.pending.size; k++) anchor.push(this.pending.at(k)!);
+    const lowest = this.pending.size > 0 ? this.pending.minMtime() : null;
+    await saveResumePoint(this.o.store, this.planner.point(this.writer, this.checkpointed + 1, anchor, lowest));
+    this.lastResume = { atMs: nowMs, frontier: this.planner.frontier, checkpointed: this.checkpointed };
   }
 
   /**
@@ -592,7 +632,8 @@ class Streamer {
    * crash wrote after the checkpoint.
    */
   private async recover(): Promise<void> {
-    const saved = await loadCheckpoint(this.o.store, this.writer);
+    const [saved, resume] = await Promise.all([loadCheckpoint(this.o.store, this.writer), loadResumePoint(this.o.store, this.writer)]);
+    this.planner.restore(resume, saved?.highestMtime ?? null);
     if (saved) {
       this.nextQuarantineSeq = saved.nextQuarantineSeq;
       this.quarantineHour = saved.quarantineHour;

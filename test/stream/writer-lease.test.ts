@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSourceServer } from '../../src/source/server.ts';
-import { runCli, spawnCli } from '../helpers/cli.ts';
+import { spawnCli } from '../helpers/cli.ts';
 import { rawFiles, readRawLines, tally, waitUntil } from '../helpers/stream-lake.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -15,6 +15,17 @@ async function lakeDir(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'oe-lease-stream-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** runCli, with the process killed after the test if it is still running (a failed assertion must not leave a streamer behind). */
+async function runCliOwned(args: string[], options: Parameters<typeof spawnCli>[1] = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnCli(args, options);
+  cleanups.push(async () => void child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return { code: await exited(child), stdout, stderr };
 }
 
 function exited(child: ReturnType<typeof spawnCli>): Promise<number | null> {
@@ -44,7 +55,7 @@ describe('one streamer per writer id', () => {
     await waitUntil(async () => (await readFile(checkpoint).catch(() => undefined)) !== undefined, 30_000, 'A to make events durable');
 
     // When B starts with the same writer id
-    const b = await runCli(['stream', '--url', server.url, '--lake', lake, '--max-events', '500', '-q']);
+    const b = await runCliOwned(['stream', '--url', server.url, '--lake', lake, '--max-events', '500', '-q']);
 
     // Then B refuses at once, naming A, and writes nothing
     expect(b.code).toBe(1);
@@ -53,13 +64,13 @@ describe('one streamer per writer id', () => {
     expect(b.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack
 
     // And another writer id runs beside A
-    const other = await runCli(['stream', '--url', server.url, '--lake', lake, '--writer', 'w2', '--max-events', '200', '-q', '--json']);
+    const other = await runCliOwned(['stream', '--url', server.url, '--lake', lake, '--writer', 'w2', '--max-events', '200', '-q', '--json']);
     expect(other.code, other.stderr).toBe(0);
 
     // When A is killed, a new w1 streamer takes over at once (A's process is gone) and continues A's files
     a.kill('SIGKILL');
     await exited(a);
-    const c = await runCli(['stream', '--url', server.url, '--lake', lake, '--max-events', '300', '--json', '-q']);
+    const c = await runCliOwned(['stream', '--url', server.url, '--lake', lake, '--max-events', '300', '--json', '-q']);
     expect(c.code, c.stderr).toBe(0);
     expect((JSON.parse(c.stdout) as { durable: number }).durable).toBe(300);
     // and released its lease on the way out
@@ -90,9 +101,12 @@ describe('one streamer per writer id', () => {
 
     // When B tries before the lease has expired, it is refused
     if (Date.now() < lease.expiresAtMs - 3000) {
-      const early = await runCli([...args, '--max-events', '50'], { env });
-      expect(early.code).toBe(1);
-      expect(early.stderr).toMatch(`in use by pid ${a.pid}`);
+      const early = spawnCli([...args, '--max-events', '50'], { env });
+      cleanups.push(async () => void early.kill('SIGKILL'));
+      let earlyErr = '';
+      early.stderr!.on('data', (d: Buffer) => (earlyErr += d.toString()));
+      expect(await exited(early)).toBe(1);
+      expect(earlyErr).toMatch(`in use by pid ${a.pid}`);
     }
     // After it expired, B takes over
     await waitUntil(() => Date.now() > lease.expiresAtMs + 100, 10_000, 'the lease to expire');

@@ -1,0 +1,461 @@
+import { getJson, type ObjectStore } from '../lake/store.ts';
+import { STATE } from '../lake/layout.ts';
+
+/**
+ * Where to resume: what the streamer asks the source for on each (re)connection so that every
+ * record it has not received — or received but not yet made durable — comes again, and so that
+ * a catch-up always makes progress, however little each connection carries.
+ *
+ * The protocol has two ways back: `since_mtime=<ms>` (every published record with mtime ≥ ms)
+ * and `since_count=<n>` (the last n published). mtime is not monotonic — after a reconnect the
+ * real stream mixes in records hours or days old — so no mtime window both covers every record
+ * that was in flight and stays small; and a catch-up by mtime re-sends the whole window each
+ * time, so when a connection carries less than the window it never gets past it (issue 15's
+ * livelock). Positions have neither problem, so the planner works in positions:
+ *
+ * - Every record received gets a coordinate on the source's timeline: the next one after the
+ *   record before it in the same answer. The frontier is the highest coordinate received.
+ * - A reconnect asks `since_count` = how many positions it expects beyond the frontier — what a
+ *   cut left in flight (learned from earlier reconnects), plus what the source published while
+ *   it was away (its rate × the time away, once it was seen to publish while nobody reads), or
+ *   the rest of a catch-up a cut interrupted — plus a margin.
+ * - An answer must prove it reaches back far enough: its first record, or two in a row, were
+ *   received before (after a restart: the previous run's first records not yet durable). The
+ *   proving record's coordinate then says exactly where the answer started, so the planner
+ *   knows how many positions were really missed (it learns the in-flight size from that) and,
+ *   if the answer is cut again, exactly how much of it is still to come. Every connection that
+ *   carries more than the margin moves the frontier, so a catch-up always ends.
+ * - If the answer's catch-up ends unproven (more was published than estimated) it asks again
+ *   further back, 4× as much; after three tries it falls back to `since_mtime` (a source that does
+ *   not serve since_count that far). Asking too little costs a round, never a record.
+ * - By mtime (that fallback, or a checkpoint from before resume points) it asks `since_mtime` =
+ *   highest − window and halves the window after a connection that brought nothing new, so that
+ *   catch-up ends too; records in flight older than the window are then the protocol's limit.
+ *
+ * The resume point (`_state/stream/<writer>.resume.json`, written at most half a second after data
+ * arrives, independent of the sink's rotation) names the first records not yet durable and how
+ * many positions followed them, so a restart after `kill -9` asks for exactly that much.
+ */
+
+/** The resume point a restart starts from (the checkpoint says what is durable; this, what to fetch again). */
+export interface ResumePoint {
+  version: 1;
+  writer: string;
+  /** The checkpoint it extends: records below this sequence number are durable. */
+  nextSeq: number;
+  /** The first records received but not yet durable, oldest first (up to 4); empty when all are durable. */
+  anchor: Array<{ id: string; mtime: number }>;
+  /** Timeline positions received from the first anchor record on (it included). */
+  behind: number;
+  /** The lowest mtime among records not yet durable, null if none (a since_mtime resume must reach it). */
+  lowestPendingMtime: number | null;
+  /** The highest mtime received, null before the first. */
+  highestMtime: number | null;
+  /** New positions per second on the live stream, as observed. */
+  ratePerSec: number;
+  /** New positions per second the source publishes while nobody reads (0 when it was never seen to). */
+  publishRatePerSec: number;
+  /** Positions a cut connection left in flight, as learned. */
+  inflight: number;
+  /** 'count' (since_count) or 'mtime' (since_mtime, after the source did not serve since_count far enough). */
+  mode: ResumeMode;
+  /** When it was written (ms since the epoch). */
+  atMs: number;
+}
+
+export type ResumeMode = 'count' | 'mtime';
+
+/** The query a connection asks with: nothing (from now on), since_count or since_mtime. */
+export type ResumeQuery = { sinceCount: number } | { sinceMtime: number } | Record<string, never>;
+
+/** The resume point's key in the lake. */
+export function resumeKey(writer: string): string {
+  return `${STATE}/stream/${writer}.resume.json`;
+}
+
+export function loadResumePoint(store: ObjectStore, writer: string): Promise<ResumePoint | undefined> {
+  return getJson<ResumePoint>(store, resumeKey(writer));
+}
+
+export function saveResumePoint(store: ObjectStore, point: ResumePoint): Promise<void> {
+  return store.put(resumeKey(point.writer), JSON.stringify(point) + '\n', { contentType: 'application/json' });
+}
+
+/** Positions assumed in flight at a cut before any reconnect has measured it. */
+const FIRST_INFLIGHT_GUESS = 256;
+/** Unproven catch-ups in a row before giving up on since_count, and how much further back each asks. */
+const MAX_ESCALATIONS = 3;
+const ESCALATION = 4;
+/** Coordinates of the most recent positions, to place an answer's first records (a power of two). */
+const RECENT_POSITIONS = 1 << 16;
+/** The since_mtime window never shrinks below this. */
+const MIN_WINDOW_MS = 1000;
+
+/** Progress of the current connection's answer. */
+interface Answer {
+  /** since_count asked (Infinity without one: no catch-up to follow). */
+  count: number;
+  /** Records received in this answer (positions, as far as can be told). */
+  received: number;
+  /** The frontier when it was asked. */
+  frontierBefore: number;
+  /** Coordinate of its first record, once known (after the proof). */
+  start: number | undefined;
+  /** Shown to reach back far enough (or needs not: no since_count). */
+  proven: boolean;
+  /** The catch-up part is over (received ≥ count). */
+  caughtUp: boolean;
+  /** Before the proof: the previous record's coordinate (NaN: received before, place unknown; undefined: not received before). */
+  lastAt: number | undefined;
+  /** Before the proof: the previous record was one of a restart's anchor records. */
+  lastAnchor: boolean;
+  /** Before the proof: it brought new records (beyond a possible gap). */
+  islands: boolean;
+  /** A map of the recent positions, built when an unproven answer looks up many records. */
+  index: Map<string, number> | undefined;
+  lookups: number;
+  /** It answers a restart (what it brings again was not in flight: nothing to learn from it). */
+  restart: boolean;
+  /** The time away before it, ms. */
+  awayMs: number;
+}
+
+export interface ResumePlannerOptions {
+  resumeWindowMs: number;
+  now: () => number;
+}
+
+/** One per streamer run; see the module comment. */
+export class ResumePlanner {
+  private mode: ResumeMode = 'count';
+  /** Nothing to resume from: connect without since_*. */
+  private fresh = true;
+  /** The highest coordinate received. */
+  frontier = 0;
+  /** Coordinate of the last record of the current answer. */
+  private cursor = 0;
+  private answer: Answer | undefined;
+  /** Positions of an interrupted catch-up still to come beyond the frontier. */
+  private remaining = 0;
+  /** since_count to ask next after an unproven catch-up, 0 when none. */
+  private escalateTo = 0;
+  private escalations = 0;
+  /** After a restart: the previous run's first records not durable (they prove an answer), and how far it got beyond them. */
+  private anchorKeys = new Set<string>();
+  private anchorBehind = 0;
+  private restartedAtMs: number | undefined;
+  private lowestPendingAtRestart: number | null = null;
+  /** Learned: positions a cut had in flight, with the time away they were measured over. */
+  private missedHistory: Array<{ missed: number; awayMs: number }> = [];
+  private inflight = FIRST_INFLIGHT_GUESS;
+  private disconnectedAtMs: number | undefined;
+  private awayMs = 0;
+  /** New positions per second on the live stream (moving average). */
+  private rate = 0;
+  /**
+   * Positions the source publishes per second while nobody reads: 0 until an answer showed the
+   * source published more than expected (a paced stream), then the live rate. A source that only
+   * publishes as fast as it is read (a replay at full speed) never shows it, and asking it for
+   * rate × time away would overshoot — past everything it ever published.
+   */
+  private publishRate = 0;
+  private rateSample = { atMs: 0, frontier: 0 };
+  private highest = Number.NEGATIVE_INFINITY;
+  private windowMs: number;
+  /** Ring of the most recent positions received: id, mtime, coordinate. */
+  private readonly ringIds: string[] = new Array<string>(RECENT_POSITIONS);
+  private readonly ringMtimes = new Float64Array(RECENT_POSITIONS);
+  private readonly ringCoords = new Float64Array(RECENT_POSITIONS);
+  private ringSize = 0;
+  private ringHead = 0;
+  /** Records were received beyond a possible gap (an answer never proven): only the recent positions' coordinates can prove an answer. */
+  private islands = false;
+  /** Catch-ups that could not be proven even asking further back (a possible gap). */
+  gaps = 0;
+  /** Why the current connection must be dropped and asked again, once set. */
+  reconnectReason: string | undefined;
+
+  constructor(private readonly o: ResumePlannerOptions) {
+    this.windowMs = o.resumeWindowMs;
+  }
+
+  /** Start-up: the previous run's resume point (and the checkpoint's highest durable mtime), if any. */
+  restore(point: ResumePoint | undefined, highestDurableMtime: number | null): void {
+    if (highestDurableMtime !== null) this.highest = highestDurableMtime;
+    if (!point) {
+      // A checkpoint without a resume point (written before resume points): by mtime, once.
+      if (highestDurableMtime !== null) {
+        this.fresh = false;
+        this.mode = 'mtime';
+      }
+      return;
+    }
+    // A run that stopped before its first record: start afresh.
+    if (point.anchor.length === 0 && highestDurableMtime === null) return;
+    this.fresh = false;
+    this.mode = point.mode;
+    if (point.highestMtime !== null) this.highest = Math.max(this.highest, point.highestMtime);
+    this.anchorKeys = new Set(point.anchor.map((a) => key(a.id, a.mtime)));
+    this.anchorBehind = point.anchor.length > 0 ? point.behind : 0;
+    this.rate = point.ratePerSec;
+    this.publishRate = point.publishRatePerSec ?? 0;
+    this.inflight = Math.max(FIRST_INFLIGHT_GUESS, point.inflight);
+    this.restartedAtMs = point.atMs;
+    this.lowestPendingAtRestart = point.lowestPendingMtime;
+  }
+
+  /** What the next connection asks for (call once per attempt). */
+  query(): ResumeQuery {
+    const nowMs = this.o.now();
+    this.awayMs = this.disconnectedAtMs === undefined ? 0 : Math.max(0, nowMs - this.disconnectedAtMs);
+    if (this.fresh) return {};
+    if (this.mode === 'mtime') {
+      const floor = this.highest - this.windowMs;
+      const since = this.lowestPendingAtRestart !== null ? Math.min(this.lowestPendingAtRestart, floor) : floor;
+      return Number.isFinite(since) ? { sinceMtime: Math.max(0, Math.floor(since)) } : {};
+    }
+    const published = (this.publishRate * this.awayMs) / 1000;
+    if (this.escalateTo > 0) return { sinceCount: Math.ceil(this.escalateTo + published) };
+    if (this.restartedAtMs !== undefined) {
+      // After a restart: every position from the first record not durable on, plus what was published since.
+      const away = Math.max(0, nowMs - this.restartedAtMs);
+      return { sinceCount: margin(this.anchorBehind + this.inflight + (this.publishRate * away) / 1000) };
+    }
+    // The rest of a catch-up a cut interrupted (what it had in flight is part of it), else what a cut is expected to miss.
+    if (this.remaining > 0) return { sinceCount: margin(this.remaining + published) };
+    return { sinceCount: margin(this.expectedMissed(this.awayMs)) };
+  }
+
+  /** The connection answered 200 to `query`. */
+  connected(query: ResumeQuery): void {
+    const count = 'sinceCount' in query ? query.sinceCount : Number.POSITIVE_INFINITY;
+    this.answer = {
+      count,
+      received: 0,
+      frontierBefore: this.frontier,
+      start: count === Number.POSITIVE_INFINITY ? this.frontier + 1 : undefined,
+      proven: count === Number.POSITIVE_INFINITY,
+      caughtUp: count === Number.POSITIVE_INFINITY,
+      lastAt: undefined,
+      lastAnchor: false,
+      islands: false,
+      index: undefined,
+      lookups: 0,
+      restart: this.restartedAtMs !== undefined,
+      awayMs: this.awayMs,
+    };
+    this.cursor = this.frontier;
+    this.reconnectReason = undefined;
+    this.rateSample = { atMs: this.o.now(), frontier: this.frontier };
+  }
+
+  /**
+   * One valid record of the current answer, in order; `known` when it had been received before
+   * (a dedupe hit). Returns the record's coordinate (for a new record: its position).
+   */
+  record(id: string, mtime: number, known: boolean): number {
+    if (mtime > this.highest) this.highest = mtime;
+    const a = this.answer;
+    if (!a) return this.frontier;
+    a.received++;
+    if (a.proven) {
+      // A proven answer is contiguous: every position it passes beyond the frontier is now within
+      // it, new or received before (islands of an answer never proven).
+      this.cursor++;
+      if (this.cursor > this.frontier) {
+        this.frontier = this.cursor;
+        this.remember(id, mtime, this.cursor);
+      }
+    } else {
+      this.probe(a, id, mtime, known);
+    }
+    if (!a.caughtUp && a.received >= a.count) this.endCatchup(a);
+    return a.proven ? this.cursor : this.frontier;
+  }
+
+  /**
+   * A record of an answer not yet shown to reach back to the frontier. The proof: the answer's
+   * first record, or two consecutive ones, are positions already received within the frontier
+   * (one line copied from earlier proves nothing); or, after a restart, the previous run's first
+   * records not durable show up. Records received before while a gap was open ("islands": new
+   * records of an answer never proven) are not within the frontier and prove nothing.
+   */
+  private probe(a: Answer, id: string, mtime: number, known: boolean): void {
+    const first = a.received === 1;
+    const isAnchor = this.anchorKeys.size > 0 && this.anchorKeys.has(key(id, mtime));
+    let at = known ? this.locate(a, id, mtime) : undefined;
+    // Without islands, any record received before is within the frontier (it may be older than the recent positions).
+    if (known && at === undefined && !this.islands) at = Number.NaN;
+    const placed = at !== undefined;
+    const consecutive = placed && a.lastAt !== undefined && (Number.isNaN(at!) || Number.isNaN(a.lastAt) || at === a.lastAt + 1);
+    if ((placed && (first || consecutive)) || (isAnchor && (first || a.lastAnchor || this.anchorKeys.size === 1))) {
+      this.prove(a, at, known);
+      if (!known) this.remember(id, mtime, this.cursor);
+      return;
+    }
+    a.lastAt = at;
+    a.lastAnchor = isAnchor;
+    if (!known) a.islands = true;
+  }
+
+  /** The answer reaches back far enough: place it on the timeline from the proving record's coordinate. */
+  private prove(a: Answer, at: number | undefined, known: boolean): void {
+    a.proven = true;
+    // Proven only after asking further back: the source published while the streamer was away.
+    if (this.escalations > 0) this.publishRate = Math.max(this.publishRate, this.rate);
+    this.escalations = 0;
+    this.escalateTo = 0;
+    this.islands = false;
+    this.restartedAtMs = undefined;
+    this.anchorKeys.clear();
+    this.lowestPendingAtRestart = null;
+    if (at !== undefined && !Number.isNaN(at)) {
+      a.start = at - a.received + 1;
+      this.cursor = at;
+      // What the source had beyond the frontier when asked: the answer's catch-up past the frontier.
+      if (!a.restart && a.frontierBefore > 0 && this.remaining === 0) {
+        const missed = Math.max(0, a.start + a.count - 1 - a.frontierBefore);
+        this.missedHistory.push({ missed, awayMs: a.awayMs });
+        if (this.missedHistory.length > 5) this.missedHistory.shift();
+        this.inflight = Math.max(...this.missedHistory.map((h) => h.missed));
+      }
+    } else {
+      // Not among the recent positions (a restart, or far back): a known record just before the frontier, a new one just after.
+      this.cursor = known ? this.frontier : this.frontier + 1;
+      a.start = this.cursor - a.received + 1;
+      if (!known) this.frontier = this.cursor;
+    }
+    this.remaining = 0;
+  }
+
+  /** The answer's catch-up part is over; unproven, ask again further back. */
+  private endCatchup(a: Answer): void {
+    a.caughtUp = true;
+    if (a.proven) return;
+    if (a.islands) this.islands = true;
+    this.escalations++;
+    if (this.escalations > MAX_ESCALATIONS) {
+      this.mode = 'mtime';
+      this.gaps++;
+      this.reconnectReason = `the source did not serve since_count=${a.count} back to the last record received; resuming by since_mtime`;
+      return;
+    }
+    this.escalateTo = a.count * ESCALATION + this.inflight;
+    this.reconnectReason = `since_count=${a.count} did not reach back to the last record received (more was published than expected); asking for ${this.escalateTo}`;
+  }
+
+  /** The connection ended (or failed to open); `progressed` when it brought new records. */
+  disconnected(progressed: boolean): void {
+    const nowMs = this.o.now();
+    const a = this.answer;
+    this.answer = undefined;
+    // Time away counts from the last connection that was open, not from each failed attempt.
+    if (a || this.disconnectedAtMs === undefined) this.disconnectedAtMs = nowMs;
+    if (this.fresh && this.frontier > 0) this.fresh = false;
+    if (!a) return;
+    if (a.caughtUp) this.sampleRate(nowMs);
+    if (this.mode === 'mtime') {
+      // A catch-up by mtime cannot skip what it re-sent: after a connection that brought nothing new, ask for less.
+      this.windowMs = progressed ? Math.min(this.o.resumeWindowMs, this.windowMs * 2) : Math.max(MIN_WINDOW_MS, this.windowMs / 2);
+      this.lowestPendingAtRestart = null;
+      return;
+    }
+    if (a.caughtUp) {
+      this.remaining = 0;
+    } else if (a.proven && a.start !== undefined) {
+      // Cut inside the catch-up: the part beyond the frontier not yet received is still to come.
+      this.remaining = Math.max(0, a.start + a.count - 1 - this.frontier);
+    } else if (!a.proven) {
+      if (a.islands) this.islands = true;
+      // Cut before the proof. New records only: the answer started beyond the frontier, ask further back.
+      // Nothing new (or after a restart, where records older than the first ever received come first): ask the same again.
+      if (a.islands && this.restartedAtMs === undefined) this.endCatchup(a);
+      else if (this.escalateTo === 0 && this.restartedAtMs === undefined) this.escalateTo = a.count;
+    }
+  }
+
+  /** Rate sampling while live (call on the streamer's tick). */
+  tick(): void {
+    if (this.answer?.caughtUp) this.sampleRate(this.o.now());
+  }
+
+  /** False while a restart's answer has not yet shown it reaches the previous run's first records not durable (keep that run's resume point until then). */
+  get settled(): boolean {
+    return this.restartedAtMs === undefined;
+  }
+
+  get resumeMode(): ResumeMode {
+    return this.mode;
+  }
+
+  /** The persisted part, given the first records not yet durable (with their coordinates) and the checkpoint's next sequence number. */
+  point(writer: string, nextSeq: number, anchor: Array<{ id: string; mtime: number; position: number }>, lowestPendingMtime: number | null): ResumePoint {
+    return {
+      version: 1,
+      writer,
+      nextSeq,
+      anchor: anchor.map(({ id, mtime }) => ({ id, mtime })),
+      behind: anchor.length > 0 ? this.frontier - anchor[0]!.position + 1 : 0,
+      lowestPendingMtime,
+      highestMtime: Number.isFinite(this.highest) ? this.highest : null,
+      ratePerSec: Math.round(this.rate),
+      publishRatePerSec: Math.round(this.publishRate),
+      inflight: Math.round(this.inflight),
+      mode: this.mode,
+      atMs: this.o.now(),
+    };
+  }
+
+  private sampleRate(nowMs: number): void {
+    const dt = nowMs - this.rateSample.atMs;
+    if (dt < 200) return;
+    const perSec = ((this.frontier - this.rateSample.frontier) * 1000) / dt;
+    this.rate = this.rate === 0 ? perSec : 0.7 * this.rate + 0.3 * perSec;
+    this.rateSample = { atMs: nowMs, frontier: this.frontier };
+  }
+
+  /**
+   * What a cut after `awayMs` away is expected to have missed: the most any recent reconnect
+   * missed, plus what the source publishes for the time away beyond that reconnect's. Too little costs one
+   * more round (the answer is not proven and is asked again further back), never a record.
+   */
+  private expectedMissed(awayMs: number): number {
+    if (this.missedHistory.length === 0) return this.inflight + (this.publishRate * awayMs) / 1000;
+    return Math.max(...this.missedHistory.map((h) => h.missed + (this.publishRate * Math.max(0, awayMs - h.awayMs)) / 1000));
+  }
+
+  private remember(id: string, mtime: number, coordinate: number): void {
+    const i = (this.ringHead + this.ringSize) & (RECENT_POSITIONS - 1);
+    this.ringIds[i] = id;
+    this.ringMtimes[i] = mtime;
+    this.ringCoords[i] = coordinate;
+    if (this.ringSize < RECENT_POSITIONS) this.ringSize++;
+    else this.ringHead = (this.ringHead + 1) & (RECENT_POSITIONS - 1);
+  }
+
+  /** The coordinate of a recent position (within the frontier), undefined when it is not one. */
+  private locate(a: Answer, id: string, mtime: number): number | undefined {
+    if (++a.lookups > 8 && !a.index) {
+      a.index = new Map();
+      for (let k = 0; k < this.ringSize; k++) {
+        const i = (this.ringHead + k) & (RECENT_POSITIONS - 1);
+        a.index.set(key(this.ringIds[i]!, this.ringMtimes[i]!), this.ringCoords[i]!);
+      }
+    }
+    if (a.index) return a.index.get(key(id, mtime));
+    for (let k = this.ringSize - 1; k >= 0; k--) {
+      const i = (this.ringHead + k) & (RECENT_POSITIONS - 1);
+      if (this.ringMtimes[i] === mtime && this.ringIds[i] === id) return this.ringCoords[i];
+    }
+    return undefined;
+  }
+}
+
+/** A request a little larger than the estimate: an answer must start on records already received. */
+function margin(n: number): number {
+  return Math.ceil(n * 1.1) + 32;
+}
+
+function key(id: string, mtime: number): string {
+  return `${mtime}\u0000${id}`;
+}
