@@ -13,18 +13,21 @@ import { STATE } from '../lake/layout.ts';
  * time, so when a connection carries less than the window it never gets past it (issue 15's
  * livelock). Positions have neither problem, so the planner works in positions:
  *
- * - Every record received gets a coordinate on the source's timeline: the next one after the
- *   record before it in the same answer. The frontier is the highest coordinate received.
+ * - Every record stored gets a coordinate on the source's timeline: the next one after the record
+ *   before it in the same answer. The frontier is the highest coordinate; nothing below it is
+ *   missing.
  * - A reconnect asks `since_count` = how many positions it expects beyond the frontier — what a
  *   cut left in flight (learned from earlier reconnects), plus what the source published while
  *   it was away (its rate × the time away, once it was seen to publish while nobody reads), or
  *   the rest of a catch-up a cut interrupted — plus a margin.
- * - An answer must prove it reaches back far enough: its first record, or two in a row, were
- *   received before (after a restart: the previous run's first records not yet durable). The
- *   proving record's coordinate then says exactly where the answer started, so the planner
- *   knows how many positions were really missed (it learns the in-flight size from that) and,
- *   if the answer is cut again, exactly how much of it is still to come. Every connection that
- *   carries more than the margin moves the frontier, so a catch-up always ends.
+ * - An answer must prove it reaches back to the frontier: its first record, or two in a row, were
+ *   stored before (one line copied from earlier proves nothing); after a restart with nothing
+ *   durable, the first record the previous run received must show up. Until then its records
+ *   are set aside, not stored — they may lie beyond a gap, and the answer that proves itself
+ *   brings them again — so every record stored lies within the frontier. The proving record's
+ *   coordinate says where the answer started: the planner learns how many positions a cut really
+ *   left in flight and, if the answer is cut too, exactly how much of it is still to come. Every
+ *   connection that carries more than the margin moves the frontier, so a catch-up always ends.
  * - If the answer's catch-up ends unproven (more was published than estimated) it asks again
  *   further back, 4× as much; after three tries it falls back to `since_mtime` (a source that does
  *   not serve since_count that far). Asking too little costs a round, never a record.
@@ -33,8 +36,9 @@ import { STATE } from '../lake/layout.ts';
  *   catch-up ends too; records in flight older than the window are then the protocol's limit.
  *
  * The resume point (`_state/stream/<writer>.resume.json`, written at most half a second after data
- * arrives, independent of the sink's rotation) names the first records not yet durable and how
- * many positions followed them, so a restart after `kill -9` asks for exactly that much.
+ * arrives, independent of the sink's rotation) names the last durable records (or, before
+ * anything is durable, the first records received) and how many positions followed them, so a
+ * restart after `kill -9` asks for that much again and proves the answer the same way.
  */
 
 /** The resume point a restart starts from (the checkpoint says what is durable; this, what to fetch again). */
@@ -43,9 +47,14 @@ export interface ResumePoint {
   writer: string;
   /** The checkpoint it extends: records below this sequence number are durable. */
   nextSeq: number;
-  /** The first records received but not yet durable, oldest first (up to 4); empty when all are durable. */
+  /**
+   * Where a restart picks up, oldest first (up to 4 consecutive positions): the last durable
+   * records (`anchorIs: 'last-durable'`: everything after them is needed),
+   * or, before anything was durable, the first records received (`'first-needed'`: from them on).
+   */
   anchor: Array<{ id: string; mtime: number }>;
-  /** Timeline positions received from the first anchor record on (it included). */
+  anchorIs: 'last-durable' | 'first-needed';
+  /** Timeline positions received after the last anchor record ('last-durable') or from the first one on ('first-needed'). */
   behind: number;
   /** The lowest mtime among records not yet durable, null if none (a since_mtime resume must reach it). */
   lowestPendingMtime: number | null;
@@ -105,15 +114,8 @@ interface Answer {
   proven: boolean;
   /** The catch-up part is over (received ≥ count). */
   caughtUp: boolean;
-  /** Before the proof: the previous record's coordinate (NaN: received before, place unknown; undefined: not received before). */
-  lastAt: number | undefined;
-  /** Before the proof: the previous record was one of a restart's anchor records. */
-  lastAnchor: boolean;
-  /** Before the proof: it brought new records (beyond a possible gap). */
-  islands: boolean;
-  /** A map of the recent positions, built when an unproven answer looks up many records. */
-  index: Map<string, number> | undefined;
-  lookups: number;
+  /** Before the proof: the previous record had been received before. */
+  lastKnown: boolean;
   /** It answers a restart (what it brings again was not in flight: nothing to learn from it). */
   restart: boolean;
   /** The time away before it, ms. */
@@ -125,12 +127,31 @@ export interface ResumePlannerOptions {
   now: () => number;
 }
 
+/** A record with its coordinate on the timeline. */
+interface Placed {
+  id: string;
+  mtime: number;
+  coord: number;
+}
+
+/** What a restart must find before it trusts an answer (the previous run's resume point). */
+interface Restored {
+  anchor: Array<{ id: string; mtime: number }>;
+  keys: Set<string>;
+  firstNeeded: boolean;
+  behind: number;
+  atMs: number;
+  lowestPendingMtime: number | null;
+  /** Positions received since the restart, before the proof (they count into behind if this run dies too). */
+  received: number;
+}
+
 /** One per streamer run; see the module comment. */
 export class ResumePlanner {
   private mode: ResumeMode = 'count';
   /** Nothing to resume from: connect without since_*. */
   private fresh = true;
-  /** The highest coordinate received. */
+  /** The highest coordinate received without a gap before it. */
   frontier = 0;
   /** Coordinate of the last record of the current answer. */
   private cursor = 0;
@@ -140,11 +161,11 @@ export class ResumePlanner {
   /** since_count to ask next after an unproven catch-up, 0 when none. */
   private escalateTo = 0;
   private escalations = 0;
-  /** After a restart: the previous run's first records not durable (they prove an answer), and how far it got beyond them. */
-  private anchorKeys = new Set<string>();
-  private anchorBehind = 0;
-  private restartedAtMs: number | undefined;
-  private lowestPendingAtRestart: number | null = null;
+  /** After a restart, until an answer shows its anchor. */
+  private restored: Restored | undefined;
+  /** The last records of the durable part without gaps, and the first records of a run that has none yet. */
+  private tail: Placed[] = [];
+  private head: Placed[] = [];
   /** Learned: positions a cut had in flight, with the time away they were measured over. */
   private missedHistory: Array<{ missed: number; awayMs: number }> = [];
   private inflight = FIRST_INFLIGHT_GUESS;
@@ -162,14 +183,12 @@ export class ResumePlanner {
   private rateSample = { atMs: 0, frontier: 0 };
   private highest = Number.NEGATIVE_INFINITY;
   private windowMs: number;
-  /** Ring of the most recent positions received: id, mtime, coordinate. */
+  /** Ring of the most recent positions received without a gap: id, mtime, coordinate. */
   private readonly ringIds: string[] = new Array<string>(RECENT_POSITIONS);
   private readonly ringMtimes = new Float64Array(RECENT_POSITIONS);
   private readonly ringCoords = new Float64Array(RECENT_POSITIONS);
   private ringSize = 0;
   private ringHead = 0;
-  /** Records were received beyond a possible gap (an answer never proven): only the recent positions' coordinates can prove an answer. */
-  private islands = false;
   /** Catch-ups that could not be proven even asking further back (a possible gap). */
   gaps = 0;
   /** Why the current connection must be dropped and asked again, once set. */
@@ -182,7 +201,7 @@ export class ResumePlanner {
   /** Start-up: the previous run's resume point (and the checkpoint's highest durable mtime), if any. */
   restore(point: ResumePoint | undefined, highestDurableMtime: number | null): void {
     if (highestDurableMtime !== null) this.highest = highestDurableMtime;
-    if (!point) {
+    if (!point || point.anchor.length === 0) {
       // A checkpoint without a resume point (written before resume points): by mtime, once.
       if (highestDurableMtime !== null) {
         this.fresh = false;
@@ -190,18 +209,21 @@ export class ResumePlanner {
       }
       return;
     }
-    // A run that stopped before its first record: start afresh.
-    if (point.anchor.length === 0 && highestDurableMtime === null) return;
     this.fresh = false;
     this.mode = point.mode;
     if (point.highestMtime !== null) this.highest = Math.max(this.highest, point.highestMtime);
-    this.anchorKeys = new Set(point.anchor.map((a) => key(a.id, a.mtime)));
-    this.anchorBehind = point.anchor.length > 0 ? point.behind : 0;
     this.rate = point.ratePerSec;
-    this.publishRate = point.publishRatePerSec ?? 0;
+    this.publishRate = point.publishRatePerSec;
     this.inflight = Math.max(FIRST_INFLIGHT_GUESS, point.inflight);
-    this.restartedAtMs = point.atMs;
-    this.lowestPendingAtRestart = point.lowestPendingMtime;
+    this.restored = {
+      anchor: point.anchor,
+      keys: new Set(point.anchor.map((a) => key(a.id, a.mtime))),
+      firstNeeded: point.anchorIs === 'first-needed',
+      behind: point.behind,
+      atMs: point.atMs,
+      lowestPendingMtime: point.lowestPendingMtime,
+      received: 0,
+    };
   }
 
   /** What the next connection asks for (call once per attempt). */
@@ -209,17 +231,21 @@ export class ResumePlanner {
     const nowMs = this.o.now();
     this.awayMs = this.disconnectedAtMs === undefined ? 0 : Math.max(0, nowMs - this.disconnectedAtMs);
     if (this.fresh) return {};
+    const r = this.restored;
     if (this.mode === 'mtime') {
       const floor = this.highest - this.windowMs;
-      const since = this.lowestPendingAtRestart !== null ? Math.min(this.lowestPendingAtRestart, floor) : floor;
+      const since = r?.lowestPendingMtime != null ? Math.min(r.lowestPendingMtime, floor) : floor;
       return Number.isFinite(since) ? { sinceMtime: Math.max(0, Math.floor(since)) } : {};
     }
     const published = (this.publishRate * this.awayMs) / 1000;
     if (this.escalateTo > 0) return { sinceCount: Math.ceil(this.escalateTo + published) };
-    if (this.restartedAtMs !== undefined) {
-      // After a restart: every position from the first record not durable on, plus what was published since.
-      const away = Math.max(0, nowMs - this.restartedAtMs);
-      return { sinceCount: margin(this.anchorBehind + this.inflight + (this.publishRate * away) / 1000) };
+    if (r) {
+      // After a restart: the positions from the anchor on, plus what was published meanwhile. Past
+      // a durable anchor an overshoot is cheap (its first record proves it at once), so the live
+      // rate serves; before anything was durable, only a publish rate seen before.
+      const away = Math.max(0, nowMs - r.atMs);
+      const perSec = r.firstNeeded ? this.publishRate : Math.max(this.publishRate, this.rate);
+      return { sinceCount: margin(r.behind + this.inflight + (perSec * away) / 1000) };
     }
     // The rest of a catch-up a cut interrupted (what it had in flight is part of it), else what a cut is expected to miss.
     if (this.remaining > 0) return { sinceCount: margin(this.remaining + published) };
@@ -234,14 +260,10 @@ export class ResumePlanner {
       received: 0,
       frontierBefore: this.frontier,
       start: count === Number.POSITIVE_INFINITY ? this.frontier + 1 : undefined,
-      proven: count === Number.POSITIVE_INFINITY,
+      proven: count === Number.POSITIVE_INFINITY && !this.restored,
       caughtUp: count === Number.POSITIVE_INFINITY,
-      lastAt: undefined,
-      lastAnchor: false,
-      islands: false,
-      index: undefined,
-      lookups: 0,
-      restart: this.restartedAtMs !== undefined,
+      lastKnown: false,
+      restart: this.restored !== undefined,
       awayMs: this.awayMs,
     };
     this.cursor = this.frontier;
@@ -249,67 +271,65 @@ export class ResumePlanner {
     this.rateSample = { atMs: this.o.now(), frontier: this.frontier };
   }
 
+  /** The current answer is not yet shown to reach back far enough: its records are set aside, not stored (see record). */
+  get checking(): boolean {
+    return this.answer !== undefined && !this.answer.proven;
+  }
+
   /**
    * One valid record of the current answer, in order; `known` when it had been received before
-   * (a dedupe hit). Returns the record's coordinate (for a new record: its position).
+   * (a dedupe hit). Returns its coordinate, or undefined while the answer is not yet proven: such
+   * a record may lie beyond a gap, so the streamer sets it aside — the proven answer that follows
+   * brings it again. So every record stored lies within the frontier, and "received before"
+   * always means "within the frontier".
    */
-  record(id: string, mtime: number, known: boolean): number {
+  record(id: string, mtime: number, known: boolean): number | undefined {
     if (mtime > this.highest) this.highest = mtime;
     const a = this.answer;
-    if (!a) return this.frontier;
+    if (!a) return undefined;
     a.received++;
     if (a.proven) {
-      // A proven answer is contiguous: every position it passes beyond the frontier is now within
-      // it, new or received before (islands of an answer never proven).
+      // A proven answer is contiguous: every position it passes beyond the frontier is now within it.
       this.cursor++;
-      if (this.cursor > this.frontier) {
-        this.frontier = this.cursor;
-        this.remember(id, mtime, this.cursor);
-      }
+      this.advance(id, mtime);
     } else {
+      if (this.restored) this.restored.received++;
       this.probe(a, id, mtime, known);
     }
     if (!a.caughtUp && a.received >= a.count) this.endCatchup(a);
-    return a.proven ? this.cursor : this.frontier;
+    return a.proven ? this.cursor : undefined;
   }
 
   /**
-   * A record of an answer not yet shown to reach back to the frontier. The proof: the answer's
-   * first record, or two consecutive ones, are positions already received within the frontier
-   * (one line copied from earlier proves nothing); or, after a restart, the previous run's first
-   * records not durable show up. Records received before while a gap was open ("islands": new
-   * records of an answer never proven) are not within the frontier and prove nothing.
+   * The proof: the answer's first record, or two consecutive ones, were received before (one line
+   * copied from earlier proves nothing); or, after a restart with nothing durable, the first
+   * record the previous run received shows up.
    */
   private probe(a: Answer, id: string, mtime: number, known: boolean): void {
-    const first = a.received === 1;
-    const isAnchor = this.anchorKeys.size > 0 && this.anchorKeys.has(key(id, mtime));
-    let at = known ? this.locate(a, id, mtime) : undefined;
-    // Without islands, any record received before is within the frontier (it may be older than the recent positions).
-    if (known && at === undefined && !this.islands) at = Number.NaN;
-    const placed = at !== undefined;
-    const consecutive = placed && a.lastAt !== undefined && (Number.isNaN(at!) || Number.isNaN(a.lastAt) || at === a.lastAt + 1);
-    if ((placed && (first || consecutive)) || (isAnchor && (first || a.lastAnchor || this.anchorKeys.size === 1))) {
-      this.prove(a, at, known);
-      if (!known) this.remember(id, mtime, this.cursor);
+    const r = this.restored;
+    if (r?.firstNeeded && key(id, mtime) === key(r.anchor[0]!.id, r.anchor[0]!.mtime)) {
+      // The first record needed: it goes just after the frontier.
+      this.prove(a, undefined);
+      this.cursor++;
+      this.advance(id, mtime);
       return;
     }
-    a.lastAt = at;
-    a.lastAnchor = isAnchor;
-    if (!known) a.islands = true;
+    if (known && (a.received === 1 || a.lastKnown)) {
+      this.prove(a, this.locate(id, mtime));
+      return;
+    }
+    a.lastKnown = known;
   }
 
   /** The answer reaches back far enough: place it on the timeline from the proving record's coordinate. */
-  private prove(a: Answer, at: number | undefined, known: boolean): void {
+  private prove(a: Answer, at: number | undefined): void {
     a.proven = true;
     // Proven only after asking further back: the source published while the streamer was away.
     if (this.escalations > 0) this.publishRate = Math.max(this.publishRate, this.rate);
     this.escalations = 0;
     this.escalateTo = 0;
-    this.islands = false;
-    this.restartedAtMs = undefined;
-    this.anchorKeys.clear();
-    this.lowestPendingAtRestart = null;
-    if (at !== undefined && !Number.isNaN(at)) {
+    this.restored = undefined;
+    if (at !== undefined) {
       a.start = at - a.received + 1;
       this.cursor = at;
       // What the source had beyond the frontier when asked: the answer's catch-up past the frontier.
@@ -320,19 +340,25 @@ export class ResumePlanner {
         this.inflight = Math.max(...this.missedHistory.map((h) => h.missed));
       }
     } else {
-      // Not among the recent positions (a restart, or far back): a known record just before the frontier, a new one just after.
-      this.cursor = known ? this.frontier : this.frontier + 1;
+      // Not among the recent positions (after a restart, or far back): at the frontier.
+      this.cursor = this.frontier;
       a.start = this.cursor - a.received + 1;
-      if (!known) this.frontier = this.cursor;
     }
     this.remaining = 0;
+  }
+
+  /** The cursor moved past a position: beyond the frontier, it is now received without a gap. */
+  private advance(id: string, mtime: number): void {
+    if (this.cursor <= this.frontier) return;
+    this.frontier = this.cursor;
+    this.remember(id, mtime, this.cursor);
+    if (this.head.length < 4 && this.tail.length === 0) this.head.push({ id, mtime, coord: this.cursor });
   }
 
   /** The answer's catch-up part is over; unproven, ask again further back. */
   private endCatchup(a: Answer): void {
     a.caughtUp = true;
     if (a.proven) return;
-    if (a.islands) this.islands = true;
     this.escalations++;
     if (this.escalations > MAX_ESCALATIONS) {
       this.mode = 'mtime';
@@ -357,7 +383,7 @@ export class ResumePlanner {
     if (this.mode === 'mtime') {
       // A catch-up by mtime cannot skip what it re-sent: after a connection that brought nothing new, ask for less.
       this.windowMs = progressed ? Math.min(this.o.resumeWindowMs, this.windowMs * 2) : Math.max(MIN_WINDOW_MS, this.windowMs / 2);
-      this.lowestPendingAtRestart = null;
+      if (this.restored) this.restored.lowestPendingMtime = null;
       return;
     }
     if (a.caughtUp) {
@@ -365,12 +391,12 @@ export class ResumePlanner {
     } else if (a.proven && a.start !== undefined) {
       // Cut inside the catch-up: the part beyond the frontier not yet received is still to come.
       this.remaining = Math.max(0, a.start + a.count - 1 - this.frontier);
-    } else if (!a.proven) {
-      if (a.islands) this.islands = true;
-      // Cut before the proof. New records only: the answer started beyond the frontier, ask further back.
-      // Nothing new (or after a restart, where records older than the first ever received come first): ask the same again.
-      if (a.islands && this.restartedAtMs === undefined) this.endCatchup(a);
-      else if (this.escalateTo === 0 && this.restartedAtMs === undefined) this.escalateTo = a.count;
+    } else if (!a.proven && a.received > 0) {
+      // Cut before the proof, after records not received before: the answer started beyond the
+      // frontier, ask further back. (After a restart with nothing durable they may be records
+      // older than the first one received: ask the same again.)
+      if (this.restored?.firstNeeded) this.escalateTo ||= a.count;
+      else this.endCatchup(a);
     }
   }
 
@@ -379,23 +405,27 @@ export class ResumePlanner {
     if (this.answer?.caughtUp) this.sampleRate(this.o.now());
   }
 
-  /** False while a restart's answer has not yet shown it reaches the previous run's first records not durable (keep that run's resume point until then). */
-  get settled(): boolean {
-    return this.restartedAtMs === undefined;
+  /**
+   * Records up to here are durable (the last of them, with the coordinates record() gave them):
+   * the resume point's anchor moves to the last of them that lie within the frontier.
+   */
+  durable(records: Array<{ id: string; mtime: number; position: number }>): void {
+    const placed = records.filter((r) => r.position <= this.frontier);
+    if (placed.length === 0) return;
+    this.tail = [...this.tail, ...placed.map((r) => ({ id: r.id, mtime: r.mtime, coord: r.position }))].slice(-4);
+    this.head = [];
   }
 
   get resumeMode(): ResumeMode {
     return this.mode;
   }
 
-  /** The persisted part, given the first records not yet durable (with their coordinates) and the checkpoint's next sequence number. */
-  point(writer: string, nextSeq: number, anchor: Array<{ id: string; mtime: number; position: number }>, lowestPendingMtime: number | null): ResumePoint {
-    return {
-      version: 1,
+  /** The resume point to persist (the checkpoint's next sequence number given), undefined while there is nothing to resume from. */
+  point(writer: string, nextSeq: number, lowestPendingMtime: number | null): ResumePoint | undefined {
+    const common = {
+      version: 1 as const,
       writer,
       nextSeq,
-      anchor: anchor.map(({ id, mtime }) => ({ id, mtime })),
-      behind: anchor.length > 0 ? this.frontier - anchor[0]!.position + 1 : 0,
       lowestPendingMtime,
       highestMtime: Number.isFinite(this.highest) ? this.highest : null,
       ratePerSec: Math.round(this.rate),
@@ -404,6 +434,13 @@ export class ResumePlanner {
       mode: this.mode,
       atMs: this.o.now(),
     };
+    const r = this.restored;
+    // Not yet back at the previous run's anchor: keep it (what arrived since counts into behind).
+    if (r) return { ...common, anchor: r.anchor, anchorIs: r.firstNeeded ? 'first-needed' : 'last-durable', behind: r.behind + r.received };
+    const strip = (p: Placed[]): Array<{ id: string; mtime: number }> => p.map(({ id, mtime }) => ({ id, mtime }));
+    if (this.tail.length > 0) return { ...common, anchor: strip(this.tail), anchorIs: 'last-durable', behind: this.frontier - this.tail.at(-1)!.coord };
+    if (this.head.length > 0) return { ...common, anchor: strip(this.head), anchorIs: 'first-needed', behind: this.frontier - this.head[0]!.coord + 1 };
+    return undefined;
   }
 
   private sampleRate(nowMs: number): void {
@@ -416,8 +453,8 @@ export class ResumePlanner {
 
   /**
    * What a cut after `awayMs` away is expected to have missed: the most any recent reconnect
-   * missed, plus what the source publishes for the time away beyond that reconnect's. Too little costs one
-   * more round (the answer is not proven and is asked again further back), never a record.
+   * missed, plus what the source publishes for the time away beyond that reconnect's. Too little
+   * costs one more round (the answer is not proven and is asked again further back), never a record.
    */
   private expectedMissed(awayMs: number): number {
     if (this.missedHistory.length === 0) return this.inflight + (this.publishRate * awayMs) / 1000;
@@ -433,16 +470,8 @@ export class ResumePlanner {
     else this.ringHead = (this.ringHead + 1) & (RECENT_POSITIONS - 1);
   }
 
-  /** The coordinate of a recent position (within the frontier), undefined when it is not one. */
-  private locate(a: Answer, id: string, mtime: number): number | undefined {
-    if (++a.lookups > 8 && !a.index) {
-      a.index = new Map();
-      for (let k = 0; k < this.ringSize; k++) {
-        const i = (this.ringHead + k) & (RECENT_POSITIONS - 1);
-        a.index.set(key(this.ringIds[i]!, this.ringMtimes[i]!), this.ringCoords[i]!);
-      }
-    }
-    if (a.index) return a.index.get(key(id, mtime));
+  /** The coordinate of a recent position, newest first; undefined when it is older than the ring. */
+  private locate(id: string, mtime: number): number | undefined {
     for (let k = this.ringSize - 1; k >= 0; k--) {
       const i = (this.ringHead + k) & (RECENT_POSITIONS - 1);
       if (this.ringMtimes[i] === mtime && this.ringIds[i] === id) return this.ringCoords[i];

@@ -38,6 +38,8 @@ export interface StreamStats {
   invalid: number;
   /** Exact (id, mtime) duplicates dropped. */
   duplicates: number;
+  /** Records of a catch-up set aside until it showed it reaches back to what is stored (they come again). */
+  setAside: number;
   /** Partial records dropped because the connection ended mid-record (the source re-sends them on resume). */
   cutOff: number;
   /** Objects the sink published in this run (raw files for the lake sink). */
@@ -134,7 +136,7 @@ class Streamer {
   private readonly dedupe: DedupeWindow;
   private readonly pending = new PendingRecords();
   private readonly planner: ResumePlanner;
-  private lastResume = { atMs: 0, frontier: -1, checkpointed: -1 };
+  private lastResume = { atMs: 0, bytes: -1, checkpointed: -1 };
   private readonly tickMs: number;
   private readonly dispatcher: Dispatcher | undefined;
   private lease: Lease | undefined;
@@ -158,7 +160,7 @@ class Streamer {
   private stopping = false;
   private stoppedBy: StreamSummary['stoppedBy'] = 'signal';
   private state: StreamStats['state'] = 'reconnecting';
-  private readonly counts = { events: 0, durable: 0, bytes: 0, reconnects: 0, invalid: 0, duplicates: 0, cutOff: 0, files: 0 };
+  private readonly counts = { events: 0, durable: 0, bytes: 0, reconnects: 0, invalid: 0, duplicates: 0, setAside: 0, cutOff: 0, files: 0 };
   private lastEventAtMs: number | undefined;
   private lastStats = { atMs: 0, events: 0, bytes: 0 };
   private readonly startedAtMs: number;
@@ -414,12 +416,20 @@ class Streamer {
         this.reject(hour, nowMs, v.reason, line, line.length);
         continue;
       }
-      const fresh = this.dedupe.add(v.id, v.mtime);
-      const position = this.planner.record(v.id, v.mtime, !fresh);
-      if (!fresh) {
+      // While a catch-up has not yet shown it reaches back to what is stored, its records are set
+      // aside (they may lie beyond a gap; the answer that proves it brings them again).
+      const checking = this.planner.checking;
+      const known = checking ? this.dedupe.has(v.id, v.mtime) : !this.dedupe.add(v.id, v.mtime);
+      const position = this.planner.record(v.id, v.mtime, known);
+      if (position === undefined) {
+        this.counts.setAside++;
+        continue;
+      }
+      if (known) {
         this.counts.duplicates++;
         continue;
       }
+      if (checking) this.dedupe.add(v.id, v.mtime); // the record that proved the catch-up, new
       let slot = batch.slot;
       if (!slot || batch.bytes + line.length + 1 > slot.buffer.length) slot = await this.startBatch(hour, nowMs, line.length + 1);
       batch.bytes += line.copy(slot.buffer, batch.bytes);
@@ -582,6 +592,7 @@ class Streamer {
   private async checkpoint(): Promise<void> {
     await this.holdWriter();
     const durable = this.durable;
+    this.planner.durable(this.pending.lastThrough(durable, 4));
     this.highestDurableMtime = Math.max(this.highestDurableMtime, this.pending.dropThrough(durable));
     this.dedupe.prune();
     let exclude: Set<string> | undefined;
@@ -614,16 +625,13 @@ class Streamer {
   private async saveResume(force = false): Promise<void> {
     const nowMs = this.now();
     const last = this.lastResume;
-    if (!this.planner.settled) return;
-    if (last.frontier === this.planner.frontier && last.checkpointed === this.checkpointed) return;
-    if (this.planner.frontier === 0 && this.checkpointed === 0) return; // nothing received yet
+    if (last.bytes === this.counts.bytes && last.checkpointed === this.checkpointed) return;
     if (!force && nowMs - last.atMs < RESUME_INTERVAL_MS) return;
+    const point = this.planner.point(this.writer, this.checkpointed + 1, this.pending.size > 0 ? this.pending.minMtime() : null);
+    if (!point) return; // nothing received yet
     await this.holdWriter();
-    const anchor = [];
-    for (let k = 0; k < 4 && k < this.pending.size; k++) anchor.push(this.pending.at(k)!);
-    const lowest = this.pending.size > 0 ? this.pending.minMtime() : null;
-    await saveResumePoint(this.o.store, this.planner.point(this.writer, this.checkpointed + 1, anchor, lowest));
-    this.lastResume = { atMs: nowMs, frontier: this.planner.frontier, checkpointed: this.checkpointed };
+    await saveResumePoint(this.o.store, point);
+    this.lastResume = { atMs: nowMs, bytes: this.counts.bytes, checkpointed: this.checkpointed };
   }
 
   /**
