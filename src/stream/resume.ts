@@ -90,6 +90,12 @@ export function saveResumePoint(store: ObjectStore, point: ResumePoint): Promise
   return store.put(resumeKey(point.writer), JSON.stringify(point) + '\n', { contentType: 'application/json' });
 }
 
+/**
+ * Asked after a restart from a run that started afresh and died before its first resume point
+ * (within milliseconds of its first data): it cannot have received more than that, but nothing
+ * tells where it began.
+ */
+const BLIND_RESTART_COUNT = 10_000;
 /** Positions assumed in flight at a cut before any reconnect has measured it. */
 const FIRST_INFLIGHT_GUESS = 256;
 /** Unproven catch-ups in a row before giving up on since_count, and how much further back each asks. */
@@ -163,6 +169,8 @@ export class ResumePlanner {
   private escalations = 0;
   /** After a restart, until an answer shows its anchor. */
   private restored: Restored | undefined;
+  /** After a restart from a run that died before naming its first record: ask generously, once. */
+  private blind = false;
   /** The last records of the durable part without gaps, and the first records of a run that has none yet. */
   private tail: Placed[] = [];
   private head: Placed[] = [];
@@ -201,6 +209,14 @@ export class ResumePlanner {
   /** Start-up: the previous run's resume point (and the checkpoint's highest durable mtime), if any. */
   restore(point: ResumePoint | undefined, highestDurableMtime: number | null): void {
     if (highestDurableMtime !== null) this.highest = highestDurableMtime;
+    if (point && point.anchor.length === 0 && highestDurableMtime === null) {
+      // A run that started afresh and died before it could name its first record: it may have
+      // received records it never stored. Nothing can prove how far back they went; ask generously.
+      this.fresh = false;
+      this.blind = true;
+      this.publishRate = point.publishRatePerSec;
+      return;
+    }
     if (!point || point.anchor.length === 0) {
       // A checkpoint without a resume point (written before resume points): by mtime, once.
       if (highestDurableMtime !== null) {
@@ -238,6 +254,7 @@ export class ResumePlanner {
       return Number.isFinite(since) ? { sinceMtime: Math.max(0, Math.floor(since)) } : {};
     }
     const published = (this.publishRate * this.awayMs) / 1000;
+    if (this.blind) return { sinceCount: BLIND_RESTART_COUNT };
     if (this.escalateTo > 0) return { sinceCount: Math.ceil(this.escalateTo + published) };
     if (r) {
       // After a restart: the positions from the anchor on, plus what was published meanwhile. Past
@@ -260,7 +277,7 @@ export class ResumePlanner {
       received: 0,
       frontierBefore: this.frontier,
       start: count === Number.POSITIVE_INFINITY ? this.frontier + 1 : undefined,
-      proven: count === Number.POSITIVE_INFINITY && !this.restored,
+      proven: (count === Number.POSITIVE_INFINITY && !this.restored) || this.blind,
       caughtUp: count === Number.POSITIVE_INFINITY,
       lastKnown: false,
       restart: this.restored !== undefined,
@@ -269,6 +286,7 @@ export class ResumePlanner {
     this.cursor = this.frontier;
     this.reconnectReason = undefined;
     this.rateSample = { atMs: this.o.now(), frontier: this.frontier };
+    this.blind = false;
   }
 
   /** The current answer is not yet shown to reach back far enough: its records are set aside, not stored (see record). */
@@ -440,7 +458,14 @@ export class ResumePlanner {
     const strip = (p: Placed[]): Array<{ id: string; mtime: number }> => p.map(({ id, mtime }) => ({ id, mtime }));
     if (this.tail.length > 0) return { ...common, anchor: strip(this.tail), anchorIs: 'last-durable', behind: this.frontier - this.tail.at(-1)!.coord };
     if (this.head.length > 0) return { ...common, anchor: strip(this.head), anchorIs: 'first-needed', behind: this.frontier - this.head[0]!.coord + 1 };
+    // Nothing received yet: a run starting afresh (a restart that finds this asks generously).
+    if (this.fresh) return { ...common, anchor: [], anchorIs: 'first-needed', behind: 0 };
     return undefined;
+  }
+
+  /** A run that starts without anything to resume from (it connects without since_*). */
+  get isFresh(): boolean {
+    return this.fresh;
   }
 
   private sampleRate(nowMs: number): void {

@@ -15,7 +15,7 @@ import { isOversized, LineFramer, type Framed } from './framing.ts';
 import { openHttpStream, proxyDispatcher, type HttpStream } from './http-source.ts';
 import { LakeSink } from './lake-sink.ts';
 import { PendingRecords } from './pending.ts';
-import { loadResumePoint, ResumePlanner, saveResumePoint, type ResumeQuery } from './resume.ts';
+import { loadResumePoint, ResumePlanner, resumeKey, saveResumePoint, type ResumeQuery } from './resume.ts';
 import type { Sink, SinkNoticeKind } from './sink.ts';
 
 /** The stream settings the streamer uses (config `stream.*`). */
@@ -137,6 +137,8 @@ class Streamer {
   private readonly pending = new PendingRecords();
   private readonly planner: ResumePlanner;
   private lastResume = { atMs: 0, bytes: -1, checkpointed: -1 };
+  /** The resume point names records received in this run (written once the first arrive). */
+  private anchored = false;
   private readonly tickMs: number;
   private readonly dispatcher: Dispatcher | undefined;
   private lease: Lease | undefined;
@@ -447,6 +449,11 @@ class Streamer {
     this.framed.length = 0;
     if (batch.bytes >= this.batchBytes) await this.writeBatch();
     if (this.quarantineBytes >= MAX_PENDING_QUARANTINE_BYTES) await this.settle({ quarantineAll: true });
+    // The first records of a fresh run are named at once, before anything more is read.
+    if (!this.anchored && this.counts.events > 0) {
+      this.anchored = true;
+      await this.saveResume(true);
+    }
   }
 
   /** Hands the open batch (if any) to the sink and starts one with room for `bytes`. */
@@ -625,7 +632,7 @@ class Streamer {
   private async saveResume(force = false): Promise<void> {
     const nowMs = this.now();
     const last = this.lastResume;
-    if (last.bytes === this.counts.bytes && last.checkpointed === this.checkpointed) return;
+    if (last.bytes === this.counts.bytes && last.checkpointed === this.checkpointed && !force) return;
     if (!force && nowMs - last.atMs < RESUME_INTERVAL_MS) return;
     const point = this.planner.point(this.writer, this.checkpointed + 1, this.pending.size > 0 ? this.pending.minMtime() : null);
     if (!point) return; // nothing received yet
@@ -670,6 +677,9 @@ class Streamer {
     this.pending.reset(this.nextSeq);
     const orphans = await this.recoverQuarantine(saved?.quarantineHour ?? null);
     if (recovery.durableThrough > checkpointed || orphans > 0) await this.checkpoint();
+    // A run starting afresh says so before it connects: should it die before naming its first
+    // record, the next run knows records may have been received and asks for them.
+    if (this.planner.isFresh) await this.saveResume(true);
   }
 
   /** Moves nextQuarantineSeq past quarantine files a crash wrote after the checkpoint; returns how many. */
@@ -708,6 +718,8 @@ class Streamer {
     await this.writeBatch();
     await this.sink.close();
     await this.settle({ force: true, quarantineAll: true });
+    // A fresh run that received nothing leaves nothing to resume from.
+    if (this.planner.isFresh) await this.o.store.delete(resumeKey(this.writer));
     await this.lease!.release();
     this.state = 'stopped';
     this.report();

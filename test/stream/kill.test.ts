@@ -100,7 +100,7 @@ describe('kill -9 at any moment', () => {
 
   it('20 kills at random moments (within the first second, during catch-up, between rotations), against a paced source: every record once', { timeout: 420_000 }, async () => {
     // Given a source publishing 1,000 events/s whether or not anyone reads, and a lake
-    const count = 40_000;
+    const count = 30_000;
     const server = await startSourceServer({ generate: { seed: 52, count, stepMs: 100 }, rate: 1000, faults: 'malformed:0.01' });
     const expected = generated(52, count, 100);
     cleanups.push(() => server.close());
@@ -118,7 +118,7 @@ describe('kill -9 at any moment', () => {
       const since = server.log().connections.length;
       await connected(server, since);
       const kind = round % 4;
-      const delay = kind === 0 ? random() * 50 : kind === 1 ? 50 + random() * 950 : 1000 + random() * 2000;
+      const delay = kind === 0 ? random() * 50 : kind === 1 ? 50 + random() * 950 : 1000 + random() * 1000;
       moments.push(Math.round(delay));
       await new Promise((r) => setTimeout(r, delay));
       streamer.child.kill('SIGKILL');
