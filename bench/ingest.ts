@@ -1,6 +1,8 @@
 /**
  * Ingest benchmark (`npm run bench:ingest`): 200,000 generated events of real size through
- * HTTP → streamer → gzip raw lake, against `curl -sN URL | gzip -1 > file` on the same stream.
+ * HTTP → streamer → gzip raw lake, against `curl -sN URL | gzip -1 > file` on the same stream,
+ * and the same streamer through a proxy process that cuts every connection after 4–10 MB,
+ * mid-record (issue 15's hostile network; target: at least 80 % of the clean throughput).
  *
  * The events are generated once (the source generator, fixed seed) and served by the real
  * source server from memory, a fresh server per run so each client reads the whole stream from
@@ -17,6 +19,7 @@ import { createGenerator } from '../src/source/generator.ts';
 import { replayFeed, type CaptureRecord } from '../src/source/replay.ts';
 import { startSourceServer } from '../src/source/server.ts';
 import { watchPeakRss } from '../test/helpers/proc.ts';
+import { startCutProxy } from '../test/stream/with-cut-proxy.ts';
 
 const COUNT = Number(process.env.BENCH_INGEST_COUNT ?? 200_000);
 const RUNS = Number(process.env.BENCH_INGEST_RUNS ?? 3);
@@ -28,7 +31,12 @@ interface Run {
   wallSeconds?: number;
   peakRssMb?: number;
   outBytes: number;
+  /** Under cuts: connections, and records downloaded again (duplicates and set-aside catch-up). */
+  reconnects?: number;
+  again?: number;
 }
+
+const MB = 1024 * 1024;
 
 const records: CaptureRecord[] = [];
 let streamBytes = 0;
@@ -54,12 +62,14 @@ function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-async function runStreamer(): Promise<Run> {
+async function runStreamer(cuts?: { seed: number }): Promise<Run> {
   const server = await serve();
+  const proxy = cuts ? await startCutProxy(server.url, 4 * MB, 10 * MB, cuts.seed) : undefined;
   const lake = await mkdtemp(path.join(os.tmpdir(), 'oe-bench-lake-'));
   try {
     const started = process.hrtime.bigint();
-    const args = ['stream', '--url', server.url, '--lake', lake, '--max-events', String(pairs.size), '--json', ...(process.env.BENCH_VERBOSE ? [] : ['-q'])];
+    const url = proxy?.url ?? server.url;
+    const args = ['stream', '--url', url, '--lake', lake, '--max-events', String(pairs.size), '--json', ...(process.env.BENCH_VERBOSE ? [] : ['-q'])];
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/openevents.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -69,12 +79,13 @@ async function runStreamer(): Promise<Run> {
     const peak = rss.stop();
     const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (code !== 0) throw new Error(`streamer exited with ${code}`);
-    const summary = JSON.parse(out) as { durable: number; elapsedMs: number; bytes: number };
+    const summary = JSON.parse(out) as { durable: number; elapsedMs: number; bytes: number; reconnects: number; duplicates: number; setAside: number };
     if (summary.durable !== pairs.size) throw new Error(`streamer stored ${summary.durable} events, expected ${pairs.size}`);
     let outBytes = 0;
     for (const f of await listFiles(path.join(lake, 'raw'))) outBytes += (await stat(f)).size;
-    return { seconds: summary.elapsedMs / 1000, wallSeconds, peakRssMb: peak, outBytes };
+    return { seconds: summary.elapsedMs / 1000, wallSeconds, peakRssMb: peak, outBytes, reconnects: summary.reconnects, again: summary.duplicates + summary.setAside };
   } finally {
+    await proxy?.stop();
     await server.close();
     if (process.env.BENCH_VERBOSE) process.stderr.write(`server closed\n`);
     await rm(lake, { recursive: true, force: true });
@@ -125,15 +136,20 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 const streamerRuns: Run[] = [];
 const curlRuns: Run[] = [];
+const cutRuns: Run[] = [];
 for (let i = 1; i <= RUNS; i++) {
   const s = await runStreamer();
   streamerRuns.push(s);
   const c = await runCurlGzip();
   curlRuns.push(c);
+  const k = await runStreamer({ seed: i });
+  cutRuns.push(k);
   process.stdout.write(
     `run ${i}: streamer ${fmt(COUNT / s.seconds)} events/s (${(mb / s.seconds).toFixed(1)} MB/s; ${s.seconds.toFixed(2)} s streaming, ` +
       `${s.wallSeconds!.toFixed(2)} s with process start), peak RSS ${s.peakRssMb!.toFixed(0)} MB, ${(s.outBytes / 1e6).toFixed(1)} MB gz | ` +
-      `curl|gzip ${fmt(COUNT / c.seconds)} events/s (${c.seconds.toFixed(2)} s), ${(c.outBytes / 1e6).toFixed(1)} MB gz; ratio ${(c.seconds / s.seconds).toFixed(2)}×\n`,
+      `curl|gzip ${fmt(COUNT / c.seconds)} events/s (${c.seconds.toFixed(2)} s), ${(c.outBytes / 1e6).toFixed(1)} MB gz; ratio ${(c.seconds / s.seconds).toFixed(2)}× | ` +
+      `cut every 4–10 MB: ${fmt(COUNT / k.seconds)} events/s (${k.reconnects} reconnects, ${fmt(k.again!)} records downloaded again), ` +
+      `${((100 * s.seconds) / k.seconds).toFixed(0)} % of clean, peak RSS ${k.peakRssMb!.toFixed(0)} MB\n`,
   );
 }
 const sSec = median(streamerRuns.map((r) => r.seconds));
@@ -145,10 +161,15 @@ const eps = COUNT / sSec;
 const ratio = median(streamerRuns.map((r, i) => curlRuns[i]!.seconds / r.seconds));
 // The same with the streamer's process start (node, module loading) counted against it too.
 const wallRatio = median(streamerRuns.map((r, i) => curlRuns[i]!.seconds / r.wallSeconds!));
+// Clean and cut runs alternate, so the share is taken per run too.
+const cutShare = median(streamerRuns.map((r, i) => r.seconds / cutRuns[i]!.seconds));
+const cutEps = COUNT / median(cutRuns.map((r) => r.seconds));
 process.stdout.write(
   `median: streamer ${fmt(eps)} events/s, ${(mb / sSec).toFixed(1)} MB/s, peak RSS ${rss.toFixed(0)} MB; ` +
     `curl -sN | gzip -1 ${fmt(COUNT / cSec)} events/s; ratio ${ratio.toFixed(2)}× curl|gzip (median of per-run ratios; ` +
     `${wallRatio.toFixed(2)}× counting the streamer's process start)\n` +
+    `under cuts every 4–10 MB: ${fmt(cutEps)} events/s, ${(100 * cutShare).toFixed(0)} % of clean (median of per-run shares), ` +
+    `${fmt(median(cutRuns.map((r) => r.reconnects!)))} reconnects, ${fmt(median(cutRuns.map((r) => r.again!)))} records downloaded again\n` +
     `targets: ≥25,000 events/s ${eps >= 25_000 ? 'met' : 'MISSED'}; peak RSS < 250 MB ${rss < 250 ? 'met' : 'MISSED'}; ` +
-    `≥1.0× curl|gzip ${ratio >= 1 ? 'met' : 'MISSED'}\n`,
+    `≥1.0× curl|gzip ${ratio >= 1 ? 'met' : 'MISSED'}; under cuts ≥80 % of clean ${cutShare >= 0.8 ? 'met' : 'MISSED'}\n`,
 );

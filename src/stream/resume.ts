@@ -96,8 +96,12 @@ export function saveResumePoint(store: ObjectStore, point: ResumePoint): Promise
  * tells where it began.
  */
 const BLIND_RESTART_COUNT = 10_000;
-/** Positions assumed in flight at a cut before any reconnect has measured it. */
-const FIRST_INFLIGHT_GUESS = 256;
+/**
+ * Positions assumed in flight at a cut before any reconnect has measured it: socket buffers on a
+ * fast path hold megabytes (~2,000 records of 2.4 KB in 5 MB). Too many costs a first re-download
+ * on a slow stream; too few, a round (the answer is not proven and is asked again further back).
+ */
+const FIRST_INFLIGHT_GUESS = 2048;
 /** Unproven catch-ups in a row before giving up on since_count, and how much further back each asks. */
 const MAX_ESCALATIONS = 3;
 const ESCALATION = 4;
@@ -124,6 +128,8 @@ interface Answer {
   lastKnown: boolean;
   /** It answers a restart (what it brings again was not in flight: nothing to learn from it). */
   restart: boolean;
+  /** It started at the first record this run stored: it may have been shorter than asked. */
+  capped: boolean;
   /** The time away before it, ms. */
   awayMs: number;
 }
@@ -159,6 +165,8 @@ export class ResumePlanner {
   private fresh = true;
   /** The highest coordinate received without a gap before it. */
   frontier = 0;
+  /** The coordinate of the first record stored in this run (0 before it). */
+  private origin = 0;
   /** Coordinate of the last record of the current answer. */
   private cursor = 0;
   private answer: Answer | undefined;
@@ -166,6 +174,13 @@ export class ResumePlanner {
   private remaining = 0;
   /** since_count to ask next after an unproven catch-up, 0 when none. */
   private escalateTo = 0;
+  /**
+   * Bounds on the coordinate of the source's last published record, from answers that told only
+   * that much: one that asked too little (the end lies above), one that reached back to the first
+   * record stored (it may have been all there was: the end lies at most there).
+   */
+  private endAbove: number | undefined;
+  private endAtMost: number | undefined;
   private escalations = 0;
   /** After a restart, until an answer shows its anchor. */
   private restored: Restored | undefined;
@@ -255,6 +270,12 @@ export class ResumePlanner {
     }
     const published = (this.publishRate * this.awayMs) / 1000;
     if (this.blind) return { sinceCount: BLIND_RESTART_COUNT };
+    const endAbove = this.endAbove ?? this.frontier;
+    if (this.endAtMost !== undefined && this.endAtMost > endAbove) {
+      // An answer reached back to the first record stored, so the source's end is bounded (above
+      // the frontier, or above what a too-short answer showed): halve the range.
+      return { sinceCount: Math.ceil((endAbove + this.endAtMost) / 2 - this.frontier + published) + 32 };
+    }
     if (this.escalateTo > 0) return { sinceCount: Math.ceil(this.escalateTo + published) };
     if (r) {
       // After a restart: the positions from the anchor on, plus what was published meanwhile. Past
@@ -264,9 +285,9 @@ export class ResumePlanner {
       const perSec = r.firstNeeded ? this.publishRate : Math.max(this.publishRate, this.rate);
       return { sinceCount: margin(r.behind + this.inflight + (perSec * away) / 1000) };
     }
-    // The rest of a catch-up a cut interrupted (what it had in flight is part of it), else what a cut is expected to miss.
-    if (this.remaining > 0) return { sinceCount: margin(this.remaining + published) };
-    return { sinceCount: margin(this.expectedMissed(this.awayMs)) };
+    // What a cut is expected to leave in flight, or, cut inside a catch-up, the rest of it when
+    // longer (what was in flight is part of that rest, up to its end).
+    return { sinceCount: margin(Math.max(this.remaining + published, this.expectedMissed(this.awayMs))) };
   }
 
   /** The connection answered 200 to `query`. */
@@ -281,6 +302,7 @@ export class ResumePlanner {
       caughtUp: count === Number.POSITIVE_INFINITY,
       lastKnown: false,
       restart: this.restored !== undefined,
+      capped: false,
       awayMs: this.awayMs,
     };
     this.cursor = this.frontier;
@@ -350,8 +372,13 @@ export class ResumePlanner {
     if (at !== undefined) {
       a.start = at - a.received + 1;
       this.cursor = at;
+      // Starting at the first record this run stored, it may have been all the source had: asked
+      // more than that, the answer is shorter than asked, and says nothing of what was missed.
+      a.capped = a.start <= this.origin;
+      if (a.capped) this.endAtMost = Math.min(this.endAtMost ?? Number.POSITIVE_INFINITY, a.start + a.count - 1);
+      else this.endAbove = this.endAtMost = undefined;
       // What the source had beyond the frontier when asked: the answer's catch-up past the frontier.
-      if (!a.restart && a.frontierBefore > 0 && this.remaining === 0) {
+      if (!a.restart && !a.capped && a.frontierBefore > 0 && this.remaining === 0) {
         const missed = Math.max(0, a.start + a.count - 1 - a.frontierBefore);
         this.missedHistory.push({ missed, awayMs: a.awayMs });
         if (this.missedHistory.length > 5) this.missedHistory.shift();
@@ -369,6 +396,9 @@ export class ResumePlanner {
   private advance(id: string, mtime: number): void {
     if (this.cursor <= this.frontier) return;
     this.frontier = this.cursor;
+    this.origin ||= this.cursor;
+    if (this.endAbove !== undefined && this.endAbove <= this.frontier) this.endAbove = undefined;
+    if (this.endAtMost !== undefined && this.endAtMost <= this.frontier) this.endAtMost = undefined;
     this.remember(id, mtime, this.cursor);
     if (this.head.length < 4 && this.tail.length === 0) this.head.push({ id, mtime, coord: this.cursor });
   }
@@ -377,6 +407,8 @@ export class ResumePlanner {
   private endCatchup(a: Answer): void {
     a.caughtUp = true;
     if (a.proven) return;
+    // It started beyond the frontier: the source's end lies above frontier + count.
+    this.endAbove = Math.max(this.endAbove ?? Number.NEGATIVE_INFINITY, a.frontierBefore + a.count);
     this.escalations++;
     if (this.escalations > MAX_ESCALATIONS) {
       this.mode = 'mtime';
@@ -384,7 +416,9 @@ export class ResumePlanner {
       this.reconnectReason = `the source did not serve since_count=${a.count} back to the last record received; resuming by since_mtime`;
       return;
     }
-    this.escalateTo = a.count * ESCALATION + this.inflight;
+    // Further back, and more again for what the source sent on the failed connection (a source that
+    // publishes as it is read published that much more meanwhile).
+    this.escalateTo = a.count * ESCALATION + Math.max(this.inflight, a.count);
     this.reconnectReason = `since_count=${a.count} did not reach back to the last record received (more was published than expected); asking for ${this.escalateTo}`;
   }
 
@@ -406,9 +440,12 @@ export class ResumePlanner {
     }
     if (a.caughtUp) {
       this.remaining = 0;
-    } else if (a.proven && a.start !== undefined) {
+    } else if (a.proven && a.start !== undefined && !a.capped) {
       // Cut inside the catch-up: the part beyond the frontier not yet received is still to come.
       this.remaining = Math.max(0, a.start + a.count - 1 - this.frontier);
+    } else if (a.proven) {
+      // An answer that may have been shorter than asked: how much of it is left is unknown; ask what a cut usually misses.
+      this.remaining = 0;
     } else if (!a.proven && a.received > 0) {
       // Cut before the proof, after records not received before: the answer started beyond the
       // frontier, ask further back. (After a restart with nothing durable they may be records

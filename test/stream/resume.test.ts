@@ -110,6 +110,7 @@ function stream(
       planner.tick();
     }
     planner.disconnected(progressed);
+    if (process.env.TRACE) console.log(rounds, JSON.stringify(query), source.answers.at(-1)?.delivered, 'frontier', planner.frontier, 'published', source.published, 'seen', seen.size, planner.reconnectReason ?? '');
   }
   return { rounds, duplicates };
 }
