@@ -28,9 +28,15 @@ import { STATE } from '../lake/layout.ts';
  *   coordinate says where the answer started: the planner learns how many positions a cut really
  *   left in flight and, if the answer is cut too, exactly how much of it is still to come. Every
  *   connection that carries more than the margin moves the frontier, so a catch-up always ends.
- * - If the answer's catch-up ends unproven (more was published than estimated) it asks again
- *   further back, 4× as much; after three tries it falls back to `since_mtime` (a source that does
- *   not serve since_count that far). Asking too little costs a round, never a record.
+ * - A request never reaches back beyond the first record this run stored (nothing before it is
+ *   needed), so an answer is never cut short by the start of the source's history: every answer
+ *   is as long as asked, and where the proof places it tells exactly where the source's end was.
+ * - An answer whose first record is new started beyond the frontier: it is dropped at once (a
+ *   source that publishes as it is read publishes what it sends ahead: reading on would only push
+ *   its end further away) and asked again further back, 4× as much, up to the first record
+ *   stored; after three tries not held back by that (or twelve in all) it falls back to
+ *   `since_mtime` (a source that does not serve since_count that far). Asking too little costs a
+ *   connection, never a record.
  * - By mtime (that fallback, or a checkpoint from before resume points) it asks `since_mtime` =
  *   highest − window and halves the window after a connection that brought nothing new, so that
  *   catch-up ends too; records in flight older than the window are then the protocol's limit.
@@ -102,8 +108,12 @@ const BLIND_RESTART_COUNT = 10_000;
  * on a slow stream; too few, a round (the answer is not proven and is asked again further back).
  */
 const FIRST_INFLIGHT_GUESS = 2048;
-/** Unproven catch-ups in a row before giving up on since_count, and how much further back each asks. */
+/**
+ * Unproven catch-ups in a row before giving up on since_count (asked as far back as wanted, or
+ * at all when held back by the first record stored), and how much further back each asks.
+ */
 const MAX_ESCALATIONS = 3;
+const MAX_FAILURES = 12;
 const ESCALATION = 4;
 /** Coordinates of the most recent positions, to place an answer's first records (a power of two). */
 const RECENT_POSITIONS = 1 << 16;
@@ -128,8 +138,8 @@ interface Answer {
   lastKnown: boolean;
   /** It answers a restart (what it brings again was not in flight: nothing to learn from it). */
   restart: boolean;
-  /** It started at the first record this run stored: it may have been shorter than asked. */
-  capped: boolean;
+  /** Asked for less than wanted, held back by the first record stored this run. */
+  held: boolean;
   /** The time away before it, ms. */
   awayMs: number;
 }
@@ -165,7 +175,12 @@ export class ResumePlanner {
   private fresh = true;
   /** The highest coordinate received without a gap before it. */
   frontier = 0;
-  /** The coordinate of the first record stored in this run (0 before it). */
+  /**
+   * The coordinate of the first record stored in this run (0 before it). Nothing before it is
+   * needed, so a request never reaches further back: an answer asked for more than the source
+   * published would start at the source's beginning, shorter than asked — no telling what it
+   * says about the source's end, and a catch-up that re-sends the whole stream each time.
+   */
   private origin = 0;
   /** Coordinate of the last record of the current answer. */
   private cursor = 0;
@@ -175,13 +190,14 @@ export class ResumePlanner {
   /** since_count to ask next after an unproven catch-up, 0 when none. */
   private escalateTo = 0;
   /**
-   * Bounds on the coordinate of the source's last published record, from answers that told only
-   * that much: one that asked too little (the end lies above), one that reached back to the first
-   * record stored (it may have been all there was: the end lies at most there).
+   * The source's last published record lies at least this far: where a proven answer's catch-up
+   * ended, or beyond what an answer that did not reach back asked for.
    */
-  private endAbove: number | undefined;
-  private endAtMost: number | undefined;
+  private endAtLeast = 0;
   private escalations = 0;
+  private failures = 0;
+  /** The last query asked for less than wanted (see reachable). */
+  private held = false;
   /** After a restart, until an answer shows its anchor. */
   private restored: Restored | undefined;
   /** After a restart from a run that died before naming its first record: ask generously, once. */
@@ -261,6 +277,7 @@ export class ResumePlanner {
   query(): ResumeQuery {
     const nowMs = this.o.now();
     this.awayMs = this.disconnectedAtMs === undefined ? 0 : Math.max(0, nowMs - this.disconnectedAtMs);
+    this.held = false;
     if (this.fresh) return {};
     const r = this.restored;
     if (this.mode === 'mtime') {
@@ -270,13 +287,7 @@ export class ResumePlanner {
     }
     const published = (this.publishRate * this.awayMs) / 1000;
     if (this.blind) return { sinceCount: BLIND_RESTART_COUNT };
-    const endAbove = this.endAbove ?? this.frontier;
-    if (this.endAtMost !== undefined && this.endAtMost > endAbove) {
-      // An answer reached back to the first record stored, so the source's end is bounded (above
-      // the frontier, or above what a too-short answer showed): halve the range.
-      return { sinceCount: Math.ceil((endAbove + this.endAtMost) / 2 - this.frontier + published) + 32 };
-    }
-    if (this.escalateTo > 0) return { sinceCount: Math.ceil(this.escalateTo + published) };
+    if (this.escalateTo > 0) return { sinceCount: this.reachable(Math.ceil(this.escalateTo + published)) };
     if (r) {
       // After a restart: the positions from the anchor on, plus what was published meanwhile. Past
       // a durable anchor an overshoot is cheap (its first record proves it at once), so the live
@@ -285,9 +296,21 @@ export class ResumePlanner {
       const perSec = r.firstNeeded ? this.publishRate : Math.max(this.publishRate, this.rate);
       return { sinceCount: margin(r.behind + this.inflight + (perSec * away) / 1000) };
     }
-    // What a cut is expected to leave in flight, or, cut inside a catch-up, the rest of it when
-    // longer (what was in flight is part of that rest, up to its end).
-    return { sinceCount: margin(Math.max(this.remaining + published, this.expectedMissed(this.awayMs))) };
+    // The rest of a catch-up a cut interrupted (what it had in flight is part of it), else what a cut is expected to miss.
+    if (this.remaining > 0) return { sinceCount: this.reachable(margin(this.remaining + published)) };
+    return { sinceCount: this.reachable(margin(this.expectedMissed(this.awayMs))) };
+  }
+
+  /**
+   * since_count reaching back no further than the first record this run stored, given what the
+   * source is known to hold beyond the frontier: so every answer is as long as asked, and where
+   * it starts tells exactly where the source's end was.
+   */
+  private reachable(count: number): number {
+    if (this.origin === 0) return count;
+    const most = Math.max(this.frontier, this.endAtLeast) - this.origin + 1;
+    this.held = count > most;
+    return Math.max(1, Math.min(count, most));
   }
 
   /** The connection answered 200 to `query`. */
@@ -302,7 +325,7 @@ export class ResumePlanner {
       caughtUp: count === Number.POSITIVE_INFINITY,
       lastKnown: false,
       restart: this.restored !== undefined,
-      capped: false,
+      held: this.held,
       awayMs: this.awayMs,
     };
     this.cursor = this.frontier;
@@ -326,7 +349,8 @@ export class ResumePlanner {
   record(id: string, mtime: number, known: boolean): number | undefined {
     if (mtime > this.highest) this.highest = mtime;
     const a = this.answer;
-    if (!a) return undefined;
+    // Once the connection is to be dropped, the rest of it is set aside (it comes again).
+    if (!a || this.reconnectReason) return undefined;
     a.received++;
     if (a.proven) {
       // A proven answer is contiguous: every position it passes beyond the frontier is now within it.
@@ -354,9 +378,20 @@ export class ResumePlanner {
       this.advance(id, mtime);
       return;
     }
-    if (known && (a.received === 1 || a.lastKnown)) {
-      this.prove(a, this.locate(id, mtime));
+    if (!r && !known && a.received === 1 && a.count !== Number.POSITIVE_INFINITY) {
+      // Asked no further back than the first record stored, an answer whose first record is new
+      // starts beyond the frontier: drop it at once (a source that publishes as it is read
+      // publishes what it sends ahead, so reading on only pushes the end further away).
+      this.endCatchup(a);
       return;
+    }
+    if (known && (a.received === 1 || a.lastKnown)) {
+      const at = this.locate(id, mtime);
+      // A record received before but too long ago to place proves nothing yet: the next ones will place it.
+      if (at !== undefined || r) {
+        this.prove(a, at);
+        return;
+      }
     }
     a.lastKnown = known;
   }
@@ -367,18 +402,15 @@ export class ResumePlanner {
     // Proven only after asking further back: the source published while the streamer was away.
     if (this.escalations > 0) this.publishRate = Math.max(this.publishRate, this.rate);
     this.escalations = 0;
+    this.failures = 0;
     this.escalateTo = 0;
     this.restored = undefined;
     if (at !== undefined) {
       a.start = at - a.received + 1;
       this.cursor = at;
-      // Starting at the first record this run stored, it may have been all the source had: asked
-      // more than that, the answer is shorter than asked, and says nothing of what was missed.
-      a.capped = a.start <= this.origin;
-      if (a.capped) this.endAtMost = Math.min(this.endAtMost ?? Number.POSITIVE_INFINITY, a.start + a.count - 1);
-      else this.endAbove = this.endAtMost = undefined;
+      this.endAtLeast = Math.max(this.endAtLeast, a.start + a.count - 1);
       // What the source had beyond the frontier when asked: the answer's catch-up past the frontier.
-      if (!a.restart && !a.capped && a.frontierBefore > 0 && this.remaining === 0) {
+      if (!a.restart && a.frontierBefore > 0 && this.remaining === 0) {
         const missed = Math.max(0, a.start + a.count - 1 - a.frontierBefore);
         this.missedHistory.push({ missed, awayMs: a.awayMs });
         if (this.missedHistory.length > 5) this.missedHistory.shift();
@@ -397,8 +429,6 @@ export class ResumePlanner {
     if (this.cursor <= this.frontier) return;
     this.frontier = this.cursor;
     this.origin ||= this.cursor;
-    if (this.endAbove !== undefined && this.endAbove <= this.frontier) this.endAbove = undefined;
-    if (this.endAtMost !== undefined && this.endAtMost <= this.frontier) this.endAtMost = undefined;
     this.remember(id, mtime, this.cursor);
     if (this.head.length < 4 && this.tail.length === 0) this.head.push({ id, mtime, coord: this.cursor });
   }
@@ -407,10 +437,11 @@ export class ResumePlanner {
   private endCatchup(a: Answer): void {
     a.caughtUp = true;
     if (a.proven) return;
-    // It started beyond the frontier: the source's end lies above frontier + count.
-    this.endAbove = Math.max(this.endAbove ?? Number.NEGATIVE_INFINITY, a.frontierBefore + a.count);
-    this.escalations++;
-    if (this.escalations > MAX_ESCALATIONS) {
+    // It started beyond the frontier: the source's end lies at least at frontier + count.
+    this.endAtLeast = Math.max(this.endAtLeast, a.frontierBefore + a.count);
+    if (!a.held) this.escalations++;
+    this.failures++;
+    if (this.escalations > MAX_ESCALATIONS || this.failures > MAX_FAILURES) {
       this.mode = 'mtime';
       this.gaps++;
       this.reconnectReason = `the source did not serve since_count=${a.count} back to the last record received; resuming by since_mtime`;
@@ -419,7 +450,7 @@ export class ResumePlanner {
     // Further back, and more again for what the source sent on the failed connection (a source that
     // publishes as it is read published that much more meanwhile).
     this.escalateTo = a.count * ESCALATION + Math.max(this.inflight, a.count);
-    this.reconnectReason = `since_count=${a.count} did not reach back to the last record received (more was published than expected); asking for ${this.escalateTo}`;
+    this.reconnectReason = `since_count=${a.count} did not reach back to the last record received (more was published than expected); asking further back`;
   }
 
   /** The connection ended (or failed to open); `progressed` when it brought new records. */
@@ -440,12 +471,9 @@ export class ResumePlanner {
     }
     if (a.caughtUp) {
       this.remaining = 0;
-    } else if (a.proven && a.start !== undefined && !a.capped) {
+    } else if (a.proven && a.start !== undefined) {
       // Cut inside the catch-up: the part beyond the frontier not yet received is still to come.
       this.remaining = Math.max(0, a.start + a.count - 1 - this.frontier);
-    } else if (a.proven) {
-      // An answer that may have been shorter than asked: how much of it is left is unknown; ask what a cut usually misses.
-      this.remaining = 0;
     } else if (!a.proven && a.received > 0) {
       // Cut before the proof, after records not received before: the answer started beyond the
       // frontier, ask further back. (After a restart with nothing durable they may be records
