@@ -5,13 +5,14 @@ import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { errorMessage, isErrnoCode } from '../errors.ts';
 import { CURATED } from '../lake/layout.ts';
-import type { ObjectStore } from '../lake/store.ts';
+import { lakeCacheDir, localFiles, pruneCachedFiles } from '../lake/object-cache.ts';
+import { listAll, type ObjectStore } from '../lake/store.ts';
 import { CURATED_TABLES, TABLES, type CuratedTable } from './tables.ts';
 
 export interface OpenCuratedOptions {
   /**
-   * Where the snapshot of the current state is kept, and an s3:// lake's curated/ mirrored
-   * (default: `curatedCacheDir(store)`).
+   * Where the snapshot of the current state is kept, and an s3:// lake's curated/ objects cached
+   * (default: the lake's cache folder, `lakeCacheDir(store)`).
    */
   cacheDir?: string;
 }
@@ -28,8 +29,8 @@ const SNAPSHOT_VERSION = 3;
  * Resolving it over a million rows on every query would cost more than the query, so the views
  * read a snapshot: a DuckDB database file in the cache folder, built once per set of curated
  * files (any ETL run makes a new set) and then opened read-only by every reader. A local
- * lake's Parquet is read in place; an s3:// lake's curated/ is first mirrored through the
- * ObjectStore (only changed objects are downloaded). Close it with `connection.closeSync()`.
+ * lake's Parquet is read in place; an s3:// lake's through the ETag-keyed local cache
+ * (lake/object-cache.ts: only new or rewritten objects are downloaded). Close it with `connection.closeSync()`.
  */
 export async function openCurated(store: ObjectStore, options: OpenCuratedOptions = {}): Promise<DuckDBConnection> {
   const snapshot = await withRetry(async () => currentSnapshot(store, await curatedFiles(store, options), options));
@@ -43,15 +44,13 @@ export async function openCurated(store: ObjectStore, options: OpenCuratedOption
 }
 
 /**
- * The default cache folder of a lake (snapshots, and the mirror of an s3:// lake): a hidden
- * folder inside a local lake (it goes away with the lake; list() never shows it), else a folder
- * per lake in the OS temp folder.
+ * The default folder of a lake's curated snapshots, in the lake's cache folder: a hidden
+ * folder inside a local lake (it goes away with the lake; list() never shows it), else the
+ * s3:// lake's folder under the cache root (config aws.s3.cacheDir, ~/.cache/openevents).
  */
 export function curatedCacheDir(store: ObjectStore): string {
-  return store.localPath(CACHE) ?? path.join(os.tmpdir(), `openevents-curated-${createHash('sha1').update(store.url).digest('hex').slice(0, 12)}`);
+  return path.join(lakeCacheDir(store), 'curated');
 }
-
-const CACHE = '.cache/curated';
 
 /** An ETL run may replace an hour's files while a snapshot is being built: list again and retry. */
 async function withRetry<T>(build: () => Promise<T>, attempts = 3): Promise<T> {
@@ -75,9 +74,11 @@ async function currentSnapshot(store: ObjectStore, files: Record<CuratedTable, s
   let root = cacheRootOf(store, options);
   try {
     await fs.mkdir(root, { recursive: true });
+    // The folder may exist and still refuse a new file (a read-only lake, another user's cache).
+    await fs.access(root, fs.constants.W_OK);
   } catch (error) {
     // A read-only local lake: keep the snapshot in the temp folder instead.
-    if (options.cacheDir || !['EACCES', 'EPERM', 'EROFS'].some((code) => isErrnoCode(error, code))) throw error;
+    if (options.cacheDir || !['EACCES', 'EPERM', 'EROFS', 'ENOENT'].some((code) => isErrnoCode(error, code))) throw error;
     root = path.join(os.tmpdir(), `openevents-curated-${createHash('sha1').update(store.url).digest('hex').slice(0, 12)}`);
     await fs.mkdir(root, { recursive: true });
   }
@@ -171,46 +172,24 @@ export function allRowsSql(table: CuratedTable, files: string[], rowId = false):
   return `SELECT ${casts}${id} FROM read_parquet([${list}], hive_partitioning = true, hive_types = {'arrival_hour': VARCHAR}, union_by_name = true${idOptions})`;
 }
 
-/** Local paths of each table's Parquet files (mirroring an s3:// lake first). */
+/** Local paths of each table's Parquet files (an s3:// lake's through the ETag-keyed cache, lake/object-cache.ts). */
 export async function curatedFiles(store: ObjectStore, options: OpenCuratedOptions = {}): Promise<Record<CuratedTable, string[]>> {
+  const cache = options.cacheDir ? { cacheDir: options.cacheDir } : {};
   const out = Object.fromEntries(CURATED_TABLES.map((t) => [t, [] as string[]])) as Record<CuratedTable, string[]>;
-  const local = store.localPath(CURATED) !== undefined;
-  const cacheRoot = local ? undefined : path.join(cacheRootOf(store, options), 'mirror');
   const keep = new Set<string>();
   for (const table of CURATED_TABLES) {
-    for await (const info of store.list(`${CURATED}/${table}/`)) {
+    const objects = (await listAll(store, `${CURATED}/${table}/`)).filter((info) => {
       const name = info.key.slice(info.key.lastIndexOf('/') + 1);
-      if (!name.endsWith('.parquet') || name.startsWith('_') || name.startsWith('.')) continue;
-      if (local) {
-        out[table].push(store.localPath(info.key) as string);
-        continue;
-      }
-      const file = path.join(cacheRoot as string, ...info.key.split('/'));
-      keep.add(file);
-      const stat = await fs.stat(file).catch(() => undefined);
-      // The mirror's files carry their object's modification time, so a rewritten object is seen.
-      if (!stat || stat.size !== info.size || Math.trunc(stat.mtimeMs) !== Math.trunc(info.mtimeMs)) {
-        const bytes = await store.get(info.key);
-        if (!bytes) continue;
-        await fs.mkdir(path.dirname(file), { recursive: true });
-        await fs.writeFile(file, bytes);
-        await fs.utimes(file, new Date(info.mtimeMs), new Date(info.mtimeMs));
-      }
+      return name.endsWith('.parquet') && !name.startsWith('_') && !name.startsWith('.');
+    });
+    for (const file of await localFiles(store, objects, cache)) {
+      if (file === undefined) continue; // deleted since the listing
       out[table].push(file);
+      keep.add(file);
     }
   }
-  if (cacheRoot) await pruneCache(path.join(cacheRoot, CURATED), keep);
+  await pruneCachedFiles(store, `${CURATED}/`, keep, cache);
   return out;
-}
-
-/** Removes mirrored files whose objects are gone (an hour rewritten with fewer files). */
-async function pruneCache(dir: string, keep: Set<string>): Promise<void> {
-  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  for (const e of entries) {
-    if (!e.isFile()) continue;
-    const file = path.join(e.parentPath, e.name);
-    if (!keep.has(file)) await fs.rm(file, { force: true });
-  }
 }
 
 /** Runs a query and returns plain JS rows (BIGINT → number when safe, else string; timestamps → ISO strings). */

@@ -29,27 +29,21 @@ export class LocalStore implements ObjectStore {
     const target = this.localPath(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const tmp = tempName(target);
-    const handle = await fs.open(tmp, 'w');
     try {
-      await handle.writeFile(body);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      await writeSynced(tmp, body);
+      await this.commit(tmp, target);
+    } catch (error) {
+      throw await abandon(tmp, target, error);
     }
-    await this.commit(tmp, target);
   }
 
   async putIfAbsent(key: string, body: Uint8Array | string, _options?: PutOptions): Promise<boolean> {
     const target = this.localPath(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const tmp = tempName(target);
-    const handle = await fs.open(tmp, 'w');
-    try {
-      await handle.writeFile(body);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeSynced(tmp, body).catch(async (error: unknown) => {
+      throw await abandon(tmp, target, error);
+    });
     // link() fails if the name exists, atomically (rename would replace it): whole content or nothing, one winner.
     try {
       await fs.link(tmp, target);
@@ -78,8 +72,12 @@ export class LocalStore implements ObjectStore {
       if (!isErrnoCode(error, 'EXDEV')) throw error;
       // Another filesystem: copy to a temporary name beside the target, then rename.
       const tmp = tempName(target);
-      await fs.copyFile(file, tmp);
-      await this.commit(tmp, target);
+      try {
+        await fs.copyFile(file, tmp);
+        await this.commit(tmp, target);
+      } catch (copyError) {
+        throw await abandon(tmp, target, copyError);
+      }
       await fs.rm(file, { force: true });
     }
   }
@@ -139,6 +137,27 @@ export class LocalStore implements ObjectStore {
       await dir.close();
     }
   }
+}
+
+/** Writes a new file and flushes it to the disk. */
+async function writeSynced(file: string, body: Uint8Array | string): Promise<void> {
+  const handle = await fs.open(file, 'w');
+  try {
+    await handle.writeFile(body);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A failed write leaves no temporary file behind, and its error names the object it was for
+ * (errors of an open file handle carry no path: a full disk would otherwise name nothing).
+ */
+async function abandon(tmp: string, target: string, error: unknown): Promise<unknown> {
+  await fs.rm(tmp, { force: true }).catch(() => undefined);
+  if (error && typeof error === 'object' && 'code' in error && !('path' in error)) Object.assign(error, { path: target });
+  return error;
 }
 
 function tempName(target: string): string {

@@ -1,3 +1,4 @@
+import { CorruptObjectError } from '../errors.ts';
 /**
  * The lake's object store: one interface over a local folder and S3. Keys are '/'-separated
  * paths relative to the lake root (e.g. 'raw/2026/11/28/06/w1-1-500.ndjson.gz').
@@ -8,6 +9,8 @@ export interface ObjectInfo {
   size: number;
   /** Last modification time, ms since the epoch. */
   mtimeMs: number;
+  /** The object's version tag where the store has one (S3's ETag, unquoted): a rewrite changes it. */
+  etag?: string;
 }
 
 export interface PutOptions {
@@ -36,10 +39,15 @@ export interface ObjectStore {
   localPath(key: string): string | undefined;
 }
 
-/** Reads and parses a JSON object, or undefined when absent. */
+/** Reads and parses a JSON object, or undefined when absent; a CorruptObjectError names an object that does not parse. */
 export async function getJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
   const bytes = await store.get(key);
-  return bytes === undefined ? undefined : (JSON.parse(Buffer.from(bytes).toString('utf8')) as T);
+  if (bytes === undefined) return undefined;
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+  } catch (error) {
+    throw new CorruptObjectError(key, store.localPath(key) ?? `${store.url}${key}`, error);
+  }
 }
 
 /** Writes a value as pretty JSON, atomically. */

@@ -19,6 +19,7 @@ interface EtlOptions {
 export function registerEtlCommands(program: Command, ctx: CliContext): void {
   program
     .command('etl')
+    .summary('Turn raw hours into the curated Parquet tables')
     .description(
       'Turn raw hours into the curated Parquet tables (incremental and idempotent: an hour rerun replaces only its own partition). ' +
         'Without --hour/--from/--all it processes the pending hours: those never done, failed, or with raw objects newer than their last run.',
@@ -34,8 +35,8 @@ export function registerEtlCommands(program: Command, ctx: CliContext): void {
       const config = ctx.config({ ...(opts.lake ? { lake: opts.lake } : {}), ...(opts.engine ? { etl: { engine: opts.engine } } : {}) });
       const select = selection(opts);
       // Services load when the command runs (DuckDB), not at CLI start.
-      const [{ openLake }, { runEtl }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/run.ts')]);
-      const store = await openLake(config.lake, ctx.cwd);
+      const { runEtl } = await import('../../etl/run.ts');
+      const store = await ctx.runtime(config).lake({ mustExist: true });
       const progress = opts.json ? ctx.stderr : ctx.stdout;
       const result = await runEtl(store, {
         select,
