@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 describe('streamer crash safety', () => {
-  it('after kill -9 and a restart, no distinct event is lost and only events already durable at the kill are duplicated', async () => {
+  it('after kill -9 and a restart, no distinct event is lost and only events already durable at the kill are duplicated', { timeout: 360_000 }, async () => {
     // Given a generated source (it publishes only as fast as it is read, so nothing is missed while the streamer is down)
     const seed = 23;
     const count = 30_000;

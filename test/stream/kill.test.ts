@@ -73,7 +73,7 @@ async function expectExactlyOnce(lake: string, expected: Set<string>): Promise<v
 }
 
 describe('kill -9 at any moment', () => {
-  it('a crash before the first rotation loses nothing: the restart fetches what was received but not durable (issue 15)', { timeout: 240_000 }, async () => {
+  it('a crash before the first rotation loses nothing: the restart fetches what was received but not durable (issue 15)', { timeout: 480_000 }, async () => {
     // Given a source at 5,000 events/s and a streamer with the default rotation (60 s)
     const count = 25_000;
     const server = await startSourceServer({ generate: { seed: 51, count, stepMs: 200 }, rate: 5000 });
@@ -98,7 +98,7 @@ describe('kill -9 at any moment', () => {
     await expectExactlyOnce(lake, expected);
   });
 
-  it('20 kills at random moments (within the first second, during catch-up, between rotations), against a paced source: every record once', { timeout: 420_000 }, async () => {
+  it('20 kills at random moments (within the first second, during catch-up, between rotations), against a paced source: every record once', { timeout: 900_000 }, async () => {
     // Given a source publishing 1,000 events/s whether or not anyone reads, and a lake
     const count = 30_000;
     const server = await startSourceServer({ generate: { seed: 52, count, stepMs: 100 }, rate: 1000, faults: 'malformed:0.01' });

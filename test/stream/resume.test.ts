@@ -50,12 +50,13 @@ class SimSource {
     let live = this.published;
     let sent = 0;
     let delivered = 0;
-    let recent: Rec[] = [];
+    const recent: Rec[] = []; // the last 21 records sent, as a ring
+    let kept = 0;
     const next = (): Rec | undefined => {
       sent++;
       if (this.o.copyEvery && sent % this.o.copyEvery === 0 && recent.length > 0) return recent[sent % recent.length]; // a copy of a recent line
       const r = c < catchup.length ? catchup[c++] : this.o.rate0 && live < this.records.length ? this.records[live++] : undefined;
-      if (r) recent = [...recent.slice(-20), r];
+      if (r) recent[kept++ % 21] = r;
       return r;
     };
     let stopped = false;
