@@ -117,6 +117,13 @@ const MAX_FAILURES = 12;
 const ESCALATION = 4;
 /** Coordinates of the most recent positions, to place an answer's first records (a power of two). */
 const RECENT_POSITIONS = 1 << 16;
+/**
+ * How far before the frontier an answer may start: its first record must be known to prove it,
+ * and the dedupe window keeps the 20,000 ids seen most recently whatever their mtime.
+ */
+const REACH_BACK = 16_384;
+/** Time away before an unproven answer that makes its proven successor evidence of a source publishing meanwhile. */
+const AWAY_EVIDENCE_MS = 250;
 /** The since_mtime window never shrinks below this. */
 const MIN_WINDOW_MS = 1000;
 
@@ -196,6 +203,8 @@ export class ResumePlanner {
   private endAtLeast = 0;
   private escalations = 0;
   private failures = 0;
+  /** The time away before the first of the unproven answers in a row. */
+  private awayBeforeFailures = 0;
   /** The last query asked for less than wanted (see reachable). */
   private held = false;
   /** After a restart, until an answer shows its anchor. */
@@ -302,13 +311,14 @@ export class ResumePlanner {
   }
 
   /**
-   * since_count reaching back no further than the first record this run stored, given what the
-   * source is known to hold beyond the frontier: so every answer is as long as asked, and where
-   * it starts tells exactly where the source's end was.
+   * since_count reaching back no further than the first record this run stored (so every answer
+   * is as long as asked, and where it starts tells exactly where the source's end was), nor more
+   * than REACH_BACK before the frontier (so its first record is known if it was stored), given
+   * what the source is known to hold beyond the frontier.
    */
   private reachable(count: number): number {
     if (this.origin === 0) return count;
-    const most = Math.max(this.frontier, this.endAtLeast) - this.origin + 1;
+    const most = Math.max(this.frontier, this.endAtLeast) - Math.max(this.origin, this.frontier - REACH_BACK) + 1;
     this.held = count > most;
     return Math.max(1, Math.min(count, most));
   }
@@ -399,8 +409,9 @@ export class ResumePlanner {
   /** The answer reaches back far enough: place it on the timeline from the proving record's coordinate. */
   private prove(a: Answer, at: number | undefined): void {
     a.proven = true;
-    // Proven only after asking further back: the source published while the streamer was away.
-    if (this.escalations > 0) this.publishRate = Math.max(this.publishRate, this.rate);
+    // Proven only after asking further back, when the streamer had been away a while: the source
+    // published meanwhile. (Right after a cut, what it sent ahead explains the miss.)
+    if (this.failures > 0 && this.awayBeforeFailures >= AWAY_EVIDENCE_MS) this.publishRate = Math.max(this.publishRate, this.rate);
     this.escalations = 0;
     this.failures = 0;
     this.escalateTo = 0;
@@ -440,7 +451,7 @@ export class ResumePlanner {
     // It started beyond the frontier: the source's end lies at least at frontier + count.
     this.endAtLeast = Math.max(this.endAtLeast, a.frontierBefore + a.count);
     if (!a.held) this.escalations++;
-    this.failures++;
+    if (this.failures++ === 0) this.awayBeforeFailures = a.awayMs;
     if (this.escalations > MAX_ESCALATIONS || this.failures > MAX_FAILURES) {
       this.mode = 'mtime';
       this.gaps++;

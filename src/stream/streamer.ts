@@ -291,6 +291,11 @@ class Streamer {
 
   // ---- connection ---------------------------------------------------------------------------
 
+  /** Valid records received in this run, new or not. */
+  private received(): number {
+    return this.counts.events + this.counts.duplicates + this.counts.setAside;
+  }
+
   /** The stream URL with the resume planner's since_count or since_mtime. */
   private resumeUrl(query: ResumeQuery): string {
     const url = new URL(this.o.url);
@@ -312,6 +317,7 @@ class Streamer {
     const onStop = (): void => abort.abort();
     this.o.stopSignal?.addEventListener('abort', onStop);
     let progressed = false;
+    const receivedBefore = this.received();
     try {
       this.notice('connecting', `connecting to ${shown}`);
       let res: HttpStream;
@@ -390,7 +396,9 @@ class Streamer {
         this.log('warn', 'connection ended mid-record; the record is expected again on resume', { bytes: partial.length });
       }
       this.planner.disconnected(progressed);
-      return { reason: this.stopping ? 'stopped' : reason, progressed: progressed || this.planner.reconnectReason !== undefined };
+      // A connection that carried records was cut by the network (or dropped to ask again): reconnect
+      // at once. Backing off is for a source that fails; growing it here stretched catch-ups (issue 15).
+      return { reason: this.stopping ? 'stopped' : reason, progressed: progressed || this.received() > receivedBefore };
     } finally {
       this.o.stopSignal?.removeEventListener('abort', onStop);
     }
