@@ -83,13 +83,14 @@ describe('one streamer per writer id', () => {
     expect([...pairs].filter(([, n]) => n > 1)).toEqual([]);
   });
 
-  it('a holder that stops renewing (frozen) is taken over only after its lease expires, and then stops without writing more', async () => {
+  it('a holder that stops renewing (frozen) is taken over only after its lease expires, and then stops without writing more', { timeout: 300_000 }, async () => {
     const server = await startSourceServer({ generate: { seed: 4, count: 20_000 }, rate: 500 });
     cleanups.push(() => server.close());
     const lake = await lakeDir();
-    const env = { ...process.env, OPENEVENTS_STREAM_LEASE_TTL_MS: '6000' };
+    // (a lease long enough for a second streamer to start and ask before it expires, on a busy machine too)
+    const env = { ...process.env, OPENEVENTS_STREAM_LEASE_TTL_MS: '20000' };
     const args = ['stream', '--url', server.url, '--lake', lake, '--rotate-age', '200', '-q'];
-    // Given A holds w1 with a 6 s lease, and is frozen (SIGSTOP)
+    // Given A holds w1 with a 20 s lease, and is frozen (SIGSTOP)
     const a = spawnCli(args, { env });
     cleanups.push(async () => void a.kill('SIGKILL'));
     let aErr = '';
@@ -100,7 +101,7 @@ describe('one streamer per writer id', () => {
     const lease = (await leaseHolder(lake, 'w1'))!;
 
     // When B tries before the lease has expired, it is refused
-    if (Date.now() < lease.expiresAtMs - 3000) {
+    if (Date.now() < lease.expiresAtMs - 15_000) {
       const early = spawnCli([...args, '--max-events', '50'], { env });
       cleanups.push(async () => void early.kill('SIGKILL'));
       let earlyErr = '';
@@ -109,7 +110,7 @@ describe('one streamer per writer id', () => {
       expect(earlyErr).toMatch(`in use by pid ${a.pid}`);
     }
     // After it expired, B takes over
-    await waitUntil(() => Date.now() > lease.expiresAtMs + 100, 10_000, 'the lease to expire');
+    await waitUntil(() => Date.now() > lease.expiresAtMs + 100, 30_000, 'the lease to expire');
     const b = spawnCli(args, { env });
     cleanups.push(async () => void b.kill('SIGKILL'));
     await waitUntil(async () => (await leaseHolder(lake, 'w1'))?.pid === b.pid, 30_000, 'B to hold the lease');
