@@ -3,6 +3,7 @@ import { createContext, type CliContext, type ContextOptions } from './context.t
 import { packageVersion } from './version.ts';
 import { registerSourceCommands } from './commands/source.ts';
 import { registerStreamCommands } from './commands/stream.ts';
+import { registerLandCommands } from './commands/land.ts';
 import { registerLakeCommands } from './commands/lake.ts';
 import { registerEtlCommands } from './commands/etl.ts';
 import { registerQueryCommands } from './commands/query.ts';
@@ -14,6 +15,7 @@ import { registerLogsCommands } from './commands/logs.ts';
 import { registerInfraCommands } from './commands/infra.ts';
 import { registerEmrCommands } from './commands/emr.ts';
 import { registerCompletionCommands } from './commands/completion.ts';
+import { registerEc2Commands } from './commands/ec2.ts';
 
 /** A command registrar: adds its commands to the program; each lives in commands/<stage>.ts. */
 export type Register = (program: Command, ctx: CliContext) => void;
@@ -40,6 +42,7 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerMonitorCommands,
     registerSourceCommands,
     registerStreamCommands,
+    registerLandCommands,
     registerLakeCommands,
     registerEtlCommands,
     registerQueryCommands,
@@ -49,6 +52,7 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerInfraCommands,
     registerEmrCommands,
     registerCompletionCommands,
+    registerEc2Commands,
   ];
   for (const register of registrars) register(program, ctx);
   tidyHelp(program);
