@@ -173,7 +173,7 @@ describe('resume planner', () => {
 
   it('more lost in flight at each cut than a connection carries (a proxy\'s socket buffers): everything arrives, under 3× downloaded again', () => {
     for (const seed of [1, 2, 3]) {
-      const records = timeline(30_000, seed);
+      const records = timeline(20_000, seed);
       const source = new SimSource(records, { rate0: true, copyEvery: 97 });
       const planner = new ResumePlanner({ resumeWindowMs: 600_000, now: () => 0 });
       const seen = new Set<string>();
