@@ -30,11 +30,12 @@ import { STATE } from '../lake/layout.ts';
  *   connection that carries more than the margin moves the frontier, so a catch-up always ends.
  * - A request never reaches back beyond the first record this run stored (nothing before it is
  *   needed), so an answer is never cut short by the start of the source's history: every answer
- *   is as long as asked, and where the proof places it tells exactly where the source's end was.
+ *   is as long as asked, and where the proof places it tells exactly where the source's end was;
+ *   nor more than REACH_BACK positions before the frontier, so its first record is remembered.
  * - An answer whose first record is new started beyond the frontier: it is dropped at once (a
  *   source that publishes as it is read publishes what it sends ahead: reading on would only push
- *   its end further away) and asked again further back, 4× as much, up to the first record
- *   stored; after three tries not held back by that (or twelve in all) it falls back to
+ *   its end further away) and asked again further back, 4× as much, within those bounds; after
+ *   three tries not held back by them (or twelve in all) it falls back to
  *   `since_mtime` (a source that does not serve since_count that far). Asking too little costs a
  *   connection, never a record.
  * - By mtime (that fallback, or a checkpoint from before resume points) it asks `since_mtime` =
