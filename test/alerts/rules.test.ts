@@ -59,7 +59,7 @@ const at = (h: number, m = 0, s = 0): number => DAY + h * HOUR + m * MIN + s * 1
 
 /** Streamer stats as the streamer writes them (typed by its StreamStats). */
 function streamStats(state: StreamStats['state'], lastEventAgeMs: number | null): StreamStats {
-  return { eventsPerSec: 3, bytesPerSec: 3000, events: 100, durable: 100, bytes: 100_000, reconnects: 0, invalid: 0, duplicates: 0, cutOff: 0, files: 2, lastEventAgeMs, highestMtime: null, state };
+  return { eventsPerSec: 3, bytesPerSec: 3000, events: 100, durable: 100, bytes: 100_000, reconnects: 0, invalid: 0, duplicates: 0, setAside: 0, cutOff: 0, files: 2, lastEventAgeMs, highestMtime: null, state };
 }
 
 describe('alert rules on real lake and telemetry states', () => {

@@ -43,7 +43,7 @@ export function Monitor(props: MonitorProps) {
   const { columns, rows } = useTerminalSize(props.size);
   // The alert banner takes its lines from the Logs pane.
   const layout = monitorLayout(columns, rows - alertBannerLines(state.snapshot.alerts));
-  const refreshNow = useRefresh(props.sources, props.refreshMs, dispatch);
+  const refreshNow = useRefresh(props.sources, props.refreshMs, dispatch, now);
   useMonitorKeys({
     state,
     dispatch,
