@@ -33,10 +33,13 @@ export class AlertSource implements PaneSource<AlertView> {
   private readonly looked = new Set<StatsComponent>();
   private last: AlertView | undefined;
   private readonly everyMs: number;
+  /** The monitor's refresher fetches it this often (its panes refresh every second). */
+  readonly intervalMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: AlertSourceOptions) {
     this.everyMs = options.everyMs ?? ALERTS_EVERY_MS;
+    this.intervalMs = this.everyMs;
     this.now = options.now ?? Date.now;
     options.hub.subscribe((records) => {
       for (const r of records) {
