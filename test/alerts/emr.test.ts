@@ -83,6 +83,7 @@ describeWith(['venv'], 'the job-failed alert for an EMR cluster (fake EMR endpoi
 
     // The monitor's model (status) carries the same alert for the banner
     const snapshot = JSON.parse((await cli(['status', '--json'])).stdout) as { alerts: { data: { alerts: Alert[] } } };
+    expect(snapshot.alerts, JSON.stringify(snapshot.alerts)).toMatchObject({ stale: false });
     expect(snapshot.alerts.data.alerts.map((a) => [a.rule, a.subject])).toEqual([['job-failed', clusterId]]);
 
     // The same work (hour and steps) run again and succeeding: quiet
