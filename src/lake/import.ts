@@ -63,8 +63,10 @@ export interface ImportResult {
 interface HourBuffer {
   parts: Buffer[];
   bytes: number;
+  /** Sequence numbers of the first and last record (they name the object; with mtime partitioning other hours' records fall between). */
   first: number;
   last: number;
+  records: number;
 }
 
 const NL = Buffer.from('\n');
@@ -110,7 +112,7 @@ export async function importLines(
     if (buffer.parts.length === 0) return;
     const key = rawObjectKey(hour, options.writer, buffer.first, buffer.last);
     await store.put(key, await gzipAsync(Buffer.concat(buffer.parts), { level: 1 }), { contentType: 'application/x-ndjson' });
-    counts.set(key, buffer.last - buffer.first + 1);
+    counts.set(key, buffer.records);
     result.objects.push(key);
     buffers.delete(hour);
   };
@@ -121,10 +123,11 @@ export async function importLines(
     seenRecord = true;
     const hour = options.partitionBy === 'mtime' ? hourIdOf(v.mtime) : arrivalHour;
     let buffer = buffers.get(hour);
-    if (!buffer) buffers.set(hour, (buffer = { parts: [], bytes: 0, first: seq, last: seq }));
+    if (!buffer) buffers.set(hour, (buffer = { parts: [], bytes: 0, first: seq, last: seq, records: 0 }));
     buffer.parts.push(bytes, NL);
     buffer.bytes += bytes.length + 1;
     buffer.last = seq;
+    buffer.records++;
     if (!result.hours.includes(hour)) result.hours.push(hour);
     if (buffer.bytes >= rotateBytes) await flushHour(hour, buffer);
   };
