@@ -131,22 +131,27 @@ def test_configure_points_s3a_at_the_endpoint_from_the_environment():
     assert "spark.hadoop.fs.s3a.endpoint" not in etl.configure(Builder(), {}).conf
     assert etl.hadoop_url("s3://bucket/lake/") == "s3a://bucket/lake"
     assert etl.hadoop_url("file:///tmp/lake") == "file:///tmp/lake"
-    assert etl.source_key("file:/tmp/lake/raw/2015/03/08/06/w-1-2.ndjson.gz") == "raw/2015/03/08/06/w-1-2.ndjson.gz"
 
 
-def test_extract_reads_an_hours_data_objects_in_any_form(spark, tmp_path):
+def test_extract_reads_objects_in_any_form_and_fails_only_the_hour_of_an_unreadable_one(spark, tmp_path):
     import gzip
 
-    # Given a raw hour with gzip (no .gz name), plain NDJSON, a manifest and a temporary file
+    # Given raw objects: gzip without a .gz name, Firehose-style plain, and a corrupt gzip in another hour
     hour_dir = tmp_path / "raw" / "2015" / "03" / "08" / "06"
     hour_dir.mkdir(parents=True)
     (hour_dir / "w-1-2.ndjson").write_bytes(gzip.compress(b'{"id":"a"}\n{"id":"b"}\n'))
     (hour_dir / "firehose-1").write_bytes(b'{"id":"c"}{"id":"d"}')
-    (hour_dir / "_manifest.json").write_bytes(b'{"hour":"x"}')
-    (hour_dir / ".w-3-3.ndjson.gz.tmp").write_bytes(b'{"id":"ghost"}\n')
-    # When the hour is extracted (an hour without raw objects too)
-    df = etl.extract(spark, f"file://{tmp_path}", [H1, "2015-03-08T05"])
-    # Then every record of the data objects is there, keyed by object and position
+    bad_dir = tmp_path / "raw" / "2015" / "03" / "08" / "07"
+    bad_dir.mkdir(parents=True)
+    (bad_dir / "w-3-4.ndjson.gz").write_bytes(gzip.compress(b'{"id":"e"}\n' * 50)[:-8])
+    inputs = [
+        {"hour": H1, "key": "raw/2015/03/08/06/firehose-1", "url": f"file://{hour_dir}/firehose-1"},
+        {"hour": H1, "key": "raw/2015/03/08/06/w-1-2.ndjson", "url": f"file://{hour_dir}/w-1-2.ndjson"},
+        {"hour": H2, "key": "raw/2015/03/08/07/w-3-4.ndjson.gz", "url": f"file://{bad_dir}/w-3-4.ndjson.gz"},
+    ]
+    # When they are extracted
+    df, errors = etl.extract(spark, inputs)
+    # Then every record of the readable objects is there, keyed by object and position
     rows = sorted((r["arrival_hour"], r["source_key"], r["line_no"], r["raw"]) for r in df.collect())
     assert rows == [
         (H1, "raw/2015/03/08/06/firehose-1", 1, '{"id":"c"}'),
@@ -154,3 +159,22 @@ def test_extract_reads_an_hours_data_objects_in_any_form(spark, tmp_path):
         (H1, "raw/2015/03/08/06/w-1-2.ndjson", 1, '{"id":"a"}'),
         (H1, "raw/2015/03/08/06/w-1-2.ndjson", 2, '{"id":"b"}'),
     ]
+    # And the corrupt object fails its hour, named
+    assert list(errors) == [H2] and errors[H2].startswith("raw/2015/03/08/07/w-3-4.ndjson.gz cannot be read:")
+
+
+def test_load_writes_one_sorted_file_per_table_and_unit(spark, tmp_path):
+    # Given two hours of two units
+    rows = [
+        (H1, "raw/a", 1, ev(id="e2", mtime=1)),
+        (H1, "raw/a", 2, ev(id="e1", mtime=1)),
+        ("2015-04-01T00", "raw/b", 1, ev(id="e3", mtime=2)),
+    ]
+    out = etl.transform(spark, raw(spark, rows), [H1, "2015-04-01T00"], "2026-01-01 00:00:00")
+    # When loaded
+    files = etl.load(spark, out, f"file://{tmp_path}", {H1: "2015-03", "2015-04-01T00": "2015-04"})
+    # Then each table has one file per unit, rows in hour and key order
+    events = [(u, n) for t, u, _, n in files if t == "events"]
+    assert events == [("2015-03", 2), ("2015-04", 1)]
+    path = next(p for t, u, p, _ in files if t == "events" and u == "2015-03")
+    assert [r["event_id"] for r in spark.read.parquet(path).collect()] == ["e1", "e2"]

@@ -46,6 +46,10 @@ export const configSchema = z
     etl: z
       .object({
         engine: z.enum(['duckdb', 'spark']).default('duckdb'),
+        /** One engine pass covers at most this many raw records ... */
+        batchRecords: positiveInt.default(100_000),
+        /** ... and this many raw bytes (as stored); a bigger hour is a pass of its own. */
+        batchBytes: positiveInt.default(256 * 1024 * 1024),
       })
       .prefault({}),
     ml: z

@@ -74,6 +74,8 @@ export interface EtlProgress {
   batchesTotal: number;
   batchesDone: number;
   elapsedMs: number;
+  /** The batch just committed (phase 'batches'). */
+  batch?: { hours: HourId[]; records: number; valid: number; quarantined: number; failed: number; durationMs: number };
   /** The merge starting (phase 'compaction'). */
   compaction?: { task: CompactionTask; index: number; total: number };
 }
@@ -204,14 +206,24 @@ export async function runEtl(store: ObjectStore, options: RunEtlOptions = {}): P
           batches++;
           progress.batchesDone++;
         }
-        await record(
-          [...outcome.done, ...outcome.failed.keys()].sort().map((hour) => {
-            const counts = outcome.done.includes(hour) ? (result.ok ? (result.hours.get(hour) as HourCounts) : undefined) : undefined;
-            return hourState(hour, engineName, batchStart, finished, raw.get(hour) ?? [], counts, outcome.failed.get(hour));
-          }),
-        );
+        const list = [...outcome.done, ...outcome.failed.keys()].sort().map((hour) => {
+          const counts = outcome.done.includes(hour) ? (result.ok ? (result.hours.get(hour) as HourCounts) : undefined) : undefined;
+          return hourState(hour, engineName, batchStart, finished, raw.get(hour) ?? [], counts, outcome.failed.get(hour));
+        });
+        await record(list);
+        if (outcome.committed) {
+          progress.batch = {
+            hours: outcome.done,
+            records: sum(list, 'rawRecords'),
+            valid: sum(list, 'validRecords'),
+            quarantined: sum(list, 'quarantined'),
+            failed: outcome.failed.size,
+            durationMs: finished.getTime() - batchStart.getTime(),
+          };
+        }
         batchStart = finished;
         report();
+        delete progress.batch;
       });
       queue = retry;
     }
