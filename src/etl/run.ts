@@ -6,7 +6,7 @@ import { rawHourPrefix, type HourId, type HourManifest } from '../lake/layout.ts
 import { getJson, listAll, putJson, type ObjectStore } from '../lake/store.ts';
 import { compactTables, type CompactionResult, type CompactionTask } from './compact.ts';
 import { curatedCacheDir } from './curated.ts';
-import type { BatchResult, EngineBatch, EngineFile, HourCounts, RawInput } from './engine.ts';
+import type { BatchResult, Engine, EngineBatch, EngineFile, HourCounts, RawInput } from './engine.ts';
 import { createEngine } from './engines/index.ts';
 import { listRawInputs, readRawManifests } from './inputs.ts';
 import { migrateLegacyLayout } from './migrate.ts';
@@ -38,7 +38,8 @@ export type HourSelection = { hours: HourId[] } | { all: true } | { pending: tru
 
 export interface RunEtlOptions {
   select?: HourSelection;
-  engine?: EngineName;
+  /** The engine by name (config `etl.engine`), or an engine of your own. */
+  engine?: EngineName | Engine;
   /** Bounds of one engine pass: raw records (known from manifests or object names, else estimated) ... */
   batchRecords?: number;
   /** ... and raw bytes as stored. An hour bigger than both is a batch of its own. */
@@ -110,7 +111,7 @@ export const BATCH_BYTES = 256 * 1024 * 1024;
 export async function runEtl(store: ObjectStore, options: RunEtlOptions = {}): Promise<EtlResult> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
-  const engineName = options.engine ?? 'duckdb';
+  const engineName = typeof options.engine === 'object' ? options.engine.name : (options.engine ?? 'duckdb');
   const graceMs = options.graceMs ?? 5 * 60_000;
   const notes: string[] = [];
   await removeStaleScratch(store);
@@ -184,7 +185,10 @@ export async function runEtl(store: ObjectStore, options: RunEtlOptions = {}): P
     progress.batchesTotal = planned.length;
     report();
 
-    const engine = createEngine(engineName, { ...(options.projectRoot ? { projectRoot: options.projectRoot } : {}), ...(options.env ? { env: options.env } : {}) });
+    const engine =
+      typeof options.engine === 'object'
+        ? options.engine
+        : createEngine(engineName, { ...(options.projectRoot ? { projectRoot: options.projectRoot } : {}), ...(options.env ? { env: options.env } : {}) });
     let nextIndex = 0;
     const toBatch = (hs: HourId[]): EngineBatch => ({
       index: nextIndex++,

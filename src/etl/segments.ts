@@ -99,7 +99,7 @@ export function hourOwners(manifest: TableManifest | undefined): Map<HourId, Hou
 /** The hours a segment owns (its others are masked: a later revision lives in another segment). */
 export function ownedHours(segment: Segment, owners: ReadonlyMap<HourId, HourOwner>): HourId[] {
   return Object.keys(segment.hours)
-    .filter((h) => owners.get(h)?.segment === segment)
+    .filter((h) => owners.get(h)?.segment.id === segment.id)
     .sort();
 }
 
