@@ -42,6 +42,16 @@ export async function openCurated(store: ObjectStore, options: OpenCuratedOption
   const snapshot = await withRetry(() => currentSnapshot(store, options));
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
+  readers.set(snapshot, (readers.get(snapshot) ?? 0) + 1);
+  const close = connection.closeSync.bind(connection);
+  // Closing the connection also lets go of the snapshot file, so it can be updated in place.
+  connection.closeSync = () => {
+    close();
+    instance.closeSync();
+    const left = (readers.get(snapshot) ?? 1) - 1;
+    if (left > 0) readers.set(snapshot, left);
+    else readers.delete(snapshot);
+  };
   await connection.run(`ATTACH ${sqlString(snapshot)} AS curated_snapshot (READ_ONLY)`);
   for (const table of CURATED_TABLES) {
     await connection.run(`CREATE VIEW ${quoteIdent(table)} AS SELECT * FROM curated_snapshot.${quoteIdent(table)}`);
@@ -102,35 +112,118 @@ async function currentSnapshot(store: ObjectStore, options: OpenCuratedOptions):
   const tableId = manifest?.tableId ?? 'none';
   const name = `snapshot-${tableId}-g${manifest?.generation ?? 0}-v${SNAPSHOT_VERSION}.duckdb`;
   const target = path.join(root, name);
-  if (await fs.stat(target).catch(() => undefined)) return target;
-  const entries = await fs.readdir(root);
-  // The newest snapshot of these tables is the base: only what changed since is redone.
-  const base = entries
-    .map((e) => ({ e, m: SNAPSHOT_FILE.exec(e) }))
-    .filter(({ m }) => m && m[1] === tableId && Number(m[3]) === SNAPSHOT_VERSION)
-    .sort((a, b) => Number(b.m![2]) - Number(a.m![2]))[0]?.e;
-  // Built under a temporary name and renamed: a reader never opens a half-built snapshot.
-  const tmp = path.join(root, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  if (await exists(target)) return target;
+  const release = await lockUpdates(root);
   try {
-    if (base) await fs.copyFile(path.join(root, base), tmp);
-    await updateSnapshot(tmp, store, manifest, base === undefined, path.join(root, 'mirror'));
-    await fs.rename(tmp, target);
+    if (await exists(target)) return target; // another process made it while this one waited
+    await makeSnapshot(root, target, store, manifest);
   } finally {
-    await fs.rm(tmp, { force: true });
-    await fs.rm(`${tmp}.wal`, { force: true });
+    await release();
   }
   // Older snapshots are stale; readers that still have one open keep their handle.
-  for (const entry of entries) {
+  for (const entry of await fs.readdir(root)) {
     if (entry !== name && (SNAPSHOT_FILE.test(entry) || /^current-.*\.duckdb$/.test(entry))) await fs.rm(path.join(root, entry), { force: true });
-    else if (/^\.snapshot-.*\.tmp(\.wal)?$/.test(entry) && (await isOld(path.join(root, entry)))) await fs.rm(path.join(root, entry), { force: true });
   }
   if (!store.localPath(CURATED)) await pruneMirror(path.join(root, 'mirror'), manifest);
   return target;
 }
 
-async function isOld(file: string, ageMs = 3_600_000): Promise<boolean> {
-  const stat = await fs.stat(file).catch(() => undefined);
-  return stat !== undefined && stat.mtimeMs < Date.now() - ageMs;
+/**
+ * Makes `target` from the newest snapshot of these tables (or from nothing), under the update
+ * lock. The base is updated in place when nobody reads it — it is renamed away first, so no new
+ * reader opens it, and DuckDB's lock tells whether another process still has it open — and
+ * otherwise a copy is. The work happens under a hidden name and is renamed into place: a reader
+ * never opens a half-made snapshot. A crash leaves the work file, which the next update resumes
+ * from (DuckDB rolls back the unfinished transaction).
+ */
+async function makeSnapshot(root: string, target: string, store: ObjectStore, manifest: TableManifest | undefined): Promise<void> {
+  const tableId = manifest?.tableId ?? 'none';
+  const entries = await fs.readdir(root);
+  const newest = entries
+    .map((e) => ({ e, m: SNAPSHOT_FILE.exec(e) }))
+    .filter(({ m }) => m && m[1] === tableId && Number(m[3]) === SNAPSHOT_VERSION)
+    .sort((a, b) => Number(b.m![2]) - Number(a.m![2]))[0]?.e;
+  // Work files of killed updates (the lock is ours, so nobody else is using them).
+  const leftovers = entries.filter((e) => new RegExp(`^\\.work-${tableId}-v${SNAPSHOT_VERSION}-`).test(e) && e.endsWith('.duckdb'));
+  for (const e of entries) if (e.startsWith('.work-') && !leftovers.includes(e) && !leftovers.some((l) => e === `${l}.wal`)) await fs.rm(path.join(root, e), { force: true });
+  const work = path.join(root, `.work-${tableId}-v${SNAPSHOT_VERSION}-${process.pid}-${randomBytes(4).toString('hex')}.duckdb`);
+  const base = newest ? path.join(root, newest) : leftovers[0] ? path.join(root, leftovers[0]) : undefined;
+  for (const l of leftovers) if (base !== path.join(root, l)) await removeDb(path.join(root, l));
+  const mirror = path.join(root, 'mirror');
+  if (!base) {
+    await updateSnapshot(work, store, manifest, true, mirror);
+  } else if (!readers.has(base)) {
+    await renameDb(base, work);
+    try {
+      await updateSnapshot(work, store, manifest, false, mirror);
+    } catch (error) {
+      if (!/Could not set lock on file/.test(errorMessage(error))) throw error;
+      // Another process has it open: update a copy; the old file stays theirs until they close it.
+      const copy = path.join(root, `.copy-${path.basename(work)}`);
+      await fs.copyFile(work, copy);
+      await fs.rm(work, { force: true });
+      await renameDb(copy, work);
+      await updateSnapshot(work, store, manifest, false, mirror);
+    }
+  } else {
+    await fs.copyFile(base, work);
+    await updateSnapshot(work, store, manifest, false, mirror);
+  }
+  await renameDb(work, target);
+}
+
+/** Renames a DuckDB file with its write-ahead log. */
+async function renameDb(from: string, to: string): Promise<void> {
+  await fs.rename(from, to);
+  await fs.rename(`${from}.wal`, `${to}.wal`).catch(() => undefined);
+}
+
+async function removeDb(file: string): Promise<void> {
+  await fs.rm(file, { force: true });
+  await fs.rm(`${file}.wal`, { force: true });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return (await fs.stat(file).catch(() => undefined)) !== undefined;
+}
+
+/** Snapshot files this process has open (fcntl locks do not tell a process about its own readers). */
+const readers = new Map<string, number>();
+
+/**
+ * Serialises snapshot updates across processes: an exclusive lock file with the holder's pid; a
+ * lock whose holder is gone (killed) is taken over. Waits while another update runs.
+ */
+async function lockUpdates(root: string, timeoutMs = 15 * 60_000): Promise<() => Promise<void>> {
+  const lock = path.join(root, '.update.lock');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await fs.writeFile(lock, `${os.hostname()} ${process.pid}\n`, { flag: 'wx' });
+      return () => fs.rm(lock, { force: true });
+    } catch (error) {
+      if (!isErrnoCode(error, 'EEXIST')) throw error;
+    }
+    const [host, pid] = (await fs.readFile(lock, 'utf8').catch(() => '')).trim().split(' ');
+    const stat = await fs.stat(lock).catch(() => undefined);
+    const dead = host === os.hostname() && pid !== undefined && !isAlive(Number(pid));
+    if (dead || (stat && stat.mtimeMs < Date.now() - timeoutMs)) {
+      await fs.rm(lock, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new UserError(`the curated snapshot in ${root} is being updated by process ${pid} on ${host} for too long`, { hint: `if that process is gone, remove ${lock}` });
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isErrnoCode(error, 'EPERM');
+  }
 }
 
 /** A lake whose curated tables were written by an earlier version must be migrated (by any `etl` run) before it is read. */
