@@ -59,6 +59,11 @@ export async function openCurated(store: ObjectStore, options: OpenCuratedOption
   return connection;
 }
 
+/** Brings the snapshot of the lake's current state up to date (what the first `openCurated` after a change would do). */
+export async function refreshSnapshot(store: ObjectStore, options: OpenCuratedOptions = {}): Promise<void> {
+  await withRetry(() => currentSnapshot(store, options));
+}
+
 /**
  * The default cache folder of a lake (snapshots, and copies of an s3:// lake's files): a hidden
  * folder inside a local lake (it goes away with the lake; list() never shows it), else a folder

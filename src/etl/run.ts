@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { rawHourPrefix, type HourId, type HourManifest } from '../lake/layout.ts';
+import { CURATED, rawHourPrefix, type HourId, type HourManifest } from '../lake/layout.ts';
 import { getJson, listAll, putJson, type ObjectStore } from '../lake/store.ts';
 import { compactTables, type CompactionResult, type CompactionTask } from './compact.ts';
-import { curatedCacheDir } from './curated.ts';
+import { curatedCacheDir, refreshSnapshot } from './curated.ts';
 import type { BatchResult, Engine, EngineBatch, EngineFile, HourCounts, RawInput } from './engine.ts';
 import { createEngine } from './engines/index.ts';
 import { listRawInputs, readRawManifests } from './inputs.ts';
@@ -50,6 +50,11 @@ export interface RunEtlOptions {
   compact?: boolean;
   /** Start over even if the same selection was interrupted (default: resume it). */
   restart?: boolean;
+  /**
+   * Bring the current-state snapshot up to date after the run, so the next query does not pay for
+   * it (default: for a local lake, whose snapshot lives in the lake's cache folder).
+   */
+  refreshSnapshot?: boolean;
   /** Called as each hour is committed (or fails). */
   onHour?: (state: EtlHourState, index: number, total: number) => void;
   /** Called as the run advances: after planning, each batch, each compaction step. */
@@ -92,6 +97,8 @@ export interface EtlResult extends EtlRunSummary {
   resumed: HourId[];
   /** What the run noticed and did about it (missing curated files rebuilt, a migration). */
   notes: string[];
+  /** Time spent bringing the snapshot up to date after the run (0 when not refreshed). */
+  snapshotMs: number;
 }
 
 /** Default bounds of one engine pass (memory stays flat: DuckDB spills beyond its limit). */
@@ -121,6 +128,7 @@ export async function runEtl(store: ObjectStore, options: RunEtlOptions = {}): P
   let stopped = false;
   let compactions: CompactionResult[] = [];
   let resumed: HourId[] = [];
+  let snapshotMs = 0;
   try {
     const migrated = await migrateLegacyLayout(store, { scratch, nowMs: startedAt.getTime(), graceMs });
     if (migrated) notes.push(`migrated the curated tables of ${migrated} hour(s) from hour partitions to segments (docs/tables.md)`);
@@ -249,6 +257,11 @@ export async function runEtl(store: ObjectStore, options: RunEtlOptions = {}): P
       stopped = options.signal?.aborted ?? false;
     }
     if (!stopped) await journal.finish();
+    if (!stopped && (options.refreshSnapshot ?? store.localPath(CURATED) !== undefined) && (batches > 0 || compactions.length > 0 || notes.length > 0)) {
+      const t = now().getTime();
+      await refreshSnapshot(store);
+      snapshotMs = now().getTime() - t;
+    }
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });
   }
@@ -265,7 +278,7 @@ export async function runEtl(store: ObjectStore, options: RunEtlOptions = {}): P
     quarantined: sum(states, 'quarantined'),
   };
   if (states.length > 0) await writeRunSummary(store, summary);
-  return { ...summary, states, stopped, batches, compactions, resumed, notes };
+  return { ...summary, states, stopped, batches, compactions, resumed, notes, snapshotMs };
 }
 
 function sum(states: EtlHourState[], key: 'rawRecords' | 'validRecords' | 'quarantined'): number {
