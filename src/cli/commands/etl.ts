@@ -118,8 +118,9 @@ function hourLine(s: EtlHourState): string {
 function summaryLine(r: EtlResult): string {
   if (r.states.length === 0 && r.compactions.length === 0) return r.resumed.length > 0 ? `nothing left to do: the interrupted run had finished every hour` : 'nothing to do: no pending raw hours';
   const compacted = r.compactions.length > 0 ? `; compacted ${r.compactions.length} unit(s) (${r.compactions.map((c) => c.unit).join(', ')})` : '';
+  const snapshot = r.snapshotMs > 0 ? `; query snapshot updated in ${formatDuration(r.snapshotMs)}` : '';
   return (
     `${r.engine}: ${r.states.length} hour(s) in ${r.batches} batch(es), ${formatDuration(r.durationMs)}: ${r.rawRecords} records, ` +
-    `${r.validRecords} valid, ${r.quarantined} quarantined${r.failed.length ? `, ${r.failed.length} FAILED` : ''}${compacted}${r.stopped ? ' (stopped: run it again to resume)' : ''}`
+    `${r.validRecords} valid, ${r.quarantined} quarantined${r.failed.length ? `, ${r.failed.length} FAILED` : ''}${compacted}${snapshot}${r.stopped ? ' (stopped: run it again to resume)' : ''}`
   );
 }
