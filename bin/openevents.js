@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The `openevents` command: loads the TypeScript CLI through tsx's loader.
-import { register } from 'tsx/esm/api';
-import { fileURLToPath } from 'node:url';
+// `openevents` from a checkout: rebuilds dist/ first when src/ has changed since the last build
+// (scripts/build.mjs), then runs the compiled command. An installed package runs
+// dist/cli/main.js directly (package.json `bin`).
+import { isStale, build } from '../scripts/build.mjs';
 
-// The project's tsconfig, whatever the working directory (tsx would look in the cwd).
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-await import('../src/cli/main.ts');
+if (isStale()) await build();
+await import('../dist/cli/main.js');

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs a TypeScript entry point (argv[2]) with tsx's loader; the rest of argv is passed on.
-// The toolkit ships as TypeScript and runs through tsx: one way to run it, no stale build.
+// A development tool (tsx is a devDependency): benchmarks and scripts run from source with it;
+// the toolkit itself runs compiled (npm run build → dist/).
 import { register } from 'tsx/esm/api';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what openevents needs, idempotently and fast when already done.
-#   scripts/setup.sh          npm packages (enough for the local profile and `openevents demo`)
+#   scripts/setup.sh          npm packages and the compiled toolkit in dist/ (enough for the local
+#                             profile and `openevents demo`)
 #   scripts/setup.sh --test   also the Python environment (.venv: pyspark, moto, pytest) and the
 #                             Debian packages the tests drive (chromium, tmux)
 set -euo pipefail
@@ -16,6 +17,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# --- The compiled toolkit: rebuilt only when src/ changed since the last build (well under a second).
+node scripts/build.mjs --if-stale --quiet
 
 [ "$want_test" = 1 ] || exit 0
 

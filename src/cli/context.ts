@@ -15,7 +15,7 @@ export interface CliContext {
   cwd: string;
   /** The validated config: defaults ← file ← OPENEVENTS_* ← these flag values. */
   config(overrides?: ConfigInput): Config;
-  /** Resolves when the user asks to stop (SIGINT/SIGTERM); long-running commands race it. */
+  /** Aborts when the user asks to stop (SIGINT/SIGTERM) or the terminal hangs up (SIGHUP); long-running commands race it. */
   stopSignal: AbortSignal;
 }
 

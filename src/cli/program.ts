@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { createContext, type CliContext, type ContextOptions } from './context.ts';
+import { packageVersion } from './version.ts';
 import { registerSourceCommands } from './commands/source.ts';
 import { registerStreamCommands } from './commands/stream.ts';
 import { registerLakeCommands } from './commands/lake.ts';
@@ -22,7 +23,7 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
   const ctx = createContext({ ...options, configFile: () => program.opts<{ config?: string }>().config });
   program
     .description('Operator toolkit for the Meetup open_events pipeline: stream → lake → ETL → SQL, ML, dashboard.')
-    .version('0.1.0')
+    .version(packageVersion())
     .option('-c, --config <file>', 'config file (default: ./openevents.config.json if present; env OPENEVENTS_CONFIG)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({

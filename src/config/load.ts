@@ -3,9 +3,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import { UserError, isErrnoCode } from '../errors.ts';
 import { configSchema, type Config, type ConfigInput } from './schema.ts';
+import { closest } from './suggest.ts';
 
 /** The config file looked for in the working directory when no --config is given. */
 export const CONFIG_FILE = 'openevents.config.json';
+
+/** OPENEVENTS_* variables that are not config keys (every other one must name a key). */
+export const NON_KEY_ENV: readonly string[] = ['OPENEVENTS_CONFIG'];
 
 export interface LoadConfigOptions {
   /** An explicit config file (--config); it must exist. */
@@ -49,24 +53,39 @@ export function envName(keyPath: readonly string[]): string {
   return 'OPENEVENTS_' + keyPath.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
 }
 
-function configFromEnv(env: NodeJS.ProcessEnv): Plain {
-  const defaults = configSchema.parse({}) as unknown as Plain;
-  const out: Plain = {};
-  const walk = (node: Plain, keyPath: string[], target: Plain): void => {
+/** Every config value's key path with its default (leaves only), from the schema's defaults. */
+function leafKeys(): Array<{ keyPath: string[]; value: unknown }> {
+  const out: Array<{ keyPath: string[]; value: unknown }> = [];
+  const walk = (node: Plain, keyPath: string[]): void => {
     for (const [key, value] of Object.entries(node)) {
-      const here = [...keyPath, key];
-      if (value !== null && typeof value === 'object') {
-        const child: Plain = {};
-        walk(value as Plain, here, child);
-        if (Object.keys(child).length > 0) target[key] = child;
-        continue;
-      }
-      const raw = env[envName(here)];
-      if (raw === undefined) continue;
-      target[key] = typeof value === 'number' && raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+      if (value !== null && typeof value === 'object') walk(value as Plain, [...keyPath, key]);
+      else out.push({ keyPath: [...keyPath, key], value });
     }
   };
-  walk(defaults, [], out);
+  walk(configSchema.parse({}) as unknown as Plain, []);
+  return out;
+}
+
+function configFromEnv(env: NodeJS.ProcessEnv): Plain {
+  const leaves = leafKeys();
+  const known = new Set([...NON_KEY_ENV, ...leaves.map((l) => envName(l.keyPath))]);
+  // A misspelt variable would otherwise be ignored without a word, like a misspelt key.
+  const unknown = Object.keys(env).filter((name) => name.startsWith('OPENEVENTS_') && !known.has(name)).sort();
+  if (unknown.length > 0) {
+    const lines = unknown.map((name) => {
+      const near = closest(name, known);
+      return `  ${name}: no such setting${near ? ` (did you mean ${near}?)` : ''}`;
+    });
+    throw new UserError(`invalid configuration from environment:\n${lines.join('\n')}`, { hint: CONFIG_HINT });
+  }
+  const out: Plain = {};
+  for (const { keyPath, value } of leaves) {
+    const raw = env[envName(keyPath)];
+    if (raw === undefined) continue;
+    let target = out;
+    for (const key of keyPath.slice(0, -1)) target = (target[key] ??= {}) as Plain;
+    target[keyPath.at(-1)!] = typeof value === 'number' && raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+  }
   return out;
 }
 
@@ -87,15 +106,30 @@ function readConfigFile(filePath: string, required: boolean): Plain | undefined 
   }
 }
 
+const CONFIG_HINT = 'see README "Configuration" for the keys and what each allows';
+
 function configError(error: z.ZodError, from: string): UserError {
-  const lines = error.issues.map((issue) => {
-    const key = issue.path.join('.') || '(root)';
-    const env = issue.path.length > 0 ? ` (env ${envName(issue.path.map(String))})` : '';
-    return `  ${key}: ${issue.message}${from === 'environment' ? env : ''}`;
+  const lines = error.issues.flatMap((issue) => {
+    const keyPath = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      const siblings = knownKeysAt(keyPath);
+      return issue.keys.map((key) => {
+        const near = closest(key, siblings);
+        return `  ${[...keyPath, key].join('.')}: unknown key${near ? ` (did you mean "${near}"?)` : ''}`;
+      });
+    }
+    const key = keyPath.join('.') || '(root)';
+    const env = keyPath.length > 0 ? ` (env ${envName(keyPath)})` : '';
+    return [`  ${key}: ${issue.message}${from === 'environment' ? env : ''}`];
   });
-  return new UserError(`invalid configuration from ${from}:\n${lines.join('\n')}`, {
-    hint: `see README "Configuration" for the keys and what each allows`,
-  });
+  return new UserError(`invalid configuration from ${from}:\n${lines.join('\n')}`, { hint: CONFIG_HINT });
+}
+
+/** The keys the schema knows in the object at `keyPath` (from its defaults). */
+function knownKeysAt(keyPath: readonly string[]): string[] {
+  let node: unknown = configSchema.parse({});
+  for (const key of keyPath) node = node !== null && typeof node === 'object' ? (node as Plain)[key] : undefined;
+  return node !== null && typeof node === 'object' ? Object.keys(node) : [];
 }
 
 function deepMerge(base: Plain, top: Plain): Plain {

@@ -10,6 +10,7 @@ const nonNegativeInt = z.number().int().nonnegative();
 /**
  * The one typed configuration of the toolkit. Every key has a default, so an empty file (or no
  * file) is a valid local setup. Keys are documented here and in README's "Configuration".
+ * Every object is strict: an unknown key at any depth is an error, never silently ignored.
  */
 export const configSchema = z
   .object({
@@ -17,7 +18,7 @@ export const configSchema = z
     /** The lake root: a folder (local profile) or s3://bucket/prefix (aws profile). */
     lake: z.string().min(1).default('./lake'),
     source: z
-      .object({
+      .strictObject({
         /** Stream URL the streamer reads; empty means "the local source server". */
         url: z.string().default('http://127.0.0.1:8088/2/open_events'),
         host: z.string().default('127.0.0.1'),
@@ -25,7 +26,7 @@ export const configSchema = z
       })
       .prefault({}),
     stream: z
-      .object({
+      .strictObject({
         /** No bytes for this long counts as a broken connection. */
         stallTimeoutMs: positiveInt.default(30_000),
         /** Resume with since_mtime = highest mtime seen minus this window (mtime is not monotonic). */
@@ -41,10 +42,12 @@ export const configSchema = z
         /** Records larger than this are quarantined (Kinesis' own limit is 1 MiB). */
         maxRecordBytes: positiveInt.default(1024 * 1024),
         statsIntervalMs: positiveInt.default(5_000),
+        /** A streamer holds its writer id with a lease this long, renewed every third of it; another takes the id over only after it expired. */
+        leaseTtlMs: positiveInt.default(30_000),
       })
       .prefault({}),
     etl: z
-      .object({
+      .strictObject({
         engine: z.enum(['duckdb', 'spark']).default('duckdb'),
         /** One engine pass covers at most this many raw records ... */
         batchRecords: positiveInt.default(100_000),
@@ -53,7 +56,7 @@ export const configSchema = z
       })
       .prefault({}),
     ml: z
-      .object({
+      .strictObject({
         engine: z.enum(['ts', 'spark']).default('ts'),
         vocabularySize: positiveInt.default(2000),
         trees: positiveInt.default(100),
@@ -65,12 +68,12 @@ export const configSchema = z
       })
       .prefault({}),
     monitor: z
-      .object({
+      .strictObject({
         refreshMs: z.number().int().min(100).default(1_000),
       })
       .prefault({}),
     aws: z
-      .object({
+      .strictObject({
         region: z.string().default('us-east-1'),
         /** Endpoint override for every AWS client (an emulator); empty means AWS itself. AWS_ENDPOINT_URL* also work. */
         endpointUrl: z.string().default(''),

@@ -97,10 +97,11 @@ async function cacheRoot(store: ObjectStore, options: OpenCuratedOptions): Promi
   const root = options.cacheDir ?? curatedCacheDir(store);
   try {
     await fs.mkdir(root, { recursive: true });
+    // The folder may exist and still refuse a new file (a read-only lake, another user's cache).
     await fs.access(root, fs.constants.W_OK);
     return root;
   } catch (error) {
-    if (options.cacheDir || !['EACCES', 'EPERM', 'EROFS'].some((code) => isErrnoCode(error, code))) throw error;
+    if (options.cacheDir || !['EACCES', 'EPERM', 'EROFS', 'ENOENT'].some((code) => isErrnoCode(error, code))) throw error;
     const fallback = tempCacheDir(store);
     await fs.mkdir(fallback, { recursive: true });
     return fallback;

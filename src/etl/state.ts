@@ -84,8 +84,11 @@ export async function readHourStates(store: ObjectStore, hours: readonly HourId[
   return out;
 }
 
-/** Month documents and per-hour records under a prefix; a month document wins over a per-hour record. */
-async function readStates(store: ObjectStore, prefix: string): Promise<Map<HourId, EtlHourState>> {
+/**
+ * Month documents and per-hour records under a prefix; a month document wins over a per-hour
+ * record. With `skipDamaged`, a per-hour record that does not parse is passed over (it is being replaced).
+ */
+async function readStates(store: ObjectStore, prefix: string, skipDamaged = false): Promise<Map<HourId, EtlHourState>> {
   const out = new Map<HourId, EtlHourState>();
   const legacy: string[] = [];
   for (const info of await listAll(store, prefix)) {
@@ -95,7 +98,10 @@ async function readStates(store: ObjectStore, prefix: string): Promise<Map<HourI
     } else if (HOUR_FILE.test(info.key)) legacy.push(info.key);
   }
   for (const key of legacy) {
-    const state = await getJson<EtlHourState>(store, key);
+    const state = await getJson<EtlHourState>(store, key).catch((error: unknown) => {
+      if (skipDamaged) return undefined;
+      throw error;
+    });
     if (state?.hour && !out.has(state.hour)) out.set(state.hour, state);
   }
   return out;
@@ -109,7 +115,7 @@ export async function writeHourStates(store: ObjectStore, states: readonly EtlHo
   const byMonth = new Map<string, EtlHourState[]>();
   for (const s of states) byMonth.set(s.hour.slice(0, 7), [...(byMonth.get(s.hour.slice(0, 7)) ?? []), s]);
   for (const [month, list] of byMonth) {
-    const current = await readStates(store, `${HOURS_DIR}/${month}`);
+    const current = await readStates(store, `${HOURS_DIR}/${month}`, true);
     for (const s of list) current.set(s.hour, s);
     const hours = Object.fromEntries([...current.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
     await putJson(store, etlMonthKey(month), { month, hours } satisfies MonthDoc);

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listAll, type ObjectStore } from '../lake/store.ts';
-import { RAW, hourOfKey, type HourId } from '../lake/layout.ts';
+import { QUARANTINE, RAW, hourOfKey, type HourId } from '../lake/layout.ts';
+import { isRawDataKey } from '../lake/manifest.ts';
 import { openCurated, queryRows, type OpenCuratedOptions } from './curated.ts';
 import { readEtlState } from './state.ts';
 
@@ -23,7 +24,10 @@ export interface TopLists {
 }
 
 export interface StatsTotals {
-  /** Raw records received (sum of hours.raw_records), duplicates and rejects included. */
+  /**
+   * Records received, duplicates and rejects included: the raw records the ETL read (sum of
+   * hours.raw_records) plus the lines quarantined on ingest, which never reach the raw lake.
+   */
   eventsReceived: number;
   /** Distinct event ids (rows of the current-state events table). */
   uniqueEvents: number;
@@ -34,7 +38,12 @@ export interface StatsTotals {
   categories: number;
   /** Distinct group countries of unique events. */
   countries: number;
+  /** Every quarantined record: quarantinedOnIngest + quarantinedByEtl. */
   quarantined: number;
+  /** Lines the streamer or `lake import` rejected (entries under quarantine/). */
+  quarantinedOnIngest: number;
+  /** Raw records the ETL rejected (sum of hours.quarantined). */
+  quarantinedByEtl: number;
 }
 
 /** Per arrival hour: what arrived and what the ETL made of it. */
@@ -118,17 +127,20 @@ export async function computeStats(
     );
     const r = await one(`SELECT (SELECT min(arrival_hour) FROM hours) AS first_hour, (SELECT max(arrival_hour) FROM hours) AS last_hour,
       (SELECT CAST(min(mtime) AS DOUBLE) FROM event_changes) AS first_mtime, (SELECT CAST(max(mtime) AS DOUBLE) FROM event_changes) AS last_mtime`);
+    const onIngest = await countIngestQuarantine(store);
     return {
       generatedAt: (options.now?.() ?? new Date()).toISOString(),
       totals: {
-        eventsReceived: num(t.received),
+        eventsReceived: num(t.received) + onIngest,
         uniqueEvents: num(t.unique_events),
         eventChanges: num(t.changes),
         groups: num(t.groups),
         venues: num(t.venues),
         categories: num(t.categories),
         countries: num(t.countries),
-        quarantined: num(t.quarantined),
+        quarantined: num(t.quarantined) + onIngest,
+        quarantinedOnIngest: onIngest,
+        quarantinedByEtl: num(t.quarantined),
       },
       top,
       eventsPerHour: perHour.map((h) => ({ hour: String(h.hour), received: num(h.received), valid: num(h.valid), quarantined: num(h.quarantined) })),
@@ -147,6 +159,26 @@ export async function computeStats(
   } finally {
     if (!options.connection) connection.closeSync();
   }
+}
+
+/**
+ * Records quarantined on ingest: the entries (one JSON line each) of every object under
+ * quarantine/, which the streamer and `lake import` write and the ETL never sees.
+ */
+export async function countIngestQuarantine(store: ObjectStore): Promise<number> {
+  let n = 0;
+  for (const info of await listAll(store, `${QUARANTINE}/`)) {
+    if (!isRawDataKey(info.key)) continue;
+    const bytes = await store.get(info.key);
+    if (!bytes) continue;
+    for (let at = 0; at < bytes.length; ) {
+      let end = bytes.indexOf(0x0a, at);
+      if (end < 0) end = bytes.length;
+      if (end > at) n++;
+      at = end + 1;
+    }
+  }
+  return n;
 }
 
 /** Raw arrival vs ETL completion per hour, from the raw listing and `_state/etl/`. */

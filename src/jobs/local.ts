@@ -6,10 +6,11 @@ import path from 'node:path';
 import { JobFiles } from './store.ts';
 import type { JobRecord } from './types.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-/** The `openevents` command as argv, for steps that run the toolkit itself. */
-export const OPENEVENTS_ARGV: readonly string[] = [process.execPath, path.join(ROOT, 'bin/openevents.js')];
-const SUPERVISOR: readonly string[] = [process.execPath, path.join(ROOT, 'bin/run-ts.js'), path.join(ROOT, 'src/jobs/supervise.ts')];
+// The compiled toolkit (npm run build), whether this module runs from dist/ or, in tests, src/.
+const DIST = path.resolve(import.meta.dirname, '../../dist');
+/** The `openevents` command as argv, for steps that run the toolkit itself: one node process. */
+export const OPENEVENTS_ARGV: readonly string[] = [process.execPath, path.join(DIST, 'cli/main.js')];
+const SUPERVISOR: readonly string[] = [process.execPath, '--enable-source-maps', path.join(DIST, 'jobs/supervise.js')];
 
 export interface JobSpec {
   kind: string;
@@ -90,7 +91,7 @@ export class LocalJobRunner {
    */
   async list(limit = 50): Promise<JobRecord[]> {
     const records = (await this.files.list()).slice(0, limit);
-    return records.map((r) => this.reconcile(r));
+    return Promise.all(records.map((r) => this.reconcile(r)));
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
@@ -140,11 +141,14 @@ export class LocalJobRunner {
     }
   }
 
-  private reconcile(record: JobRecord): JobRecord {
+  private async reconcile(record: JobRecord): Promise<JobRecord> {
     if (record.state !== 'running' && record.state !== 'pending') return record;
     const pid = record.supervisorPid ?? this.spawned.get(record.id);
     if (pid !== undefined && isAlive(pid)) return record;
     if (pid === undefined && this.now() - Date.parse(record.createdAt) < 30_000) return record; // supervisor starting
+    // A supervisor records its result and then exits: it may have done both since the read above.
+    const latest = await this.files.read(record.id);
+    if (latest && latest.state !== 'running' && latest.state !== 'pending') return latest;
     if (record.stopRequested) return { ...record, state: 'stopped', reason: record.state === 'pending' ? 'stopped before it started' : 'stopped on request' };
     return {
       ...record,

@@ -3,7 +3,7 @@
  * the job's log file and records each state change in the job's JSON file, so the job's outcome
  * is recorded even when the monitor that started it has quit.
  *
- * usage: node bin/run-ts.js src/jobs/supervise.ts <jobs dir> <job id>
+ * usage: node dist/jobs/supervise.js <jobs dir> <job id>   (compiled by npm run build)
  * SIGTERM/SIGINT/SIGHUP: forward SIGTERM to the running step (it flushes and exits), run no more
  * steps, record the job as stopped; SIGKILL the step if it has not exited after 15 s.
  */

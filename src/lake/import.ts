@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import { errorMessage } from '../errors.ts';
 import { validateLine, REASONS, QUARANTINE_KEEP_BYTES, type Validation } from '../stream/contract.ts';
 import { hourIdOf, hourOfKey, manifestKey, QUARANTINE, RAW, rawObjectKey, type HourId } from './layout.ts';
 import { closeHour, hourIsDue, isRawDataKey } from './manifest.ts';
@@ -58,6 +59,8 @@ export interface ImportResult {
   closedHours: HourId[];
   /** Objects of earlier imports by the same writer that this one replaced. */
   removed: string[];
+  /** Why the file was not imported at all (importFiles: unreadable, truncated or corrupt gzip). */
+  error?: string;
 }
 
 interface HourBuffer {
@@ -88,18 +91,7 @@ export async function importLines(
   const maxRecordBytes = options.maxRecordBytes ?? 1024 * 1024;
   const rotateBytes = options.rotateBytes ?? 64 * 1024 * 1024;
   const arrivalHour = options.arrivalHour ?? hourIdOf(nowMs);
-  const result: ImportResult = {
-    writer: options.writer,
-    ...(options.source !== undefined ? { source: options.source } : {}),
-    records: 0,
-    quarantined: 0,
-    skipped: { headers: 0, cutOff: 0, blank: 0 },
-    objects: [],
-    quarantineObjects: [],
-    hours: [],
-    closedHours: [],
-    removed: [],
-  };
+  const result: ImportResult = { ...emptyResult(options.writer), ...(options.source !== undefined ? { source: options.source } : {}) };
   const buffers = new Map<HourId, HourBuffer>();
   const counts = new Map<string, number>();
   const quarantine: Array<{ entry: QuarantineEntry }> = [];
@@ -141,6 +133,8 @@ export async function importLines(
     lineNo++;
     let line = typeof item === 'string' ? Buffer.from(item) : item;
     if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+    // A byte order mark starts a file (or a file appended to another); it is no part of a record.
+    if (line[0] === 0xef && line[1] === 0xbb && line[2] === 0xbf) line = line.subarray(3);
     // The previous bad line was not the last one, so it is quarantined rather than skipped.
     if (pendingBad) {
       reject(pendingBad.line, pendingBad.lineNo, pendingBad.reason, pendingBad.length);
@@ -206,7 +200,10 @@ export type ImportFilesOptions = Omit<ImportOptions, 'writer' | 'arrivalHour' | 
  * Imports captures (NDJSON, optionally gzipped) and Firehose bucket copies (folders of
  * YYYY/MM/DD/HH/... objects). A file's arrival hour is the YYYY/MM/DD/HH folder it sits in,
  * else the current hour. Each file's writer is `imp-` + a hash of its content, partitioning and
- * folder hour, so importing the same file again replaces its objects.
+ * folder hour, so importing the same file again replaces its objects. A file that cannot be
+ * read whole (a truncated or corrupt gzip, no permission) is not imported at all — its result
+ * carries the `error` — and the files after it are: importing a readable part now would leave
+ * records a later import of the mended file (another content, another writer) duplicates.
  */
 export async function importFiles(store: ObjectStore, inputs: readonly string[], options: ImportFilesOptions): Promise<ImportResult[]> {
   const nowMs = options.now ?? Date.now();
@@ -215,7 +212,13 @@ export async function importFiles(store: ObjectStore, inputs: readonly string[],
   const results: ImportResult[] = [];
   const kept = new Map<string, Set<string>>();
   for (const file of files) {
-    const content = await decodeObject(await fs.readFile(file));
+    let content: Buffer;
+    try {
+      content = await decodeObject(await fs.readFile(file));
+    } catch (error) {
+      results.push({ ...emptyResult(''), source: file, error: unreadable(error) });
+      continue;
+    }
     const folderHour = hourOfKey(file.split(path.sep).join('/'));
     const hash = createHash('sha256').update(`${options.partitionBy}\n${folderHour ?? ''}\n`).update(content).digest('hex').slice(0, 12);
     const writer = `imp-${hash}`;
@@ -245,6 +248,29 @@ export async function importFiles(store: ObjectStore, inputs: readonly string[],
   const closed = await closeTouched(store, touched, nowMs, options.hourGraceMs ?? 5 * 60_000, counts);
   for (const r of results) r.closedHours = closed.filter((h) => r.hours.includes(h));
   return results;
+}
+
+function emptyResult(writer: string): ImportResult {
+  return {
+    writer,
+    records: 0,
+    quarantined: 0,
+    skipped: { headers: 0, cutOff: 0, blank: 0 },
+    objects: [],
+    quarantineObjects: [],
+    hours: [],
+    closedHours: [],
+    removed: [],
+  };
+}
+
+/** Why a file (a capture, a raw object) could not be read whole, in a few words. */
+export function unreadable(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = errorMessage(error);
+  if (code === 'Z_BUF_ERROR') return 'truncated gzip: the file ends before its compressed data does';
+  if (typeof code === 'string' && code.startsWith('Z_')) return `corrupt gzip: ${message}`;
+  return `cannot read it: ${message}`;
 }
 
 /** The lines of a decoded object, as subarrays (no copy). */

@@ -29,14 +29,32 @@ export class LocalStore implements ObjectStore {
     const target = this.localPath(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const tmp = tempName(target);
-    const handle = await fs.open(tmp, 'w');
     try {
-      await handle.writeFile(body);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      await writeSynced(tmp, body);
+      await this.commit(tmp, target);
+    } catch (error) {
+      throw await abandon(tmp, target, error);
     }
-    await this.commit(tmp, target);
+  }
+
+  async putIfAbsent(key: string, body: Uint8Array | string, _options?: PutOptions): Promise<boolean> {
+    const target = this.localPath(key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const tmp = tempName(target);
+    await writeSynced(tmp, body).catch(async (error: unknown) => {
+      throw await abandon(tmp, target, error);
+    });
+    // link() fails if the name exists, atomically (rename would replace it): whole content or nothing, one winner.
+    try {
+      await fs.link(tmp, target);
+    } catch (error) {
+      if (!isErrnoCode(error, 'EEXIST')) throw error;
+      return false;
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+    await this.syncDir(path.dirname(target));
+    return true;
   }
 
   async putFile(key: string, file: string, _options?: PutOptions): Promise<void> {
@@ -54,8 +72,12 @@ export class LocalStore implements ObjectStore {
       if (!isErrnoCode(error, 'EXDEV')) throw error;
       // Another filesystem: copy to a temporary name beside the target, then rename.
       const tmp = tempName(target);
-      await fs.copyFile(file, tmp);
-      await this.commit(tmp, target);
+      try {
+        await fs.copyFile(file, tmp);
+        await this.commit(tmp, target);
+      } catch (copyError) {
+        throw await abandon(tmp, target, copyError);
+      }
       await fs.rm(file, { force: true });
     }
   }
@@ -104,13 +126,38 @@ export class LocalStore implements ObjectStore {
 
   private async commit(tmp: string, target: string): Promise<void> {
     await fs.rename(tmp, target);
-    const dir = await fs.open(path.dirname(target), 'r');
+    await this.syncDir(path.dirname(target));
+  }
+
+  private async syncDir(folder: string): Promise<void> {
+    const dir = await fs.open(folder, 'r');
     try {
       await dir.sync();
     } finally {
       await dir.close();
     }
   }
+}
+
+/** Writes a new file and flushes it to the disk. */
+async function writeSynced(file: string, body: Uint8Array | string): Promise<void> {
+  const handle = await fs.open(file, 'w');
+  try {
+    await handle.writeFile(body);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A failed write leaves no temporary file behind, and its error names the object it was for
+ * (errors of an open file handle carry no path: a full disk would otherwise name nothing).
+ */
+async function abandon(tmp: string, target: string, error: unknown): Promise<unknown> {
+  await fs.rm(tmp, { force: true }).catch(() => undefined);
+  if (error && typeof error === 'object' && 'code' in error && !('path' in error)) Object.assign(error, { path: target });
+  return error;
 }
 
 function tempName(target: string): string {

@@ -51,6 +51,27 @@ export class S3Store implements ObjectStore {
     );
   }
 
+  /** A conditional PUT (If-None-Match: *): S3 answers 412 when the key exists, 409 when another conditional write to it is in progress. */
+  async putIfAbsent(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.prefix + key,
+          Body: body,
+          IfNoneMatch: '*',
+          ContentType: options.contentType,
+          CacheControl: options.cacheControl,
+        }),
+      );
+      return true;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
+      throw error;
+    }
+  }
+
   async putFile(key: string, file: string, options: PutOptions = {}): Promise<void> {
     const { size } = await fs.stat(file);
     await this.client.send(

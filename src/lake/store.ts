@@ -1,3 +1,4 @@
+import { CorruptObjectError } from '../errors.ts';
 /**
  * The lake's object store: one interface over a local folder and S3. Keys are '/'-separated
  * paths relative to the lake root (e.g. 'raw/2026/11/28/06/w1-1-500.ndjson.gz').
@@ -20,6 +21,11 @@ export interface ObjectStore {
   readonly url: string;
   /** Writes an object atomically, replacing any object of that key. */
   put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<void>;
+  /**
+   * Creates the object only if no object has that key (atomically: of two concurrent calls, one
+   * wins); true when created, false when the key existed. Leases are built on it (lake/lease.ts).
+   */
+  putIfAbsent(key: string, body: Uint8Array | string, options?: PutOptions): Promise<boolean>;
   /** Moves a finished local file into the store under `key`, atomically; the file is consumed. */
   putFile(key: string, file: string, options?: PutOptions): Promise<void>;
   /** The object's bytes, or undefined when there is none. */
@@ -31,10 +37,15 @@ export interface ObjectStore {
   localPath(key: string): string | undefined;
 }
 
-/** Reads and parses a JSON object, or undefined when absent. */
+/** Reads and parses a JSON object, or undefined when absent; a CorruptObjectError names an object that does not parse. */
 export async function getJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
   const bytes = await store.get(key);
-  return bytes === undefined ? undefined : (JSON.parse(Buffer.from(bytes).toString('utf8')) as T);
+  if (bytes === undefined) return undefined;
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+  } catch (error) {
+    throw new CorruptObjectError(key, store.localPath(key) ?? `${store.url}${key}`, error);
+  }
 }
 
 /** Writes a value as pretty JSON, atomically. */

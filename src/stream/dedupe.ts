@@ -138,15 +138,19 @@ export class DedupeWindow {
    * The pairs a restart needs, grouped by mtime, for the checkpoint: { "<mtime>": ["id", ...] }.
    * Only pairs at or above the floor: after a restart the source re-sends nothing older (pairs
    * kept below it only catch old records the live stream mixes in, which a restart does not
-   * repeat), and this keeps the checkpoint small however long the stream runs.
+   * repeat), and this keeps the checkpoint small however long the stream runs. Pairs in
+   * `exclude` (as `<mtime>\u0000<id>`: records not yet durable) are left out.
    */
-  toJSON(): Record<string, string[]> {
+  toJSON(exclude?: ReadonlySet<string>): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     const base = this.base ?? 0;
     const floor = this.floorMtime - base;
     for (const [id, kept] of this.pairs) {
       for (const mtime of typeof kept === 'number' ? [kept] : kept) {
-        if (mtime >= floor) (out[String(base + mtime)] ??= []).push(String(id));
+        if (mtime < floor) continue;
+        const m = String(base + mtime);
+        if (exclude?.has(`${m}\u0000${id}`)) continue;
+        (out[m] ??= []).push(String(id));
       }
     }
     return out;

@@ -1,22 +1,21 @@
-import { createHash } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config/schema.ts';
 import { UserError, errorMessage } from '../errors.ts';
-import { hourIdOf, hoursBetween, hourPath, QUARANTINE, RAW, type HourId } from '../lake/layout.ts';
-import { closeDueHours, closeHour, hourIsDue, rawHoursPresent } from '../lake/manifest.ts';
+import { acquireLease, LeaseHeldError, LeaseLostError, type Lease } from '../lake/lease.ts';
+import { hourIdOf, hoursBetween, hourPath, QUARANTINE, type HourId } from '../lake/layout.ts';
+import { rawHoursPresent } from '../lake/manifest.ts';
 import { quarantineEntry, writeQuarantine, type QuarantineEntry } from '../lake/quarantine.ts';
-import { RawWriter, type RawFile } from '../lake/raw-writer.ts';
-import { decodeObject, splitRecords } from '../lake/records.ts';
 import type { ObjectStore } from '../lake/store.ts';
 import { nullTelemetry, type TelemetrySink } from '../telemetry/telemetry.ts';
 import { parseRetryAfter, reconnectDelayMs } from './backoff.ts';
-import { checkpointKey, loadCheckpoint, saveCheckpoint, WRITER_ID, type StreamCheckpoint } from './checkpoint.ts';
+import { checkpointKey, loadCheckpoint, saveCheckpoint, WRITER_ID } from './checkpoint.ts';
 import { QUARANTINE_KEEP_BYTES, REASONS, validateLine } from './contract.ts';
 import { DedupeWindow } from './dedupe.ts';
 import { isOversized, LineFramer, type Framed } from './framing.ts';
 import { openHttpStream, proxyDispatcher, type HttpStream } from './http-source.ts';
+import { LakeSink } from './lake-sink.ts';
+import { PendingRecords } from './pending.ts';
+import type { Sink, SinkNoticeKind } from './sink.ts';
 
 /** The stream settings the streamer uses (config `stream.*`). */
 export type StreamSettings = Config['stream'];
@@ -29,43 +28,46 @@ export interface StreamStats {
   bytesPerSec: number;
   /** Valid, distinct events accepted in this run. */
   events: number;
-  /** Of those, events durable in the lake. */
+  /** Of those, events the sink made durable. */
   durable: number;
   /** Bytes received in this run. */
   bytes: number;
   reconnects: number;
-  /** Records quarantined. */
+  /** Records quarantined (by the streamer, or handed back by the sink). */
   invalid: number;
   /** Exact (id, mtime) duplicates dropped. */
   duplicates: number;
   /** Partial records dropped because the connection ended mid-record (the source re-sends them on resume). */
   cutOff: number;
-  /** Raw files published in this run. */
+  /** Objects the sink published in this run (raw files for the lake sink). */
   files: number;
   /** Since the last valid event arrived; null before the first. */
   lastEventAgeMs: number | null;
-  /** Highest mtime stored (resume point + window), null before the first event. */
+  /** Highest mtime received, null before the first event. */
   highestMtime: number | null;
   state: 'running' | 'reconnecting' | 'stopped';
 }
 
 /** Things worth a progress line: connections, disconnections, files, closed hours. */
 export interface StreamNotice {
-  kind: 'connecting' | 'connected' | 'disconnected' | 'file' | 'hour-closed' | 'recovered';
+  kind: 'connecting' | 'connected' | 'disconnected' | SinkNoticeKind;
   message: string;
 }
 
 export interface StreamerOptions {
   url: string;
+  /** The lake: quarantine, the checkpoint and the writer's lease live here whatever the sink. */
   store: ObjectStore;
   settings: StreamSettings;
+  /** Where accepted records go; default: the lake sink on `store`. */
+  sink?: Sink;
   /** Names raw files, quarantine files and the checkpoint; one writer per running streamer. Default 'w1'. */
   writer?: string;
   /** Stop (exit cleanly) once this run has made this many events durable. */
   maxEvents?: number;
   stopSignal?: AbortSignal;
   telemetry?: TelemetrySink;
-  /** Folder for files being written; default: `_state/stream/tmp` in a local lake, else the OS temp folder. */
+  /** For the default lake sink: folder for files being written (see LakeSink). */
   tmpDir?: string;
   onStats?: (stats: StreamStats) => void;
   onNotice?: (notice: StreamNotice) => void;
@@ -79,29 +81,42 @@ export interface StreamerOptions {
 export interface StreamSummary extends StreamStats {
   stoppedBy: 'signal' | 'max-events';
   writer: string;
+  /** The sink's kind and target. */
+  sink: string;
   checkpoint: string;
   /** Wall-clock duration of the run, ms. */
   elapsedMs: number;
 }
 
 const NL = 0x0a;
-/** Pending quarantine bytes that force a commit, so a flood of bad lines cannot grow memory. */
+/** Pending quarantine bytes that force a write, so a flood of bad lines cannot grow memory. */
 const MAX_PENDING_QUARANTINE_BYTES = 8 * 1024 * 1024;
 /**
- * Accepted bytes gathered before one write to the compressor: one compressed block. Each block
- * costs the event loop a zlib set-up (with a 32 KiB dictionary); 1 MiB blocks measured 5–8%
- * faster end to end than 256 KiB ones.
+ * Accepted bytes gathered before one write to the sink: for the lake, one compressed block. Each
+ * block costs the event loop a zlib set-up (with a 32 KiB dictionary); 1 MiB blocks measured
+ * 5–8% faster end to end than 256 KiB ones.
  */
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/** A batch is handed to the sink at the latest this long after its first record arrived. */
+const MAX_BATCH_AGE_MS = 1000;
+/** The checkpoint (with its dedupe window, up to a few MB) is written at most this often, and on every stop. */
+const MIN_CHECKPOINT_INTERVAL_MS = 1000;
 
 /**
- * Streams open_events from `url` into the raw lake until stopped (stopSignal) or until
- * `maxEvents` are durable. Reconnects with backoff and resumes from the checkpoint; never
- * prints — progress goes to onStats/onNotice and telemetry.
+ * Streams open_events from `url` into a sink (the lake by default) until stopped (stopSignal)
+ * or until `maxEvents` are durable. Reconnects with backoff and resumes from the checkpoint;
+ * never prints — progress goes to onStats/onNotice and telemetry.
  */
 export async function runStreamer(options: StreamerOptions): Promise<StreamSummary> {
   const streamer = new Streamer(options);
   return streamer.run();
+}
+
+/** A rejected line waiting for its quarantine write, after the record with sequence number `afterSeq`. */
+interface PendingQuarantine {
+  hour: HourId;
+  entry: QuarantineEntry;
+  afterSeq: number;
 }
 
 class Streamer {
@@ -111,19 +126,29 @@ class Streamer {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly telemetry: TelemetrySink;
-  private readonly raw: RawWriter;
+  private readonly sink: Sink;
   private readonly framer: LineFramer;
   private readonly dedupe: DedupeWindow;
+  private readonly pending = new PendingRecords();
   private readonly tickMs: number;
   private readonly dispatcher: Dispatcher | undefined;
+  private lease: Lease | undefined;
 
+  /** The sequence number the next accepted record gets. */
   private nextSeq = 1;
+  /** Every record ≤ this is durable per the sink, ≤ checkpointed per the checkpoint. */
+  private durable = 0;
+  private checkpointed = 0;
+  private durableAtStart = 0;
+  private highestDurableMtime = Number.NEGATIVE_INFINITY;
+  private lastCheckpointAtMs = 0;
   private nextQuarantineSeq = 1;
-  private lastHour: HourId | null = null;
-  private openHours: StreamCheckpoint['openHours'] = {};
-  private quarantine: Array<{ hour: HourId; entry: QuarantineEntry }> = [];
+  private quarantineHour: HourId | null = null;
+  private quarantine: PendingQuarantine[] = [];
   private quarantineBytes = 0;
-  private quarantineSinceMs = 0;
+  /** Sequence numbers the sink rejected beyond `durable` (quarantined, so not counted durable), and how many at or below it. */
+  private rejectedSeqs: number[] = [];
+  private rejectedDurable = 0;
 
   private stopping = false;
   private stoppedBy: StreamSummary['stoppedBy'] = 'signal';
@@ -134,20 +159,21 @@ class Streamer {
   private readonly startedAtMs: number;
   private nextMaintainAtMs = 0;
   private readonly framed: Framed[] = [];
-  /** Reused write buffers: a stream of ~100 MB/s would otherwise churn as much garbage memory. */
-  private readonly buffers: BufferPool;
+  /** Reused batch buffers: a stream of ~100 MB/s would otherwise churn as much garbage memory. */
+  private readonly buffers: BatchPool;
   /** WRITE_BATCH_BYTES, or less when files rotate at a smaller size (a block is the rotation step). */
   private readonly batchBytes: number;
   /**
-   * Accepted lines not yet handed to the compressor: one arrival hour, sequence numbers first..,
+   * Accepted lines not yet handed to the sink: one arrival hour, sequence numbers first..,
    * copied into a pooled buffer as they are accepted, so no socket chunk outlives its own framing.
    */
-  private batch: { hour: HourId; first: number; sinceMs: number; slot: PooledBuffer | undefined; bytes: number } = {
+  private batch: { hour: HourId; first: number; sinceMs: number; slot: PooledBatch | undefined; bytes: number; records: number } = {
     hour: '',
     first: 1,
     sinceMs: 0,
     slot: undefined,
     bytes: 0,
+    records: 0,
   };
 
   constructor(options: StreamerOptions) {
@@ -158,19 +184,19 @@ class Streamer {
       throw new UserError(`invalid writer id "${this.writer}"`, { hint: 'use letters, digits, "_" and "-" (up to 64)' });
     }
     if (options.maxEvents !== undefined && options.maxEvents <= 0) throw new UserError('--max-events must be at least 1');
+    if (!URL.canParse(options.url) || !/^https?:$/.test(new URL(options.url).protocol)) {
+      throw new UserError(`not an http(s) URL: "${options.url}"`, { hint: 'pass --url (or config source.url) such as http://127.0.0.1:8088/2/open_events' });
+    }
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.telemetry = options.telemetry ?? nullTelemetry;
-    const lakeTmp = options.store.localPath(`_state/stream/tmp`);
-    // A remote lake writes its files in the OS temp folder first, in a folder of that lake's own.
-    const remoteTmp = path.join(os.tmpdir(), 'openevents-stream', createHash('sha256').update(options.store.url).digest('hex').slice(0, 12));
-    this.raw = new RawWriter(options.store, this.writer, options.tmpDir ?? lakeTmp ?? remoteTmp);
+    this.sink = options.sink ?? new LakeSink(options.store, this.writer, this.s, options.tmpDir);
     this.framer = new LineFramer(this.s.maxRecordBytes, QUARANTINE_KEEP_BYTES);
     this.dedupe = new DedupeWindow({ windowMs: 2 * this.s.resumeWindowMs });
     this.tickMs = Math.max(20, Math.min(1000, this.s.stallTimeoutMs / 4, this.s.rotateAgeMs / 2, this.s.statsIntervalMs / 2));
     this.dispatcher = options.dispatcher ?? proxyDispatcher();
     this.batchBytes = Math.min(WRITE_BATCH_BYTES, this.s.rotateBytes);
-    this.buffers = new BufferPool(3, this.batchBytes + 128 * 1024);
+    this.buffers = new BatchPool(3, this.batchBytes + 128 * 1024);
     this.startedAtMs = this.now();
     this.lastStats.atMs = this.startedAtMs;
     if (options.stopSignal?.aborted) this.stopping = true;
@@ -178,9 +204,10 @@ class Streamer {
   }
 
   async run(): Promise<StreamSummary> {
-    await this.recover();
+    this.lease = await this.takeWriter();
     let failure: unknown;
     try {
+      await this.recover();
       let attempt = 0;
       while (!this.stopping) {
         const outcome = await this.connectOnce();
@@ -198,12 +225,14 @@ class Streamer {
       failure = error;
     }
     try {
-      await this.finish();
+      if (failure) await this.sink.abort();
+      else await this.finish();
     } catch (error) {
-      throw failure ?? error;
+      failure ??= error;
     } finally {
       if (!this.o.dispatcher) await this.dispatcher?.close();
     }
+    if (failure instanceof LeaseLostError) throw this.takenOver(failure);
     if (failure) throw failure;
     const stats = this.stats();
     const elapsedS = Math.max(1, this.now() - this.startedAtMs) / 1000;
@@ -214,9 +243,37 @@ class Streamer {
       bytesPerSec: Math.round(this.counts.bytes / elapsedS),
       stoppedBy: this.stoppedBy,
       writer: this.writer,
+      sink: `${this.sink.kind} ${this.sink.target}`,
       checkpoint: checkpointKey(this.writer),
       elapsedMs: this.now() - this.startedAtMs,
     };
+  }
+
+  // ---- the writer's lease ---------------------------------------------------------------------
+
+  /** Takes the lease on this writer id: one streamer per writer, or files and checkpoints would be overwritten. */
+  private async takeWriter(): Promise<Lease> {
+    try {
+      return await acquireLease(this.o.store, `stream/${this.writer}`, { ttlMs: this.s.leaseTtlMs, now: this.now });
+    } catch (error) {
+      if (!(error instanceof LeaseHeldError)) throw error;
+      const detail = error.message.slice(error.message.indexOf(' is held by ') + ' is held by '.length);
+      throw new UserError(`writer "${this.writer}" is in use by ${detail}`, {
+        hint: 'stop that streamer first (or wait for its lease to expire), or give this one another --writer',
+      });
+    }
+  }
+
+  /** Before anything is written to the lake or published by the sink: certain to hold the writer id for half a lease more (renewing if needed). */
+  private async holdWriter(): Promise<void> {
+    await this.lease!.ensure(this.s.leaseTtlMs / 2);
+  }
+
+  private takenOver(error: LeaseLostError): UserError {
+    const by = / to (.*): it expired/.exec(error.message)?.[1];
+    return new UserError(`writer "${this.writer}" was taken over${by ? ` by ${by}` : ''}: its lease expired before this streamer renewed it (was it frozen or cut off from the lake?)`, {
+      hint: 'this streamer stopped without publishing more; the other one carries on from the last checkpoint',
+    });
   }
 
   // ---- connection ---------------------------------------------------------------------------
@@ -318,12 +375,11 @@ class Streamer {
     }
   }
 
-  /** Frames, validates, dedupes and writes one chunk. Pauses reading until the writer has room. */
+  /** Frames, validates, dedupes and batches one chunk. Pauses reading while the sink has no room. */
   private async onChunk(chunk: Buffer): Promise<void> {
     const nowMs = this.now();
     const hour = hourIdOf(nowMs);
-    const openHour = this.batch.bytes > 0 ? this.batch.hour : this.raw.current?.hour;
-    if (openHour !== undefined && openHour !== hour) await this.commit();
+    if (this.batch.bytes > 0 && this.batch.hour !== hour) await this.writeBatch();
     this.framed.length = 0;
     const lines = this.framer.push(chunk, this.framed);
     const batch = this.batch;
@@ -347,9 +403,12 @@ class Streamer {
         this.counts.duplicates++;
         continue;
       }
-      const slot = batch.bytes > 0 && batch.bytes + line.length + 1 <= batch.slot!.buffer.length ? batch.slot! : await this.startBatch(hour, nowMs, line.length + 1);
+      let slot = batch.slot;
+      if (!slot || batch.bytes + line.length + 1 > slot.buffer.length) slot = await this.startBatch(hour, nowMs, line.length + 1);
       batch.bytes += line.copy(slot.buffer, batch.bytes);
       slot.buffer[batch.bytes++] = NL;
+      slot.add(batch.records++, batch.bytes, v.id);
+      this.pending.push(v.id, v.mtime, 0);
       this.nextSeq++;
       this.counts.events++;
       this.lastEventAtMs = nowMs;
@@ -360,44 +419,63 @@ class Streamer {
     }
     this.framed.length = 0;
     if (batch.bytes >= this.batchBytes) await this.writeBatch();
-    const current = this.raw.current;
-    if ((current && current.compressedBytes >= this.s.rotateBytes) || this.quarantineBytes >= MAX_PENDING_QUARANTINE_BYTES) {
-      await this.commit();
-    }
+    if (this.quarantineBytes >= MAX_PENDING_QUARANTINE_BYTES) await this.settle({ quarantineAll: true });
   }
 
-  /** Hands the open batch (if any) to the compressor and starts one with room for `bytes`. */
-  private async startBatch(hour: HourId, nowMs: number, bytes: number): Promise<PooledBuffer> {
+  /** Hands the open batch (if any) to the sink and starts one with room for `bytes`. */
+  private async startBatch(hour: HourId, nowMs: number, bytes: number): Promise<PooledBatch> {
     await this.writeBatch();
     const slot = await this.buffers.acquire(bytes);
-    Object.assign(this.batch, { hour, first: this.nextSeq, sinceMs: nowMs, slot, bytes: 0 });
+    Object.assign(this.batch, { hour, first: this.nextSeq, sinceMs: nowMs, slot, bytes: 0, records: 0 });
     return slot;
   }
 
-  /** Hands the batched lines to the compressor (fewer, larger writes cost the event loop less). */
+  /** Hands the batched records to the sink (fewer, larger writes cost the event loop less), then follows its durability. */
   private async writeBatch(): Promise<void> {
     const batch = this.batch;
     const slot = batch.slot;
     if (!slot) return;
-    const last = this.nextSeq - 1;
-    const bytes = batch.bytes;
+    const { bytes, records } = batch;
     batch.slot = undefined;
     batch.bytes = 0;
-    if (bytes === 0) return slot.release();
-    await this.raw.write(batch.hour, batch.first, last, slot.buffer.subarray(0, bytes), batch.sinceMs, slot.release);
+    batch.records = 0;
+    if (records === 0) return slot.release();
+    const writing = this.sink.write({
+      first: batch.first,
+      last: batch.first + records - 1,
+      data: slot.buffer.subarray(0, bytes),
+      ends: slot.ends.subarray(0, records),
+      ids: slot.ids.length === records ? slot.ids : slot.ids.slice(0, records),
+      arrivedAtMs: batch.sinceMs,
+      hour: batch.hour,
+      release: slot.release,
+    });
+    // While the sink has no room (a remote sink awaiting acknowledgements), the checkpoint still follows what it makes durable.
+    let written = false;
+    void writing.then(
+      () => (written = true),
+      () => (written = true),
+    );
+    while (!written) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([writing, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.tickMs)))]);
+      clearTimeout(timer);
+      if (!written) await this.settle();
+    }
+    await writing;
+    await this.settle();
   }
 
   private reject(hour: HourId, nowMs: number, reason: string, bytes: Buffer, length: number): void {
-    if (this.quarantine.length === 0) this.quarantineSinceMs = nowMs;
     const entry = quarantineEntry(reason, bytes, nowMs, { length, source: redact(this.o.url), keepBytes: QUARANTINE_KEEP_BYTES });
-    this.quarantine.push({ hour, entry });
+    this.quarantine.push({ hour, entry, afterSeq: this.nextSeq - 1 });
     this.quarantineBytes += entry.bytes.length;
     this.counts.invalid++;
   }
 
   // ---- time-driven work -----------------------------------------------------------------------
 
-  /** Waits `ms` (between connections), still rotating files, closing hours and reporting. */
+  /** Waits `ms` (between connections), still handing over batches, rotating and reporting. */
   private async idle(ms: number): Promise<void> {
     const until = this.now() + ms;
     while (!this.stopping && !this.o.stopSignal?.aborted && this.now() < until) {
@@ -416,147 +494,172 @@ class Streamer {
     if (this.o.stopSignal?.aborted) this.stopping = true;
   }
 
-  /** Rotation by age and hour, due hours, periodic stats. */
+  /** Hands over a batch that waited long enough, lets the sink rotate and close hours, follows durability, reports. */
   private async maintain(): Promise<void> {
     const nowMs = this.now();
     this.nextMaintainAtMs = nowMs + this.tickMs;
-    const open = this.raw.current ?? (this.batch.bytes > 0 ? { openedAtMs: this.batch.sinceMs, hour: this.batch.hour } : undefined);
-    const fileDue = open !== undefined && (nowMs - open.openedAtMs >= this.s.rotateAgeMs || open.hour !== hourIdOf(nowMs));
-    const quarantineDue = this.quarantine.length > 0 && nowMs - this.quarantineSinceMs >= this.s.rotateAgeMs;
-    if (fileDue || quarantineDue) await this.commit();
-    await this.closeDue(nowMs);
+    await this.lease!.ensure((2 * this.s.leaseTtlMs) / 3);
+    const batch = this.batch;
+    if (batch.bytes > 0 && (nowMs - batch.sinceMs >= Math.min(MAX_BATCH_AGE_MS, this.s.rotateAgeMs) || batch.hour !== hourIdOf(nowMs))) await this.writeBatch();
+    await this.sink.tick(nowMs);
+    const quarantineDue = this.quarantine.length > 0 && nowMs - Date.parse(this.quarantine[0]!.entry.receivedAt) >= this.s.rotateAgeMs;
+    await this.settle(quarantineDue ? { quarantineDue: true } : {});
     if (nowMs - this.lastStats.atMs >= this.s.statsIntervalMs) this.report();
-  }
-
-  private async closeDue(nowMs: number): Promise<void> {
-    let changed = false;
-    for (const hour of Object.keys(this.openHours).sort()) {
-      if (!hourIsDue(hour, nowMs, this.s.hourGraceMs) || this.raw.current?.hour === hour || (this.batch.bytes > 0 && this.batch.hour === hour)) continue;
-      const known = new Map((this.openHours[hour] ?? []).map((f) => [f.key, f.records]));
-      const manifest = await closeHour(this.o.store, hour, nowMs, known);
-      delete this.openHours[hour];
-      changed = true;
-      this.notice('hour-closed', `closed hour ${hour}: ${manifest.files.length} files, ${manifest.records} records`);
-    }
-    if (changed) await this.checkpoint();
   }
 
   // ---- durability -----------------------------------------------------------------------------
 
-  /** Publishes the open file and pending quarantine, then (only then) moves the checkpoint. */
-  private async commit(): Promise<RawFile | undefined> {
-    await this.writeBatch();
-    const file = await this.raw.close();
-    if (file) {
-      (this.openHours[file.hour] ??= []).push({ key: file.key, records: file.records });
-      this.lastHour = file.hour;
-      this.counts.durable += file.records;
-      this.counts.files++;
-      this.notice('file', `wrote ${file.key} (${file.records} records, ${file.bytes} bytes)`);
+  /**
+   * Follows the sink: quarantines what it rejected, and once it says more is durable, writes the
+   * quarantine that may go with it and (at most once a second, and always when forced) moves the
+   * checkpoint. The checkpoint never gets ahead of the sink.
+   */
+  private async settle(options: { force?: boolean; quarantineAll?: boolean; quarantineDue?: boolean } = {}): Promise<void> {
+    for (const r of this.sink.takeRejected()) {
+      const entry = quarantineEntry(r.reason, r.record, this.now(), { source: redact(this.o.url), keepBytes: QUARANTINE_KEEP_BYTES });
+      this.quarantine.push({ hour: hourIdOf(this.now()), entry, afterSeq: r.seq });
+      this.quarantineBytes += entry.bytes.length;
+      this.rejectedSeqs.push(r.seq);
+      this.counts.invalid++;
     }
-    const flushed = await this.flushQuarantine();
-    if (file || flushed) await this.checkpoint();
-    return file;
+    const durable = this.sink.durableThrough();
+    if (durable > this.durable) {
+      this.durable = durable;
+      const rejected = this.rejectedSeqs.length;
+      this.rejectedSeqs = this.rejectedSeqs.filter((seq) => seq > durable);
+      this.rejectedDurable += rejected - this.rejectedSeqs.length;
+      this.counts.durable = durable - this.durableAtStart - this.rejectedDurable;
+    }
+    const moved = this.durable > this.checkpointed;
+    const due = moved && this.now() - this.lastCheckpointAtMs >= MIN_CHECKPOINT_INTERVAL_MS;
+    const flushable = this.quarantine.length > 0 && (options.quarantineAll || options.quarantineDue || due || options.force);
+    if (!(due || options.force || flushable)) return;
+    const wrote = await this.flushQuarantine(options.quarantineAll ? Number.POSITIVE_INFINITY : this.durable);
+    if (moved || wrote || options.force) await this.checkpoint();
   }
 
-  private async flushQuarantine(): Promise<boolean> {
-    if (this.quarantine.length === 0) return false;
+  /** Writes pending quarantine entries that came after records ≤ throughSeq; true if any were written. */
+  private async flushQuarantine(throughSeq: number): Promise<boolean> {
+    const ready = this.quarantine.filter((q) => q.afterSeq <= throughSeq);
+    if (ready.length === 0) return false;
+    await this.holdWriter();
+    this.quarantine = this.quarantine.filter((q) => q.afterSeq > throughSeq);
+    this.quarantineBytes = this.quarantine.reduce((n, q) => n + q.entry.bytes.length, 0);
     let i = 0;
-    while (i < this.quarantine.length) {
-      const hour = this.quarantine[i]!.hour;
+    while (i < ready.length) {
+      const hour = ready[i]!.hour;
       let j = i;
-      while (j < this.quarantine.length && this.quarantine[j]!.hour === hour) j++;
-      const entries = this.quarantine.slice(i, j).map((q) => q.entry);
+      while (j < ready.length && ready[j]!.hour === hour) j++;
+      const entries = ready.slice(i, j).map((q) => q.entry);
       await writeQuarantine(this.o.store, hour, this.writer, this.nextQuarantineSeq, entries);
       this.nextQuarantineSeq += entries.length;
+      this.quarantineHour = hour;
       i = j;
     }
-    this.quarantine = [];
-    this.quarantineBytes = 0;
     return true;
   }
 
+  /** Saves what is durable: the next sequence number, the sink's state, and the dedupe window without the records not yet durable. */
   private async checkpoint(): Promise<void> {
+    await this.holdWriter();
+    const durable = this.durable;
+    this.highestDurableMtime = Math.max(this.highestDurableMtime, this.pending.dropThrough(durable));
     this.dedupe.prune();
-    const highest = this.dedupe.highestMtime;
+    let exclude: Set<string> | undefined;
+    if (this.pending.size > 0) {
+      exclude = new Set();
+      this.pending.forEach((id, mtime) => exclude!.add(`${mtime}\u0000${id}`));
+    }
     await saveCheckpoint(this.o.store, {
-      version: 1,
+      version: 2,
       writer: this.writer,
-      nextSeq: this.nextSeq,
+      nextSeq: durable + 1,
       nextQuarantineSeq: this.nextQuarantineSeq,
-      highestMtime: Number.isFinite(highest) ? highest : null,
-      lastHour: this.lastHour,
-      openHours: this.openHours,
-      dedupe: this.dedupe.toJSON(),
+      highestMtime: Number.isFinite(this.highestDurableMtime) ? this.highestDurableMtime : null,
+      quarantineHour: this.quarantineHour,
+      sink: { kind: this.sink.kind, state: this.sink.state() },
+      dedupe: this.dedupe.toJSON(exclude),
       url: redact(this.o.url),
       updatedAt: new Date(this.now()).toISOString(),
     });
+    this.checkpointed = durable;
+    this.lastCheckpointAtMs = this.now();
   }
 
   /**
-   * Start-up: drop temporary files of a killed run, load the checkpoint, fold in files that a
-   * crash published after the last checkpoint (so their records are neither lost nor written
-   * twice), and close hours that are due.
+   * Start-up: load the checkpoint, open the sink (which recovers what a crash published after the
+   * checkpoint, so those records are neither lost nor stored twice), and find quarantine files a
+   * crash wrote after the checkpoint.
    */
   private async recover(): Promise<void> {
-    const removed = await this.raw.cleanTemp();
     const saved = await loadCheckpoint(this.o.store, this.writer);
     if (saved) {
-      this.nextSeq = saved.nextSeq;
       this.nextQuarantineSeq = saved.nextQuarantineSeq;
-      this.lastHour = saved.lastHour;
-      this.openHours = saved.openHours ?? {};
+      this.quarantineHour = saved.quarantineHour;
+      this.highestDurableMtime = saved.highestMtime ?? Number.NEGATIVE_INFINITY;
       this.dedupe.load(saved.dedupe);
     }
-    const nowMs = this.now();
-    const hours = this.lastHour ? hoursBetween(this.lastHour, hourIdOf(nowMs)) : await this.allHours();
+    const checkpointed = saved ? saved.nextSeq - 1 : 0;
+    const recovery = await this.sink.open({
+      writer: this.writer,
+      checkpointedThrough: checkpointed,
+      state: saved?.sink.kind === this.sink.kind ? saved.sink.state : undefined,
+      beforePublish: () => this.holdWriter(),
+      notice: (kind, message) => {
+        if (kind === 'file') this.counts.files++;
+        this.notice(kind, message);
+      },
+      log: (level, message, data) => this.log(level, message, data),
+      now: this.now,
+    });
+    for (const r of recovery.recovered) {
+      this.dedupe.add(r.id, r.mtime);
+      if (r.mtime > this.highestDurableMtime) this.highestDurableMtime = r.mtime;
+    }
+    this.durable = this.checkpointed = this.durableAtStart = recovery.durableThrough;
+    this.nextSeq = recovery.durableThrough + 1;
+    this.pending.reset(this.nextSeq);
+    const orphans = await this.recoverQuarantine(saved?.quarantineHour ?? null);
+    if (recovery.durableThrough > checkpointed || orphans > 0) await this.checkpoint();
+  }
+
+  /** Moves nextQuarantineSeq past quarantine files a crash wrote after the checkpoint; returns how many. */
+  private async recoverQuarantine(fromHour: HourId | null): Promise<number> {
+    const nowHour = hourIdOf(this.now());
+    const hours = fromHour ? hoursBetween(fromHour, nowHour) : await this.quarantineHours();
     const escaped = this.writer.replace(/[-]/g, '\\-');
-    const rawName = new RegExp(`/${escaped}-(\\d+)-(\\d+)\\.ndjson\\.gz$`);
     const quarantineName = new RegExp(`/${escaped}-(\\d+)\\.ndjson$`);
-    let orphans = 0;
+    let found = 0;
     for (const hour of hours) {
-      for await (const info of this.o.store.list(`${RAW}/${hourPath(hour)}/`)) {
-        const m = rawName.exec(info.key);
-        if (!m || Number(m[1]) < this.nextSeq) continue;
-        const bytes = await this.o.store.get(info.key);
-        if (!bytes) continue;
-        let records = 0;
-        for (const line of splitRecords(await decodeObject(bytes))) {
-          const v = validateLine(line, Number.MAX_SAFE_INTEGER);
-          if (v.kind === 'valid') this.dedupe.add(v.id, v.mtime);
-          records++;
-        }
-        this.nextSeq = Math.max(this.nextSeq, Number(m[2]) + 1);
-        (this.openHours[hour] ??= []).push({ key: info.key, records });
-        this.lastHour = hour;
-        orphans++;
-      }
       for await (const info of this.o.store.list(`${QUARANTINE}/${hourPath(hour)}/`)) {
         const m = quarantineName.exec(info.key);
         if (!m || Number(m[1]) < this.nextQuarantineSeq) continue;
         const bytes = await this.o.store.get(info.key);
         const lines = bytes ? Buffer.from(bytes).toString('utf8').split('\n').filter(Boolean).length : 0;
         this.nextQuarantineSeq = Math.max(this.nextQuarantineSeq, Number(m[1]) + lines);
+        this.quarantineHour = hour;
+        found++;
       }
     }
-    if (orphans > 0 || removed > 0) {
-      this.notice('recovered', `recovered after an unclean stop: ${orphans} files published after the last checkpoint, ${removed} temporary files removed`);
-      await this.checkpoint();
-    }
-    // Hours anyone left open (an import, a crashed writer) are closed once due.
-    await closeDueHours(this.o.store, nowMs, this.s.hourGraceMs);
-    await this.closeDue(nowMs);
+    return found;
   }
 
-  private allHours(): Promise<HourId[]> {
-    return rawHoursPresent(this.o.store);
+  /** The hours quarantine holds (a first start, or a checkpoint from before quarantineHour). */
+  private async quarantineHours(): Promise<HourId[]> {
+    const hours = new Set(await rawHoursPresent(this.o.store));
+    for await (const info of this.o.store.list(`${QUARANTINE}/`)) {
+      const m = /^quarantine\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\//.exec(info.key);
+      if (m) hours.add(`${m[1]}-${m[2]}-${m[3]}T${m[4]}`);
+    }
+    return [...hours].sort();
   }
 
   private async finish(): Promise<void> {
     this.stopping = true;
-    await this.commit();
-    await this.closeDue(this.now());
-    await this.checkpoint();
+    await this.writeBatch();
+    await this.sink.close();
+    await this.settle({ force: true, quarantineAll: true });
+    await this.lease!.release();
     this.state = 'stopped';
     this.report();
   }
@@ -594,37 +697,63 @@ class Streamer {
   }
 }
 
-interface PooledBuffer {
+/** A pooled batch: its buffer, the end offset and event id of each record in it. */
+interface PooledBatch {
   buffer: Buffer;
-  /** Gives the buffer back (idempotent). */
+  ends: Uint32Array;
+  ids: string[];
+  /** Records the i-th record's end offset and id (growing `ends` when needed). */
+  add: (i: number, end: number, id: string) => void;
+  /** Gives the batch back (idempotent). */
   release: () => void;
 }
 
-/** A few reusable buffers; acquire() waits while all are with the compressor. */
-class BufferPool {
-  private readonly free: Buffer[] = [];
+/** A few reusable batches; acquire() waits while all are with the sink. */
+class BatchPool {
+  private readonly free: Array<{ buffer: Buffer; ends: Uint32Array; ids: string[] }> = [];
   private waiters: Array<() => void> = [];
 
   constructor(count: number, private readonly size: number) {
-    for (let i = 0; i < count; i++) this.free.push(Buffer.allocUnsafe(size));
+    for (let i = 0; i < count; i++) this.free.push({ buffer: Buffer.allocUnsafe(size), ends: new Uint32Array(4096), ids: [] });
   }
 
-  async acquire(bytes: number): Promise<PooledBuffer> {
+  async acquire(bytes: number): Promise<PooledBatch> {
     // A batch bigger than a pooled buffer (one huge record) gets a buffer of its own.
-    if (bytes > this.size) return { buffer: Buffer.allocUnsafe(bytes), release: () => undefined };
+    if (bytes > this.size) return pooled({ buffer: Buffer.allocUnsafe(bytes), ends: new Uint32Array(1), ids: [] }, () => undefined);
     while (this.free.length === 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
-    const buffer = this.free.pop()!;
-    let released = false;
-    return {
-      buffer,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.free.push(buffer);
-        this.waiters.shift()?.();
-      },
-    };
+    const item = this.free.pop()!;
+    item.ids.length = 0;
+    return pooled(item, () => {
+      this.free.push(item);
+      this.waiters.shift()?.();
+    });
   }
+}
+
+function pooled(item: { buffer: Buffer; ends: Uint32Array; ids: string[] }, giveBack: () => void): PooledBatch {
+  let released = false;
+  const batch: PooledBatch = {
+    buffer: item.buffer,
+    get ends() {
+      return item.ends;
+    },
+    ids: item.ids,
+    add: (i, end, id) => {
+      if (i === item.ends.length) {
+        const grown = new Uint32Array(item.ends.length * 2);
+        grown.set(item.ends);
+        item.ends = grown;
+      }
+      item.ends[i] = end;
+      item.ids[i] = id;
+    },
+    release: () => {
+      if (released) return;
+      released = true;
+      giveBack();
+    },
+  };
+  return batch;
 }
 
 /** The URL without user:password, for logs, files and the terminal. */

@@ -62,4 +62,49 @@ describe('config', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('ml.trees');
   });
+
+  it('rejects an unknown key inside a section, naming it with the closest known key', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'openevents.config.json'), JSON.stringify({ stream: { stalTimeoutMs: 5 } }));
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/stream\.stalTimeoutMs: unknown key \(did you mean "stallTimeoutMs"\?\)/);
+  });
+
+  it('rejects an unknown key at the top and names the closest one, or none when nothing is close', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'openevents.config.json'), JSON.stringify({ lakee: 'x', zzzzzzzz: 1 }));
+    let message = '';
+    try {
+      loadConfig({ cwd: dir, env: {} });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/lakee: unknown key \(did you mean "lake"\?\)/);
+    expect(message).toMatch(/zzzzzzzz: unknown key$/m);
+  });
+
+  it('rejects an unknown key given to a section that is not an object', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'openevents.config.json'), JSON.stringify({ ml: { seed: 1, tres: 3 }, aws: { regon: 'x' } }));
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/ml\.tres: unknown key \(did you mean "trees"\?\)[\s\S]*aws\.regon: unknown key \(did you mean "region"\?\)/);
+  });
+
+  it('rejects an OPENEVENTS_ variable that names no key, with the closest variable', () => {
+    expect(() => loadConfig({ cwd: tmp(), env: { OPENEVENTS_STREAM_STAL_TIMEOUT_MS: '5' } })).toThrow(
+      /OPENEVENTS_STREAM_STAL_TIMEOUT_MS: no such setting \(did you mean OPENEVENTS_STREAM_STALL_TIMEOUT_MS\?\)/,
+    );
+    // OPENEVENTS_CONFIG names the file, not a key.
+    const file = path.join(tmp(), 'c.json');
+    writeFileSync(file, JSON.stringify({ lake: '/from-file' }));
+    expect(loadConfig({ cwd: tmp(), env: { OPENEVENTS_CONFIG: file } }).lake).toBe('/from-file');
+  });
+
+  it('the CLI names a misspelled nested key and exits 1 without a stack', async () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'c.json'), JSON.stringify({ stream: { stalTimeoutMs: 5 } }));
+    const { code, stderr } = await runCli(['--config', path.join(dir, 'c.json'), 'lake', 'ls', '--lake', dir]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('stream.stalTimeoutMs');
+    expect(stderr).toContain('did you mean "stallTimeoutMs"');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
 });

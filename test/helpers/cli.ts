@@ -2,8 +2,8 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import path from 'node:path';
 import { ROOT } from './moto.ts';
 
-/** The real `openevents` command as a child process (node + tsx loader, like bin/openevents.js). */
-export const OPENEVENTS = path.join(ROOT, 'bin/openevents.js');
+/** The real, compiled `openevents` command (package.json `bin`; the global setup builds it when stale). */
+export const OPENEVENTS = path.join(ROOT, 'dist/cli/main.js');
 
 /** Spawns `openevents <args>`; the caller owns the process. */
 export function spawnCli(args: string[], options: SpawnOptions = {}): ChildProcess {

@@ -42,7 +42,7 @@ export function registerEtlCommands(program: Command, ctx: CliContext): void {
       const select = selection(opts);
       // Services load when the command runs (DuckDB), not at CLI start.
       const [{ openLake }, { runEtl }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/run.ts')]);
-      const store = await openLake(config.lake, ctx.cwd);
+      const store = await openLake(config.lake, ctx.cwd, { mustExist: true });
       const out = opts.json ? ctx.stderr : ctx.stdout;
       const progress = new ProgressLine(out);
       const result = await runEtl(store, {

@@ -47,6 +47,8 @@ Running \`openevents\` with no command on a terminal opens the monitor.`,
     .option('--json', 'print the model as JSON', false)
     .action(async (options: { lake?: string; json?: boolean }) => {
       const config = ctx.config(options.lake ? { lake: options.lake } : {});
+      const { openLake } = await import('../../lake/open.ts');
+      await openLake(config.lake, ctx.cwd, { mustExist: true });
       const snapshot = await loadStatus({ ctx, config });
       if (options.json) printJson(ctx.stdout, snapshot);
       else println(ctx.stdout, statusText(snapshot));

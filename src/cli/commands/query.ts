@@ -17,7 +17,7 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
       const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
       // Services load when the command runs (DuckDB), not at CLI start.
       const [{ openLake }, { formatCsv, formatTable, runQuery, toObjects }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/query.ts')]);
-      const result = await runQuery(await openLake(config.lake, ctx.cwd), sql);
+      const result = await runQuery(await openLake(config.lake, ctx.cwd, { mustExist: true }), sql);
       if (opts.format === 'json') printJson(ctx.stdout, toObjects(result));
       else if (opts.format === 'csv') ctx.stdout.write(formatCsv(result));
       else println(ctx.stdout, formatTable(result));
@@ -31,7 +31,7 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
     .action(async (opts: { lake?: string; json?: boolean }) => {
       const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
       const [{ openLake }, { computeStats }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/stats.ts')]);
-      const stats = await computeStats(await openLake(config.lake, ctx.cwd));
+      const stats = await computeStats(await openLake(config.lake, ctx.cwd, { mustExist: true }));
       if (opts.json) printJson(ctx.stdout, stats);
       else println(ctx.stdout, formatStats(stats));
     });
@@ -52,7 +52,8 @@ const TOP_TITLES: Record<keyof Stats['top'], string> = {
 export function formatStats(stats: Stats): string {
   const t = stats.totals;
   const out = [
-    `events received ${t.eventsReceived}   unique events ${t.uniqueEvents}   changes ${t.eventChanges}   quarantined ${t.quarantined}`,
+    `events received ${t.eventsReceived}   unique events ${t.uniqueEvents}   changes ${t.eventChanges}   ` +
+      `quarantined ${t.quarantined}${t.quarantined > 0 ? ` (${t.quarantinedOnIngest} on ingest, ${t.quarantinedByEtl} by the ETL)` : ''}`,
     `groups ${t.groups}   venues ${t.venues}   categories ${t.categories}   group countries ${t.countries}`,
     stats.range ? `arrival hours ${stats.range.firstHour} … ${stats.range.lastHour}   event mtimes ${stats.range.firstMtime} … ${stats.range.lastMtime}` : 'no curated data yet (run `openevents etl`)',
   ];

@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic @jsxImportSource react */
 import { Text } from 'ink';
 import { clip } from '../format.ts';
 import { sanitize } from '../../text.ts';

@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic @jsxImportSource react */
 import { Box, Text } from 'ink';
 import { duration, fit } from '../format.ts';
 import type { JobView, PaneData } from '../model/types.ts';

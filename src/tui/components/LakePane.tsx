@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic @jsxImportSource react */
 import { Box, Text } from 'ink';
 import { clip } from '../format.ts';
 import type { LakeHour, LakeView, PaneData } from '../model/types.ts';

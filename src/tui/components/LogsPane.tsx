@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic @jsxImportSource react */
 import { Box, Text } from 'ink';
 import { clip, clock } from '../format.ts';
 import type { LogLine, LogView, PaneData } from '../model/types.ts';

@@ -1,6 +1,3 @@
-/** @jsxRuntime automatic @jsxImportSource react */
-// tsx reads tsconfig.json from the working directory: the pragma (in every .tsx here) keeps JSX
-// compiling the same when `openevents` runs from another folder.
 import { Box } from 'ink';
 import { useMonitorKeys } from '../hooks/use-monitor-keys.ts';
 import { useMonitorState } from '../hooks/use-monitor-state.ts';

@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic @jsxImportSource react */
 import { Text } from 'ink';
 import { duration, fit } from '../format.ts';
 import type { PaneData } from '../model/types.ts';

@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic @jsxImportSource react */
 import { Box, Text } from 'ink';
 import { buckets, bytes, compact, clip, count, duration, sparkline } from '../format.ts';
 import { lagMs, type PaneData, type StreamView } from '../model/types.ts';
