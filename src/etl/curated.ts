@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { UserError, errorMessage, isErrnoCode } from '../errors.ts';
+import { isAlive } from '../jobs/local.ts';
 import { CURATED } from '../lake/layout.ts';
 import type { ObjectStore } from '../lake/store.ts';
 import { readFilesOf } from './compact.ts';
@@ -222,15 +223,6 @@ async function lockUpdates(root: string, timeoutMs = 15 * 60_000): Promise<() =>
   }
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return isErrnoCode(error, 'EPERM');
-  }
-}
 
 /** A lake whose curated tables were written by an earlier version must be migrated (by any `etl` run) before it is read. */
 async function refuseLegacyLayout(store: ObjectStore): Promise<void> {
@@ -394,4 +386,3 @@ export async function queryRows(connection: DuckDBConnection, sql: string): Prom
   const reader = await connection.runAndReadAll(sql);
   return reader.getRowObjectsJson() as Array<Record<string, unknown>>;
 }
-

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isAlive } from '../jobs/local.ts';
 import { CURATED, rawHourPrefix, type HourId, type HourManifest } from '../lake/layout.ts';
 import { getJson, listAll, putJson, type ObjectStore } from '../lake/store.ts';
 import { compactTables, type CompactionResult, type CompactionTask } from './compact.ts';
@@ -537,13 +538,3 @@ async function removeStaleScratch(store: ObjectStore): Promise<void> {
     }
   }
 }
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
-  }
-}
-
