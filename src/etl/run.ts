@@ -219,8 +219,9 @@ export async function runEtl(store: ObjectStore, options: RunEtlOptions = {}): P
           batches++;
           progress.batchesDone++;
         }
+        const done = new Set(outcome.done);
         const list = [...outcome.done, ...outcome.failed.keys()].sort().map((hour) => {
-          const counts = outcome.done.includes(hour) ? (result.ok ? (result.hours.get(hour) as HourCounts) : undefined) : undefined;
+          const counts = done.has(hour) && result.ok ? (result.hours.get(hour) as HourCounts) : undefined;
           return hourState(hour, engineName, batchStart, finished, raw.get(hour) ?? [], counts, outcome.failed.get(hour));
         });
         await record(list);
