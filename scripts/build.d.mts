@@ -4,3 +4,7 @@
 export function isStale(files?: string[]): boolean;
 /** Builds dist/ from scratch; resolves with the number of files under src/. */
 export function build(): Promise<number>;
+/** Every file under src/, relative to it, sorted. */
+export function sourceFiles(): string[];
+/** Copies every file under src/ that is not TypeScript to the same relative path under `out`. */
+export function copyAssets(out: string, files?: string[]): void;

@@ -9,7 +9,7 @@
  *   node scripts/build.mjs --if-stale  build only when src/ (or this build's inputs) changed
  *   add --quiet to print nothing when there is nothing to say
  *
- * esbuild, not tsc (`npm run bench:build` style figures are in the README): it transpiles each
+ * esbuild, not tsc (npm run bench:cli measures both; figures in the README): it transpiles each
  * file on its own (the tsconfig has isolatedModules, so nothing is lost) in a fraction of a second,
  * which lets every test run and `npm run demo` rebuild when stale without anyone noticing; type
  * checking stays with `tsc --noEmit` in `npm test`.
@@ -30,7 +30,7 @@ const ENTRY = 'cli/main.js';
 const isSource = (file) => /\.tsx?$/.test(file) && !file.endsWith('.d.ts');
 
 /** Every file under src/, relative to it, sorted. */
-function sourceFiles() {
+export function sourceFiles() {
   return readdirSync(SRC, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
     .map((d) => path.relative(SRC, path.join(d.parentPath, d.name)))
@@ -72,6 +72,14 @@ const relativeImports = {
   },
 };
 
+/** Copies every file under src/ that is not TypeScript to the same relative path under `out`. */
+export function copyAssets(out, files = sourceFiles()) {
+  for (const rel of files.filter((f) => !isSource(f))) {
+    mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
+    copyFileSync(path.join(SRC, rel), path.join(out, rel));
+  }
+}
+
 /** Builds dist/ from scratch (into a temporary folder, then swapped in). */
 export async function build() {
   const { build: esbuild } = await import('esbuild');
@@ -96,10 +104,7 @@ export async function build() {
     logLevel: 'warning',
     plugins: [relativeImports],
   });
-  for (const rel of files.filter((f) => !isSource(f))) {
-    mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
-    copyFileSync(path.join(SRC, rel), path.join(out, rel));
-  }
+  copyAssets(out, files);
   chmodSync(path.join(out, ENTRY), 0o755);
   writeFileSync(path.join(out, STAMP), stamp + '\n');
   const old = `${DIST}.old-${process.pid}`;

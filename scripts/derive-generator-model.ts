@@ -1,12 +1,15 @@
 /**
  * Dev-time: derives the statistics the event generator needs from a real open_events capture and
- * writes them to src/source/generator-model.json (committed). Only statistics leave the capture:
- * field presence rates, value distributions, key orders, and per-category word counts of words
- * used by at least two different groups — never a sentence, name or description.
+ * from the real outdoors/tech corpus, and writes them to src/source/generator-model.json
+ * (committed). Only statistics leave the data: field presence rates, value distributions, key
+ * orders, per-category word counts of words used by several different groups, and (from the
+ * corpus) the outdoors and tech words, name words and two-word phrases that at least
+ * REAL_MIN_GROUPS groups use — never a sentence, name or description.
  *
- *   node bin/run-ts.js scripts/derive-generator-model.ts [capture.ndjson] [out.json]
+ *   node bin/run-ts.js scripts/derive-generator-model.ts [capture.ndjson] [out.json] [corpus.ndjson.gz]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { parseCapture } from '../src/source/replay.ts';
 import type { OpenEvent } from '../src/source/event.ts';
@@ -14,6 +17,7 @@ import type { OpenEvent } from '../src/source/event.ts';
 const root = path.resolve(import.meta.dirname, '..');
 const input = process.argv[2] ?? path.join(root, 'test/fixtures/meetup/open_events_2015-03-08.ndjson');
 const output = process.argv[3] ?? path.join(root, 'src/source/generator-model.json');
+const corpusFile = process.argv[4] ?? path.join(root, 'test/fixtures/meetup-rest-2015/outdoors-tech-events.ndjson.gz');
 
 const lines = parseCapture(readFileSync(input)).filter((r) => r.id !== undefined);
 const records = lines.map((r) => JSON.parse(r.bytes.toString('utf8')) as OpenEvent);
@@ -156,7 +160,76 @@ const model = {
   categoryWords,
   categoryNameWords,
   genericWords,
+  realText: realText(corpusFile),
 };
+
+/**
+ * Word statistics of the real outdoors/tech corpus, per class: words of descriptions and names, and
+ * phrases (two consecutive content words), each kept only when at least REAL_MIN_GROUPS different
+ * groups of the class use it, counted by the groups that do (so no group's own wording — its
+ * name, places, signature — and no prolific group dominates); and the shared words, common in
+ * both classes, for the text around the topic. Words of the corpus's own city names (its groups'
+ * and venues' cities) are left out: generated groups live in other cities.
+ */
+function realText(file: string) {
+  const REAL_MIN_GROUPS = 5;
+  const text = gunzipSync(readFileSync(file)).toString('utf8');
+  const latestReal = new Map<string, OpenEvent>();
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const r = JSON.parse(line) as OpenEvent;
+    if ((latestReal.get(r.id)?.mtime ?? -Infinity) < r.mtime) latestReal.set(r.id, r);
+  }
+  const places = new Set<string>();
+  for (const r of latestReal.values()) for (const city of [r.group.city, r.venue?.city]) for (const w of words(city ?? '')) places.add(w);
+  const keep = (term: string): boolean => term.split(' ').every((w) => !places.has(w));
+  type Stat = Map<string, Set<number>>;
+  const classes = new Map<string, { words: Stat; names: Stat; phrases: Stat; groups: Set<number> }>();
+  const add = (m: Stat, key: string, group: number): void => {
+    const set = m.get(key) ?? new Set<number>();
+    set.add(group);
+    m.set(key, set);
+  };
+  for (const r of latestReal.values()) {
+    const cat = r.group.category?.shortname;
+    if (cat !== 'outdoors-adventure' && cat !== 'tech') continue;
+    const c = classes.get(cat) ?? { words: new Map(), names: new Map(), phrases: new Map(), groups: new Set<number>() };
+    classes.set(cat, c);
+    c.groups.add(r.group.id);
+    const body = words(r.description ?? '');
+    for (const w of new Set(body)) add(c.words, w, r.group.id);
+    for (const w of new Set(words(r.name))) add(c.names, w, r.group.id);
+    // Phrases: consecutive words of the plain text with no stop word, digit or punctuation between.
+    const plain = (r.description ?? '').replace(/<[^>]*>/g, ' ').replace(/&[a-z]+;|&#\d+;/g, ' ').replace(/https?:\/\/\S+/g, ' ').toLowerCase();
+    for (const run of plain.split(/[^a-z ]+/)) {
+      const ws = run.split(' ').filter((w) => w !== '');
+      for (let i = 0; i + 1 < ws.length; i += 1) {
+        const [a, b] = [ws[i]!, ws[i + 1]!];
+        if (a.length >= 3 && b.length >= 3 && a.length <= 15 && b.length <= 15 && !STOP.has(a) && !STOP.has(b)) add(c.phrases, `${a} ${b}`, r.group.id);
+      }
+    }
+  }
+  const ranked = (m: Stat, k: number, min = REAL_MIN_GROUPS): Array<[string, number]> =>
+    [...m]
+      .filter(([term, groups]) => groups.size >= min && keep(term))
+      .map(([w, groups]) => [w, groups.size] as [string, number])
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, k);
+  const out = Object.fromEntries(
+    [...classes].sort().map(([cat, c]) => [cat, { groups: c.groups.size, words: ranked(c.words, 600), nameWords: ranked(c.names, 150), phrases: ranked(c.phrases, 200) }]),
+  );
+  // Shared: used by at least 5 % of the groups of each class; their weight is the smaller share.
+  const [a, b] = [classes.get('outdoors-adventure')!, classes.get('tech')!];
+  const shared = [...a.words]
+    .flatMap(([w, ga]) => {
+      const gb = b.words.get(w);
+      const share = Math.min(ga.size / a.groups.size, (gb?.size ?? 0) / b.groups.size);
+      return share >= 0.05 && keep(w) ? [[w, Math.round(share * 1000) / 1000] as [string, number]] : [];
+    })
+    .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+    .slice(0, 250);
+  return { file: path.basename(file), events: latestReal.size, minGroups: REAL_MIN_GROUPS, classes: out, shared };
+}
 
 writeFileSync(output, JSON.stringify(model, null, 1) + '\n');
 process.stdout.write(`wrote ${output} from ${n} records (${latest.size} distinct ids)\n`);

@@ -3,7 +3,7 @@
 #   scripts/setup.sh          npm packages and the compiled toolkit in dist/ (enough for the local
 #                             profile and `openevents demo`)
 #   scripts/setup.sh --test   also the Python environment (.venv: pyspark, moto, pytest) and the
-#                             Debian packages the tests drive (chromium, tmux)
+#                             Debian packages the tests drive (chromium, tmux, zsh, fish)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,10 +23,12 @@ node scripts/build.mjs --if-stale --quiet
 
 [ "$want_test" = 1 ] || exit 0
 
-# --- Debian packages the tests drive: a real browser and a real terminal multiplexer.
+# --- Debian packages the tests drive: a real browser, a real terminal multiplexer, and the shells
+#     whose completion scripts `openevents completion` prints.
 missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+for tool in chromium tmux zsh fish; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
   say "installing Debian packages: ${missing[*]}"
@@ -44,3 +46,26 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want_sum" ]
   echo "$want_sum" > "$stamp"
 fi
 command -v java >/dev/null 2>&1 || { say "Java 17 is required for Spark (apt-get install openjdk-17-jre-headless)"; exit 1; }
+
+# --- s3a:// for Spark: hadoop-aws of pyspark's own Hadoop version and the AWS SDK bundle that
+#     Hadoop release was built with (hadoop-project's aws-java-sdk-v2.version), from Maven Central,
+#     into pyspark's jars folder — so every spark-submit of this environment reads and writes
+#     s3a:// paths, as on EMR. Pinned per Hadoop version; a new pyspark needs a line here.
+jars=$(.venv/bin/python -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))')
+hadoop=$(find "$jars" -maxdepth 1 -name 'hadoop-client-api-*.jar' -printf '%f\n' | sed -n 's/^hadoop-client-api-\(.*\)\.jar$/\1/p')
+case "$hadoop" in
+  3.4.1) sdk_bundle=2.24.6 ;;
+  *) say "no AWS SDK bundle pinned for pyspark's Hadoop '$hadoop': add it to scripts/setup.sh (hadoop-project's aws-java-sdk-v2.version)"; exit 1 ;;
+esac
+if [ ! -f "$jars/hadoop-aws-$hadoop.jar" ] || [ ! -f "$jars/bundle-$sdk_bundle.jar" ]; then
+  if ! command -v mvn >/dev/null 2>&1; then
+    say "installing Maven (to fetch hadoop-aws)"
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends maven >/dev/null
+  fi
+  say "fetching hadoop-aws $hadoop and the AWS SDK bundle $sdk_bundle for s3a:// (Maven Central; the bundle is large)"
+  for artifact in "org.apache.hadoop:hadoop-aws:$hadoop" "software.amazon.awssdk:bundle:$sdk_bundle"; do
+    mvn -q -B dependency:copy -Dartifact="$artifact" -DoutputDirectory="$jars" -Dmdep.overWriteReleases=false
+  done
+fi

@@ -57,6 +57,8 @@ def build_session(app_name="openevents-etl", master=None):
 
 def ship_jobs_package(spark):
     """Python workers (local or on a cluster) import jobs.framing: ship the package as a zip, once per context."""
+    import atexit
+    import shutil
     import tempfile
     import zipfile
 
@@ -65,7 +67,10 @@ def ship_jobs_package(spark):
         return
 
     here = os.path.dirname(os.path.abspath(__file__))
-    archive = os.path.join(tempfile.mkdtemp(prefix="openevents-jobs-"), "jobs.zip")
+    folder = tempfile.mkdtemp(prefix="openevents-jobs-")
+    # Executors fetch the zip while the context lives: remove it when the job's process ends.
+    atexit.register(shutil.rmtree, folder, True)
+    archive = os.path.join(folder, "jobs.zip")
     with zipfile.ZipFile(archive, "w") as z:
         for name in ("__init__.py", "framing.py", "sqlgen.py", "etl.py"):
             z.write(os.path.join(here, name), f"jobs/{name}")

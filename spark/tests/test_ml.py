@@ -1,12 +1,21 @@
 """Tests of spark/jobs/ml.py: the shared stop words, the pyspark.ml pipeline's steps, and a tiny fit."""
 import json
+import math
 import os
+import sys
 
+import pytest
 from pyspark.ml import Pipeline
-from pyspark.ml.classification import RandomForestClassifier
-from pyspark.ml.feature import IDF, CountVectorizer, RegexTokenizer, StopWordsRemover
+from pyspark.ml.classification import LogisticRegression, NaiveBayes, RandomForestClassifier
+from pyspark.ml.feature import IDF, CountVectorizer, NGram, Normalizer, RegexTokenizer, SQLTransformer, StopWordsRemover
+from pyspark.ml.linalg import SparseVector
 
 from jobs import ml
+
+# The linear pipelines run a Python UDF (SublinearTf) on Spark's workers: they must use this
+# interpreter (the project's venv, with numpy), not whatever `python3` is first on PATH — as
+# src/ml/spark.ts sets PYSPARK_PYTHON for spark-submit. Read when the session starts.
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 STOPWORDS_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "src", "ml", "stopwords")
 COLUMNS = ["event_id", "group_id", "label", "text", "split"]
@@ -121,6 +130,10 @@ def test_train_and_predict_steps_write_the_cli_contract_and_reload_the_model(spa
         features_per_split = 0
         seed = 3
         max_bins = 32
+        model = "rf"
+        ngrams = 1
+        reg_param = 1e-5
+        smoothing = 1.0
 
     # When the job's train step runs
     ml.train(spark, Args)
@@ -150,3 +163,73 @@ def test_train_and_predict_steps_write_the_cli_contract_and_reload_the_model(spa
     assert len(again) == 42
     assert again["x1"]["probability"] == predictions["x1"]["probability"]
     assert again["x2"]["probability"] == predictions["x2"]["probability"]
+
+
+def test_linear_pipeline_is_words_and_pairs_sublinear_tfidf_of_unit_length_then_lr_or_nb(spark):
+    # When the linear pipelines are built
+    lr = ml.build_linear_pipeline(["the"], "lr", vocabulary=20000, min_df=2, ngrams=2, reg_param=1e-5, smoothing=1.0)
+    nb = ml.build_linear_pipeline(["the"], "nb", vocabulary=500, min_df=1, ngrams=1, reg_param=1e-5, smoothing=0.5)
+    # Then they are the documented stages, with the embedded engine's settings
+    assert [type(s) for s in lr.getStages()] == [RegexTokenizer, StopWordsRemover, NGram, SQLTransformer, CountVectorizer,
+                                                  ml.SublinearTf, IDF, Normalizer, LogisticRegression]
+    assert [type(s) for s in nb.getStages()][-5:] == [CountVectorizer, ml.SublinearTf, IDF, Normalizer, NaiveBayes]
+    model = lr.getStages()[-1]
+    assert (model.getRegParam(), model.getElasticNetParam(), model.getStandardization(), model.getWeightCol()) == (1e-5, 0.0, False, "weight")
+    assert lr.getStages()[-2].getP() == 2.0
+    bayes = nb.getStages()[-1]
+    assert (bayes.getSmoothing(), bayes.getModelType(), bayes.getWeightCol()) == (0.5, "multinomial", "weight")
+
+
+def test_sublinear_tf_maps_counts_to_one_plus_log(spark):
+    frame = spark.createDataFrame([(SparseVector(4, {0: 1.0, 2: 3.0}),)], ["tf"])
+    out = ml.SublinearTf(inputCol="tf", outputCol="ltf").transform(frame).collect()[0]["ltf"]
+    assert out.size == 4 and list(out.indices) == [0, 2]
+    assert list(out.values) == pytest.approx([1.0, 1.0 + math.log(3.0)])
+
+
+def test_balanced_weights_give_each_class_half_the_weight(spark):
+    data = rows(spark, [("a", 1, 0.0, "x", "train"), ("b", 1, 0.0, "y", "train"), ("c", 1, 0.0, "z", "train"), ("d", 2, 1.0, "w", "train")])
+    weights = {r["event_id"]: r["weight"] for r in ml.with_balanced_weights(data).collect()}
+    assert weights == pytest.approx({"a": 4 / 6, "b": 4 / 6, "c": 4 / 6, "d": 2.0})
+
+
+@pytest.mark.parametrize("model", ["lr", "nb"])
+def test_linear_models_train_predict_and_reload_with_their_python_stage(spark, tmp_path, model):
+    # Given separable rows with word pairs, more outdoors than tech rows
+    train = [(f"o{i}", 100 + i % 4, 0.0, "hike the trail to the summit, river camping", "train") for i in range(30)]
+    train += [(f"t{i}", 200 + i % 4, 1.0, "python data software: developers build an api", "train") for i in range(10)]
+    test = [("x1", 300, 0.0, "a long hike on the river trail", "test"), ("x2", 301, 1.0, "software developers on the api", "test")]
+    path = tmp_path / "rows.ndjson"
+    write_rows(path, train + test)
+
+    class Args:
+        input = str(path)
+        output = str(tmp_path / "out")
+        stopwords_dir = STOPWORDS_DIR
+        vocabulary = 200
+        min_df = 1
+        ngrams = 2
+        reg_param = 1e-3
+        smoothing = 1.0
+        trees = max_depth = features_per_split = seed = max_bins = 0
+
+    Args.model = model
+    # When the job trains and scores
+    ml.train(spark, Args)
+    out = tmp_path / "out"
+    predictions = {p["event_id"]: p["probability"] for p in json.loads((out / "predictions.json").read_text())}
+    # Then the test rows are right, word pairs are in the vocabulary and the top words say which class they point to
+    assert predictions["x1"] < 0.5 < predictions["x2"]
+    top = json.loads((out / "top_words.json").read_text())
+    assert any(" " in w["word"] for w in top)
+    assert {w["points"] for w in top} == {"tech", "outdoors-adventure"}
+
+    # And the saved PipelineModel, SublinearTf included, reloads and scores the same
+    class PredictArgs:
+        model = str(out / "model")
+        input = str(path)
+        output = str(tmp_path / "again")
+
+    ml.predict(spark, PredictArgs)
+    again = {p["event_id"]: p["probability"] for p in json.loads((tmp_path / "again" / "predictions.json").read_text())}
+    assert again["x1"] == pytest.approx(predictions["x1"]) and again["x2"] == pytest.approx(predictions["x2"])

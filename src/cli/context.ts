@@ -1,6 +1,7 @@
 import { InvalidArgumentError as InvalidOptionError } from 'commander';
 import type { Writable } from 'node:stream';
 import { loadConfig } from '../config/load.ts';
+import { createRuntime, type Runtime } from '../config/runtime.ts';
 import type { Config, ConfigInput } from '../config/schema.ts';
 
 /**
@@ -15,6 +16,10 @@ export interface CliContext {
   cwd: string;
   /** The validated config: defaults ← file ← OPENEVENTS_* ← these flag values. */
   config(overrides?: ConfigInput): Config;
+  /** What the config builds: the lake, telemetry and AWS clients (config/runtime.ts); closed by `close()`. */
+  runtime(config: Config): Runtime;
+  /** Flushes telemetry and closes clients of every runtime handed out; prints their warnings. */
+  close(): Promise<void>;
   /** Aborts when the user asks to stop (SIGINT/SIGTERM) or the terminal hangs up (SIGHUP); long-running commands race it. */
   stopSignal: AbortSignal;
 }
@@ -33,14 +38,26 @@ export interface ContextOptions {
 export function createContext(options: ContextOptions = {}): CliContext {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
+  const stderr = options.stderr ?? process.stderr;
+  const runtimes = new Map<Config, Runtime>();
   return {
     stdout: options.stdout ?? process.stdout,
-    stderr: options.stderr ?? process.stderr,
+    stderr,
     stdin: options.stdin ?? process.stdin,
     env,
     cwd,
     stopSignal: options.stopSignal ?? new AbortController().signal,
     config: (overrides) => loadConfig({ file: options.configFile?.(), cwd, env, ...(overrides ? { overrides } : {}) }),
+    runtime(config) {
+      let runtime = runtimes.get(config);
+      if (!runtime) runtimes.set(config, (runtime = createRuntime(config, { cwd, env })));
+      return runtime;
+    },
+    async close() {
+      const all = [...runtimes.values()];
+      runtimes.clear();
+      for (const runtime of all) for (const warning of await runtime.close()) println(stderr, `warning: ${warning}`);
+    },
   };
 }
 

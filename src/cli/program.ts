@@ -10,6 +10,10 @@ import { registerMlCommands } from './commands/ml.ts';
 import { registerReportCommands } from './commands/report.ts';
 import { registerMonitorCommands } from './commands/monitor.ts';
 import { registerDemoCommands } from './commands/demo.ts';
+import { registerLogsCommands } from './commands/logs.ts';
+import { registerInfraCommands } from './commands/infra.ts';
+import { registerEmrCommands } from './commands/emr.ts';
+import { registerCompletionCommands } from './commands/completion.ts';
 
 /** A command registrar: adds its commands to the program; each lives in commands/<stage>.ts. */
 export type Register = (program: Command, ctx: CliContext) => void;
@@ -25,6 +29,7 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     .description('Operator toolkit for the Meetup open_events pipeline: stream → lake → ETL → SQL, ML, dashboard.')
     .version(packageVersion())
     .option('-c, --config <file>', 'config file (default: ./openevents.config.json if present; env OPENEVENTS_CONFIG)')
+    .option('--no-color', 'no colours, here and in the jobs it starts (as NO_COLOR=1 does)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
@@ -40,7 +45,28 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerQueryCommands,
     registerMlCommands,
     registerReportCommands,
+    registerLogsCommands,
+    registerInfraCommands,
+    registerEmrCommands,
+    registerCompletionCommands,
   ];
   for (const register of registrars) register(program, ctx);
+  tidyHelp(program);
+  // --no-color becomes NO_COLOR (https://no-color.org), which everything that colours reads,
+  // child processes included.
+  program.hook('preAction', () => {
+    if (program.opts<{ color?: boolean }>().color === false) ctx.env.NO_COLOR = '1';
+  });
   return { program, ctx };
+}
+
+/**
+ * Help reads the same everywhere: a command says what it does in a capitalised line, an option in
+ * lower case (as commander's own do), and every command group lists `help [command]` alike.
+ */
+function tidyHelp(command: Command): void {
+  for (const sub of command.commands) {
+    if (sub.commands.length > 0) sub.helpCommand('help [command]', 'Show help for a command');
+    tidyHelp(sub);
+  }
 }

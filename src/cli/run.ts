@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { UserError, environmentError } from '../errors.ts';
+import { redactText } from '../redact.ts';
 import { createProgram } from './program.ts';
 
 /**
@@ -26,23 +27,27 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-const { program } = createProgram({ stopSignal: stop.signal });
+const { program, ctx } = createProgram({ stopSignal: stop.signal });
 program.exitOverride();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   process.exitCode = exitCodeFor(error);
+} finally {
+  // Ships what telemetry holds (bounded in time) and closes AWS clients, success or not.
+  await ctx.close().catch((error: unknown) => process.stderr.write(`warning: ${redactText(String(error))}\n`));
 }
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode; // commander already printed it
+  // Whatever is printed is redacted: an SDK message or a stack can quote a signed URL or a key.
   const user = error instanceof UserError ? error : environmentError(error);
   if (user) {
-    process.stderr.write(`error: ${user.message}\n`);
-    if (user.hint) process.stderr.write(`hint: ${user.hint}\n`);
+    process.stderr.write(`error: ${redactText(user.message)}\n`);
+    if (user.hint) process.stderr.write(`hint: ${redactText(user.hint)}\n`);
     return user.exitCode;
   }
   process.stderr.write('openevents hit a bug. Please report it with the output below.\n');
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`${redactText(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
   return 70;
 }

@@ -6,6 +6,50 @@ export type Profile = (typeof profiles)[number];
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
+/** S3's smallest multipart part (except the last). */
+const MIN_PART_BYTES = 5 * 1024 * 1024;
+/** S3 bucket names (the common rules; S3 itself has the last word). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const BUCKET_NAME_RULE = 'a bucket name: 3-63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit';
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/** A comma-separated list in one string (so one environment variable can set it). */
+const csv = (fallback: string) => z.string().regex(/^[\w.:/-]*(,[\w.:/-]+)*$/, 'comma-separated names, no spaces').default(fallback);
+
+/** `aws.emr`: the clusters `openevents emr run` and the EMR engine start (read by src/emr/). */
+const emrSchema = z
+  .object({
+    /** The pipeline's name: cluster names start with it and clusters are tagged `pipeline=<name>`. */
+    name: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, . _ - (at most 64)').default('openevents'),
+    releaseLabel: z.string().regex(/^emr-\d+\.\d+\.\d+$/, 'an EMR release label like emr-7.9.0').default('emr-7.9.0'),
+    /** Where spark/ is uploaded, once per content hash; empty: <lake>/_emr/code/. */
+    codeUri: z.string().default(''),
+    /** Where EMR writes cluster and step logs; empty: <lake>/_emr/logs/. */
+    logUri: z.string().default(''),
+    serviceRole: z.string().min(1).default('EMR_DefaultRole'),
+    /** The EC2 instance profile of the cluster's nodes (JobFlowRole). */
+    instanceProfile: z.string().min(1).default('EMR_EC2_DefaultRole'),
+    /** Subnets to launch in (fleets pick one); empty: the default VPC. */
+    subnetIds: csv(''),
+    /** `fleets` (several instance types, Spot with on-demand fallback) or `groups` (the first type of each list). */
+    instances: z.enum(['fleets', 'groups']).default('fleets'),
+    primaryInstanceTypes: csv('m5.xlarge'),
+    coreInstanceTypes: csv('m5.xlarge,m5a.xlarge,m6i.xlarge'),
+    /** Core nodes (fleets: units of capacity, one per instance). */
+    coreInstances: nonNegativeInt.max(256).default(2),
+    /** `spot` asks for Spot capacity (fleets: switching to on-demand after spotTimeoutMinutes); `--spot` sets it for one run. */
+    market: z.enum(['on-demand', 'spot']).default('on-demand'),
+    spotTimeoutMinutes: z.number().int().min(5).max(1440).default(10),
+    /** What a failed step does to the cluster and the steps after it. */
+    actionOnFailure: z.enum(['TERMINATE_CLUSTER', 'CANCEL_AND_WAIT', 'CONTINUE']).default('TERMINATE_CLUSTER'),
+    /** A cluster left idle this long terminates (a safety net: clusters end after their last step anyway). */
+    idleTimeoutMinutes: z.number().int().min(1).max(10080).default(15),
+    /** How often a waiting command, the engine and the Jobs pane ask EMR for news. */
+    pollSeconds: z.number().int().min(1).max(600).default(30),
+  })
+  .strict()
+  .prefault({});
 
 /**
  * The one typed configuration of the toolkit. Every key has a default, so an empty file (or no
@@ -58,7 +102,10 @@ export const configSchema = z
     ml: z
       .strictObject({
         engine: z.enum(['ts', 'spark']).default('ts'),
-        vocabularySize: positiveInt.default(2000),
+        /** The classifier (src/ml/model.ts MODEL_KINDS); unset: the default model. */
+        model: z.enum(['lr', 'nb', 'ensemble', 'rf']).optional(),
+        /** Unset: the model's own default (20,000 for the linear models, 2,000 for the forest). */
+        vocabularySize: positiveInt.optional(),
         trees: positiveInt.default(100),
         maxDepth: positiveInt.default(20),
         /** Features tried per split; 0 means sqrt(vocabularySize). */
@@ -74,13 +121,63 @@ export const configSchema = z
       .prefault({}),
     aws: z
       .strictObject({
-        region: z.string().default('us-east-1'),
+        /** Region of every AWS client; empty: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1. */
+        region: z.string().default(''),
         /** Endpoint override for every AWS client (an emulator); empty means AWS itself. AWS_ENDPOINT_URL* also work. */
         endpointUrl: z.string().default(''),
-        kinesisStream: z.string().default('openevents'),
-        /** Bucket the report is published to (a website bucket); empty means not configured. */
-        reportBucket: z.string().default(''),
-        reportPrefix: z.string().default('reports/'),
+        kinesis: z
+          .strictObject({
+            /** The stream the streamer puts to and the lander reads. */
+            stream: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'a Kinesis stream name: 1-128 letters, digits, "_", "." and "-"').default('openevents'),
+            /** Open shards `infra up` creates (and reshards to). */
+            shards: positiveInt.max(500).default(1),
+          })
+          .prefault({}),
+        firehose: z
+          .strictObject({
+            /** The delivery stream (the original system's path); empty: Firehose is not used and `infra` skips it. */
+            deliveryStream: z.string().regex(/^[a-zA-Z0-9_.-]{0,64}$/, 'a Firehose stream name: 1-64 letters, digits, "_", "." and "-"').default(''),
+            /** The role Firehose assumes to write the lake bucket; empty: arn:aws:iam::<account>:role/openevents-firehose. */
+            roleArn: z.string().default(''),
+            /** Firehose writes an object when this many seconds or MiB have gathered, whichever comes first. */
+            bufferSeconds: z.number().int().min(0).max(900).default(60),
+            bufferMiB: z.number().int().min(1).max(128).default(5),
+            compression: z.enum(['GZIP', 'UNCOMPRESSED']).default('GZIP'),
+          })
+          .prefault({}),
+        logs: z
+          .strictObject({
+            /** The CloudWatch Logs group of the aws profile's telemetry. */
+            group: z.string().regex(/^[.\-_/#A-Za-z0-9]{1,512}$/, 'a log group name: 1-512 letters, digits and "._-/#"').default('/openevents'),
+            /** Days CloudWatch keeps the records (one of the values CloudWatch allows; 0: forever). */
+            retentionDays: z
+              .number()
+              .int()
+              .refine((d) => d === 0 || LOG_RETENTION_DAYS.includes(d), { message: `one of 0, ${[1, 3, 5, 7, 14, 30, 60, 90, 180, 365, 3653].join(', ')}, … (CloudWatch's values)` })
+              .default(30),
+            /** Records held while CloudWatch Logs cannot be reached; beyond this the oldest are dropped, and counted. */
+            bufferRecords: positiveInt.default(10_000),
+          })
+          .prefault({}),
+        report: z
+          .strictObject({
+            /** The website bucket the report is published to; empty means not configured. */
+            bucket: z.string().regex(BUCKET_NAME, BUCKET_NAME_RULE).or(z.literal('')).default(''),
+            /** Key prefix of the report in that bucket: the only publicly readable part. */
+            prefix: z.string().default('reports/'),
+          })
+          .prefault({}),
+        s3: z
+          .strictObject({
+            /** Objects larger than this are uploaded in parts (a completed multipart upload is the atomic write). */
+            multipartThresholdBytes: positiveInt.min(MIN_PART_BYTES).default(64 * 1024 * 1024),
+            /** Size of each part (S3's minimum is 5 MiB). */
+            partSizeBytes: positiveInt.min(MIN_PART_BYTES).default(16 * 1024 * 1024),
+            /** Where an s3:// lake's objects are cached for the engines; empty: $XDG_CACHE_HOME/openevents, else ~/.cache/openevents. */
+            cacheDir: z.string().default(''),
+          })
+          .prefault({}),
+        emr: emrSchema,
       })
       .prefault({}),
   })
@@ -89,3 +186,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 /** A partial config as written in a file, the environment or flags. */
 export type ConfigInput = z.input<typeof configSchema>;
+/** The `aws.emr` section. */
+export type EmrConfig = z.infer<typeof emrSchema>;

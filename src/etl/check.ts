@@ -57,7 +57,7 @@ export async function checkCurated(store: ObjectStore, states: readonly EtlHourS
       for (const [table, file] of Object.entries(segment.files)) {
         files++;
         const at = { key: file.key, hour: hours[0] as HourId, hours };
-        const local = await segmentPath(store, file, path.join(scratch, 'copies')).catch(() => undefined);
+        const local = await segmentPath(store, file, { cacheDir: scratch }).catch(() => undefined);
         if (local === undefined || !(await fs.stat(local).catch(() => undefined))) {
           findings.push({ ...at, kind: 'curated-missing', message: `listed by the table manifest (${file.rows} rows of ${hours.length} hour(s)) but gone` });
           continue;

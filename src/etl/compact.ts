@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { HourId } from '../lake/layout.ts';
+import type { CacheOptions } from '../lake/object-cache.ts';
 import type { ObjectStore } from '../lake/store.ts';
 import { copyTableFile, openDuck, readingFiles, sqlList, sqlString, type ReadFile } from './duck.ts';
 import {
@@ -49,8 +50,8 @@ export interface CompactOptions {
   graceMs: number;
   /** A folder for temporary files (removed by the caller). */
   scratch: string;
-  /** Where copies of an s3:// lake's files are kept. */
-  mirrorRoot: string;
+  /** Where an s3:// lake's segment files are cached (default: the lake's cache folder). */
+  cache?: CacheOptions;
   signal?: AbortSignal;
   smallRecords?: number;
   /** Called before each merge starts. */
@@ -113,7 +114,7 @@ async function mergeSegments(store: ObjectStore, task: CompactionTask, options: 
     const hourList = Object.keys(hours).sort();
     const files: Partial<Record<CuratedTable, SegmentFile>> = {};
     for (const table of CURATED_TABLES) {
-      const inputs = await readFilesOf(store, live, table, owners, options.mirrorRoot);
+      const inputs = await readFilesOf(store, live, table, owners, options.cache);
       if (inputs.length === 0) continue;
       const from = inputs.map((f) => `SELECT * FROM read_parquet(${sqlString(f.path)})${f.filter}`).join(' UNION ALL ');
       const out = path.join(dir, `${table}.parquet`);
@@ -133,7 +134,7 @@ export async function readFilesOf(
   segments: readonly Segment[],
   table: CuratedTable,
   owners: ReadonlyMap<HourId, HourOwner>,
-  mirrorRoot: string,
+  cache: CacheOptions | undefined,
   only?: ReadonlySet<HourId>,
 ): Promise<Array<ReadFile & { filter: string }>> {
   const out: Array<ReadFile & { filter: string }> = [];
@@ -143,7 +144,7 @@ export async function readFilesOf(
     const all = Object.keys(segment.hours);
     const wanted = ownedHours(segment, owners).filter((h) => !only || only.has(h));
     if (wanted.length === 0) continue;
-    const local = await segmentPath(store, file, mirrorRoot);
+    const local = await segmentPath(store, file, cache);
     await verifySegmentFile(store, file.key, local, all);
     out.push({ key: file.key, path: local, hours: all, filter: wanted.length === all.length ? '' : ` WHERE arrival_hour IN ${sqlList(wanted)}` });
   }

@@ -6,18 +6,19 @@ import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { UserError, errorMessage, isErrnoCode } from '../errors.ts';
 import { isAlive } from '../jobs/local.ts';
 import { CURATED } from '../lake/layout.ts';
+import { lakeCacheDir, type CacheOptions } from '../lake/object-cache.ts';
 import type { ObjectStore } from '../lake/store.ts';
 import { readFilesOf } from './compact.ts';
 import { openDuck, quoteIdent, readingFiles, sqlString, typedColumns } from './duck.ts';
-import { MissingFileError, hourOwners, readTableManifest, type HourOwner, type TableManifest } from './segments.ts';
+import { MissingFileError, hourOwners, pruneSegmentCopies, readTableManifest, type HourOwner, type TableManifest } from './segments.ts';
 import { CURATED_TABLES, TABLES, type CuratedTable } from './tables.ts';
 
 export { quoteIdent, sqlString };
 
 export interface OpenCuratedOptions {
   /**
-   * Where the snapshot of the current state is kept, and an s3:// lake's curated files copied
-   * (default: `curatedCacheDir(store)`).
+   * Where the snapshot of the current state is kept, and an s3:// lake's curated objects cached
+   * (default: `curatedCacheDir(store)` for snapshots, the lake's object cache for objects).
    */
   cacheDir?: string;
 }
@@ -36,7 +37,7 @@ const SNAPSHOT_VERSION = 4;
  * current. When it is not, the newest earlier snapshot is copied and brought up to date by
  * re-resolving only the keys of the hours whose revision changed (an hourly run costs the rows of
  * that hour, not the history); compaction changes no revision, so it costs nothing here. An
- * s3:// lake's files are copied into the cache first (only those needed). Close it with
+ * s3:// lake's segment files are read through the lake's object cache (lake/object-cache.ts: each downloaded once). Close it with
  * `connection.closeSync()`.
  */
 export async function openCurated(store: ObjectStore, options: OpenCuratedOptions = {}): Promise<DuckDBConnection> {
@@ -66,18 +67,22 @@ export async function refreshSnapshot(store: ObjectStore, options: OpenCuratedOp
 }
 
 /**
- * The default cache folder of a lake (snapshots, and copies of an s3:// lake's files): a hidden
- * folder inside a local lake (it goes away with the lake; list() never shows it), else a folder
- * per lake in the OS temp folder.
+ * The default folder of a lake's curated snapshots, in the lake's cache folder: a hidden
+ * folder inside a local lake (it goes away with the lake; list() never shows it), else the
+ * s3:// lake's folder under the cache root (config aws.s3.cacheDir, ~/.cache/openevents).
  */
 export function curatedCacheDir(store: ObjectStore): string {
-  return store.localPath(CACHE) ?? tempCacheDir(store);
+  return path.join(lakeCacheDir(store), 'curated');
 }
 
-const CACHE = '.cache/curated';
-
+/** Where a read-only local lake's snapshots go instead: a folder per lake in the OS temp folder. */
 function tempCacheDir(store: ObjectStore): string {
   return path.join(os.tmpdir(), `openevents-curated-${createHash('sha1').update(store.url).digest('hex').slice(0, 12)}`);
+}
+
+/** Where an s3:// lake's segment files are cached: beside the snapshots when the caller names a folder, else the lake's object cache. */
+function cacheOf(options: OpenCuratedOptions): CacheOptions {
+  return options.cacheDir ? { cacheDir: options.cacheDir } : {};
 }
 
 /** An ETL commit may replace files while a snapshot is being brought up to date: read the manifest again and retry. */
@@ -123,7 +128,7 @@ async function currentSnapshot(store: ObjectStore, options: OpenCuratedOptions):
   const release = await lockUpdates(root);
   try {
     if (await exists(target)) return target; // another process made it while this one waited
-    await makeSnapshot(root, target, store, manifest);
+    await makeSnapshot(root, target, store, manifest, cacheOf(options));
   } finally {
     await release();
   }
@@ -131,7 +136,7 @@ async function currentSnapshot(store: ObjectStore, options: OpenCuratedOptions):
   for (const entry of await fs.readdir(root)) {
     if (entry !== name && (SNAPSHOT_FILE.test(entry) || /^current-.*\.duckdb$/.test(entry))) await fs.rm(path.join(root, entry), { force: true });
   }
-  if (!store.localPath(CURATED)) await pruneMirror(path.join(root, 'mirror'), manifest);
+  await pruneSegmentCopies(store, manifest, cacheOf(options));
   return target;
 }
 
@@ -143,7 +148,7 @@ async function currentSnapshot(store: ObjectStore, options: OpenCuratedOptions):
  * never opens a half-made snapshot. A crash leaves the work file, which the next update resumes
  * from (DuckDB rolls back the unfinished transaction).
  */
-async function makeSnapshot(root: string, target: string, store: ObjectStore, manifest: TableManifest | undefined): Promise<void> {
+async function makeSnapshot(root: string, target: string, store: ObjectStore, manifest: TableManifest | undefined, cache: CacheOptions): Promise<void> {
   const tableId = manifest?.tableId ?? 'none';
   const entries = await fs.readdir(root);
   const newest = entries
@@ -156,13 +161,12 @@ async function makeSnapshot(root: string, target: string, store: ObjectStore, ma
   const work = path.join(root, `.work-${tableId}-v${SNAPSHOT_VERSION}-${process.pid}-${randomBytes(4).toString('hex')}.duckdb`);
   const base = newest ? path.join(root, newest) : leftovers[0] ? path.join(root, leftovers[0]) : undefined;
   for (const l of leftovers) if (base !== path.join(root, l)) await removeDb(path.join(root, l));
-  const mirror = path.join(root, 'mirror');
   if (!base) {
-    await updateSnapshot(work, store, manifest, true, mirror);
+    await updateSnapshot(work, store, manifest, true, cache);
   } else if (!readers.has(base)) {
     await renameDb(base, work);
     try {
-      await updateSnapshot(work, store, manifest, false, mirror);
+      await updateSnapshot(work, store, manifest, false, cache);
     } catch (error) {
       if (!/Could not set lock on file/.test(errorMessage(error))) throw error;
       // Another process has it open: update a copy; the old file stays theirs until they close it.
@@ -170,11 +174,11 @@ async function makeSnapshot(root: string, target: string, store: ObjectStore, ma
       await fs.copyFile(work, copy);
       await fs.rm(work, { force: true });
       await renameDb(copy, work);
-      await updateSnapshot(work, store, manifest, false, mirror);
+      await updateSnapshot(work, store, manifest, false, cache);
     }
   } else {
     await fs.copyFile(base, work);
-    await updateSnapshot(work, store, manifest, false, mirror);
+    await updateSnapshot(work, store, manifest, false, cache);
   }
   await renameDb(work, target);
 }
@@ -263,7 +267,7 @@ async function createSchema(c: DuckDBConnection): Promise<void> {
  * (added, rerun or gone), its rows are replaced and the current state of the keys it held or now
  * holds is resolved again over their versions. A fresh snapshot is the same with every hour new.
  */
-async function updateSnapshot(file: string, store: ObjectStore, manifest: TableManifest | undefined, fresh: boolean, mirrorRoot: string): Promise<void> {
+async function updateSnapshot(file: string, store: ObjectStore, manifest: TableManifest | undefined, fresh: boolean, cache: CacheOptions): Promise<void> {
   const duck = await openDuck({ file, tempDir: path.join(path.dirname(file), 'tmp') });
   const c = duck.connection;
   try {
@@ -276,11 +280,11 @@ async function updateSnapshot(file: string, store: ObjectStore, manifest: TableM
     if (changed.size === 0) return;
     await c.run(`CREATE TEMP TABLE _c AS SELECT unnest([${[...changed].map(sqlString).join(', ')}]::VARCHAR[]) AS arrival_hour`);
     const segments = [...new Set([...changed].flatMap((h) => (owners.has(h) ? [owners.get(h)!.segment] : [])))];
-    for (const table of CURATED_TABLES) await loadRows(c, store, table, `_n_${table}`, segments, owners, mirrorRoot, changed);
+    for (const table of CURATED_TABLES) await loadRows(c, store, table, `_n_${table}`, segments, owners, cache, changed);
     await c.run('BEGIN TRANSACTION');
     for (const table of CURATED_TABLES) {
       const resolved = RESOLVED[table];
-      if (resolved) await resolve(c, store, table, resolved, owners, mirrorRoot);
+      if (resolved) await resolve(c, store, table, resolved, owners, cache);
       else if (table !== 'fees') {
         await c.run(`DELETE FROM ${quoteIdent(table)} WHERE arrival_hour IN (SELECT arrival_hour FROM _c)`);
         await c.run(`INSERT INTO ${quoteIdent(table)} SELECT * FROM _n_${table}`);
@@ -289,7 +293,7 @@ async function updateSnapshot(file: string, store: ObjectStore, manifest: TableM
     // A fee belongs to the version of its event that is current: re-derived for the events re-resolved.
     await c.run(`DELETE FROM fees WHERE event_id IN (SELECT event_id FROM _a_events)`);
     await c.run(`INSERT INTO fees SELECT f.* FROM _n_fees f SEMI JOIN _w_events w USING (event_id, arrival_hour)`);
-    await fetchOlder(c, store, 'fees', 'fees', '_w_events', ['event_id'], owners, mirrorRoot);
+    await fetchOlder(c, store, 'fees', 'fees', '_w_events', ['event_id'], owners, cache);
     await c.run(`DELETE FROM _hours WHERE arrival_hour IN (SELECT arrival_hour FROM _c)`);
     const revs = [...changed].filter((h) => owners.has(h)).map((h) => `(${sqlString(h)}, ${owners.get(h)!.rev})`);
     if (revs.length > 0) await c.run(`INSERT INTO _hours VALUES ${revs.join(', ')}`);
@@ -308,11 +312,11 @@ async function loadRows(
   into: string,
   segments: Parameters<typeof readFilesOf>[1],
   owners: ReadonlyMap<string, HourOwner>,
-  mirrorRoot: string,
+  cache: CacheOptions,
   hours: ReadonlySet<string>,
   semiJoin?: string,
 ): Promise<void> {
-  const files = await readFilesOf(store, segments, table, owners, mirrorRoot, hours);
+  const files = await readFilesOf(store, segments, table, owners, cache, hours);
   const from =
     files.length === 0
       ? `SELECT * FROM ${quoteIdent(table)} WHERE false`
@@ -333,7 +337,7 @@ async function resolve(
   table: CuratedTable,
   { key, order }: { key: string[]; order: string },
   owners: ReadonlyMap<string, HourOwner>,
-  mirrorRoot: string,
+  cache: CacheOptions,
 ): Promise<void> {
   const t = quoteIdent(table);
   const v = quoteIdent(`_v_${table}`);
@@ -349,7 +353,7 @@ async function resolve(
   );
   await c.run(`DELETE FROM ${t} USING _a_${table} a WHERE ${key.map((col) => `${t}.${quoteIdent(col)} = a.${quoteIdent(col)}`).join(' AND ')}`);
   await c.run(`INSERT INTO ${t} SELECT n.* FROM _n_${table} n SEMI JOIN _w_${table} USING (${k}, arrival_hour)`);
-  await fetchOlder(c, store, table, table, `_w_${table}`, key, owners, mirrorRoot);
+  await fetchOlder(c, store, table, table, `_w_${table}`, key, owners, cache);
 }
 
 /** Inserts the winning rows that live in hours that did not change (an older version winning again). */
@@ -361,24 +365,14 @@ async function fetchOlder(
   winners: string,
   key: string[],
   owners: ReadonlyMap<string, HourOwner>,
-  mirrorRoot: string,
+  cache: CacheOptions,
 ): Promise<void> {
   const older = (await c.runAndReadAll(`SELECT DISTINCT arrival_hour FROM ${winners} WHERE arrival_hour NOT IN (SELECT arrival_hour FROM _c)`)).getRowsJS().map((r) => String(r[0]));
   if (older.length === 0) return;
   const hours = new Set(older);
   const segments = [...new Set(older.flatMap((h) => (owners.has(h) ? [owners.get(h)!.segment] : [])))];
-  await loadRows(c, store, table, `_o_${table}`, segments, owners, mirrorRoot, hours, `${winners} w USING (${[...key, 'arrival_hour'].map(quoteIdent).join(', ')})`);
+  await loadRows(c, store, table, `_o_${table}`, segments, owners, cache, hours, `${winners} w USING (${[...key, 'arrival_hour'].map(quoteIdent).join(', ')})`);
   await c.run(`INSERT INTO ${quoteIdent(into)} SELECT * FROM _o_${table}`);
-}
-
-/** Removes copies of an s3:// lake's files that no live segment lists any more. */
-async function pruneMirror(mirror: string, manifest: TableManifest | undefined): Promise<void> {
-  const keep = new Set((manifest?.segments ?? []).flatMap((s) => Object.values(s.files).map((f) => path.join(mirror, ...f.key.split('/')))));
-  const entries = await fs.readdir(mirror, { withFileTypes: true, recursive: true }).catch(() => []);
-  for (const e of entries) {
-    const file = path.join(e.parentPath, e.name);
-    if (e.isFile() && !keep.has(file)) await fs.rm(file, { force: true });
-  }
 }
 
 /** Runs a query and returns plain JS rows (BIGINT → number when safe, else string; timestamps → ISO strings). */

@@ -6,7 +6,7 @@ import { isAlive } from '../jobs/local.ts';
 import { CURATED, rawHourPrefix, type HourId, type HourManifest } from '../lake/layout.ts';
 import { getJson, listAll, putJson, type ObjectStore } from '../lake/store.ts';
 import { compactTables, type CompactionResult, type CompactionTask } from './compact.ts';
-import { curatedCacheDir, refreshSnapshot } from './curated.ts';
+import { refreshSnapshot } from './curated.ts';
 import type { BatchResult, Engine, EngineBatch, EngineFile, HourCounts, RawInput } from './engine.ts';
 import { createEngine } from './engines/index.ts';
 import { listRawInputs, readRawManifests } from './inputs.ts';
@@ -249,7 +249,6 @@ export async function runEtl(store: ObjectStore, options: RunEtlOptions = {}): P
         nowMs: now().getTime(),
         graceMs,
         scratch,
-        mirrorRoot: path.join(curatedCacheDir(store), 'mirror'),
         ...(options.signal ? { signal: options.signal } : {}),
         onTask: (task, index, total) => {
           progress.compaction = { task, index, total };

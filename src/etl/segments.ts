@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
-import path from 'node:path';
 import { UserError, errorMessage } from '../errors.ts';
 import { CURATED, hourStartMs, type HourId } from '../lake/layout.ts';
-import { listAll, putJson, type ObjectStore } from '../lake/store.ts';
+import { cachedFilePath, localFiles, pruneCachedFiles, type CacheOptions } from '../lake/object-cache.ts';
+import { listAll, putJson, type ObjectInfo, type ObjectStore } from '../lake/store.ts';
 import { CURATED_TABLES, type CuratedTable } from './tables.ts';
 
 /**
@@ -214,22 +214,26 @@ function unitEndMs(unit: string): number {
 }
 
 /**
- * A local file for a segment file: the file itself in a local lake, else a copy kept under
- * `mirrorRoot` (downloaded once: keys are content-addressed, so a copy of the right size is the file).
+ * A local file for a segment file: the file itself in a local lake, else its copy in the lake's
+ * object cache (lake/object-cache.ts; downloaded once: keys are content-addressed, so the size
+ * names the version).
  */
-export async function segmentPath(store: ObjectStore, file: SegmentFile, mirrorRoot: string): Promise<string> {
-  const local = store.localPath(file.key);
-  if (local !== undefined) return local;
-  const copy = path.join(mirrorRoot, ...file.key.split('/'));
-  const stat = await fs.stat(copy).catch(() => undefined);
-  if (stat?.size === file.bytes) return copy;
-  const bytes = await store.get(file.key);
-  if (!bytes) throw missingFile(store, file.key);
-  await fs.mkdir(path.dirname(copy), { recursive: true });
-  const tmp = `${copy}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, bytes);
-  await fs.rename(tmp, copy);
-  return copy;
+export async function segmentPath(store: ObjectStore, file: SegmentFile, cache: CacheOptions = {}): Promise<string> {
+  const [local] = await localFiles(store, [segmentObject(file)], cache);
+  if (local === undefined) throw missingFile(store, file.key);
+  return local;
+}
+
+/** A segment file as an object of the store (what the object cache keys its copy by). */
+export function segmentObject(file: SegmentFile): ObjectInfo {
+  return { key: file.key, size: file.bytes, mtimeMs: 0 };
+}
+
+/** Removes an s3:// lake's cached copies of curated files that no live segment lists any more. */
+export async function pruneSegmentCopies(store: ObjectStore, manifest: TableManifest | undefined, cache: CacheOptions = {}): Promise<void> {
+  if (store.localPath(CURATED) !== undefined) return;
+  const keep = new Set((manifest?.segments ?? []).flatMap((s) => Object.values(s.files).map((f) => cachedFilePath(store, segmentObject(f), cache))));
+  await pruneCachedFiles(store, `${CURATED}/`, keep, cache);
 }
 
 /**

@@ -155,7 +155,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const running = await runner.running('stream');
     if (running) {
       await runner.stop(running.id);
-      const ended = await runner.wait(running.id, 120_000);
+      const ended = await runner.wait(running.id, { timeoutMs: 120_000 });
       step('stream', `streamer ${ended.state}${ended.reason ? `: ${ended.reason}` : ''}`);
     }
   }

@@ -3,21 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import { tail } from './log-tail.ts';
+import { JobRunningError, pollUntilDone, type JobRunner, type JobSpec, type WaitOptions } from './runner.ts';
 import { JobFiles } from './store.ts';
-import type { JobRecord } from './types.ts';
+import { isActive, type JobRecord } from './types.ts';
 
 // The compiled toolkit (npm run build), whether this module runs from dist/ or, in tests, src/.
 const DIST = path.resolve(import.meta.dirname, '../../dist');
 /** The `openevents` command as argv, for steps that run the toolkit itself: one node process. */
 export const OPENEVENTS_ARGV: readonly string[] = [process.execPath, path.join(DIST, 'cli/main.js')];
 const SUPERVISOR: readonly string[] = [process.execPath, '--enable-source-maps', path.join(DIST, 'jobs/supervise.js')];
-
-export interface JobSpec {
-  kind: string;
-  label: string;
-  /** Each step's arguments to `openevents` (or a full argv with `argv`). */
-  steps: Array<{ label: string; args?: string[]; argv?: string[]; hour?: string }>;
-}
 
 export interface LocalJobRunnerOptions {
   /** Folder of the job records and logs: `<lake>/_state/jobs` for a local lake. */
@@ -36,7 +31,8 @@ export interface LocalJobRunnerOptions {
  * (src/jobs/supervise.ts) that outlives the monitor and records the job's state in
  * `<dir>/<id>.json` and its output in `<dir>/<id>.log`.
  */
-export class LocalJobRunner {
+export class LocalJobRunner implements JobRunner {
+  readonly name = 'local' as const;
   readonly files: JobFiles;
   private readonly cwd: string;
   private readonly who: string;
@@ -55,10 +51,15 @@ export class LocalJobRunner {
 
   /** Writes the job's record and starts its supervisor; resolves once the supervisor is spawned. */
   async start(spec: JobSpec): Promise<JobRecord> {
+    if (spec.key !== undefined) {
+      const same = (await this.list()).find((r) => r.key === spec.key && isActive(r));
+      if (same) throw new JobRunningError(same);
+    }
     const created = new Date(this.now());
     const id = `${created.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${spec.kind}-${randomBytes(3).toString('hex')}`;
     const record: JobRecord = {
       id,
+      runner: 'local',
       kind: spec.kind,
       label: spec.label,
       state: 'pending',
@@ -71,6 +72,7 @@ export class LocalJobRunner {
       cwd: this.cwd,
       createdAt: created.toISOString(),
       logFile: this.files.logFile(id),
+      ...(spec.key !== undefined ? { key: spec.key } : {}),
     };
     await this.files.write(record);
     const [cmd, ...args] = SUPERVISOR;
@@ -101,7 +103,7 @@ export class LocalJobRunner {
 
   /** The running job of a kind (e.g. the streamer), if any. */
   async running(kind: string): Promise<JobRecord | undefined> {
-    return (await this.list()).find((r) => r.kind === kind && (r.state === 'running' || r.state === 'pending'));
+    return (await this.list()).find((r) => r.kind === kind && isActive(r));
   }
 
   /**
@@ -111,7 +113,7 @@ export class LocalJobRunner {
    */
   async stop(id: string): Promise<boolean> {
     const record = await this.get(id);
-    if (!record || (record.state !== 'running' && record.state !== 'pending')) return false;
+    if (!record || !isActive(record)) return false;
     if (record.state === 'pending') await this.files.write({ ...record, stopRequested: true });
     const pid = record.supervisorPid ?? this.spawned.get(id);
     if (pid !== undefined && isAlive(pid)) {
@@ -124,31 +126,31 @@ export class LocalJobRunner {
   /** Stops every running or pending job and waits (up to `timeoutMs` each) for it to end. */
   async stopAll(timeoutMs = 30_000): Promise<void> {
     for (const job of await this.list()) {
-      if (job.state !== 'running' && job.state !== 'pending') continue;
+      if (!isActive(job)) continue;
       await this.stop(job.id);
-      await this.wait(job.id, timeoutMs).catch(() => undefined);
+      await this.wait(job.id, { timeoutMs }).catch(() => undefined);
     }
   }
 
   /** Resolves with the job's record once it has ended (tests, scripts). */
-  async wait(id: string, timeoutMs = 60_000, pollMs = 100): Promise<JobRecord> {
-    const deadline = this.now() + timeoutMs;
-    for (;;) {
-      const record = await this.get(id);
-      if (record && record.state !== 'running' && record.state !== 'pending') return record;
-      if (this.now() > deadline) throw new Error(`job ${id} still ${record?.state ?? 'missing'} after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, pollMs));
-    }
+  wait(id: string, options: WaitOptions = {}): Promise<JobRecord> {
+    return pollUntilDone(() => this.get(id), id, options, this.now);
+  }
+
+  /** The end of the job's log file (every step's output, with the supervisor's lines). */
+  async logTail(id: string, maxBytes = 8192): Promise<string> {
+    const record = await this.files.read(id);
+    return record?.logFile ? tail(record.logFile, maxBytes) : '';
   }
 
   private async reconcile(record: JobRecord): Promise<JobRecord> {
-    if (record.state !== 'running' && record.state !== 'pending') return record;
+    if (!isActive(record)) return record;
     const pid = record.supervisorPid ?? this.spawned.get(record.id);
     if (pid !== undefined && isAlive(pid)) return record;
     if (pid === undefined && this.now() - Date.parse(record.createdAt) < 30_000) return record; // supervisor starting
     // A supervisor records its result and then exits: it may have done both since the read above.
     const latest = await this.files.read(record.id);
-    if (latest && latest.state !== 'running' && latest.state !== 'pending') return latest;
+    if (latest && !isActive(latest)) return latest;
     if (record.stopRequested) return { ...record, state: 'stopped', reason: record.state === 'pending' ? 'stopped before it started' : 'stopped on request' };
     return {
       ...record,

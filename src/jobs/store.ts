@@ -25,7 +25,9 @@ export class JobFiles {
 
   async read(id: string): Promise<JobRecord | undefined> {
     try {
-      return JSON.parse(await fs.readFile(this.file(id), 'utf8')) as JobRecord;
+      const record = JSON.parse(await fs.readFile(this.file(id), 'utf8')) as JobRecord;
+      // Records written before there were runners are local jobs.
+      return { ...record, runner: record.runner ?? 'local' };
     } catch (error) {
       if (isErrnoCode(error, 'ENOENT')) return undefined;
       if (error instanceof SyntaxError) return undefined; // a record cut by a crash before rename cannot happen, but be safe

@@ -21,7 +21,8 @@ async function main(dir: string, id: string): Promise<void> {
   const found = await files.read(id);
   if (!found) throw new Error(`no job record ${id} in ${dir}`);
   const record: JobRecord = found;
-  const log = openSync(record.logFile, 'a');
+  const logFile = (record.logFile ??= files.logFile(id));
+  const log = openSync(logFile, 'a');
   const note = (line: string): void => void writeSync(log, `[${new Date().toISOString()}] ${line}\n`);
 
   let stopping = false;
@@ -48,6 +49,8 @@ async function main(dir: string, id: string): Promise<void> {
     if (stopping) break;
     note(`$ ${step.label}`);
     const started = Date.now();
+    step.startedAt = new Date(started).toISOString();
+    step.logs = logFile;
     const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((resolve) => {
       const child = spawn(step.argv[0] ?? '', step.argv.slice(1), { cwd: record.cwd, stdio: ['ignore', log, log] });
       current = child;
@@ -63,10 +66,12 @@ async function main(dir: string, id: string): Promise<void> {
     step.exitCode = outcome.code;
     step.signal = outcome.signal;
     step.state = stopping ? 'stopped' : outcome.code === 0 ? 'succeeded' : 'failed';
+    step.endedAt = new Date().toISOString();
     note(`${step.label}: ${step.state} (exit ${outcome.code ?? outcome.signal ?? 'none'}) in ${Date.now() - started} ms`);
     if (step.state === 'failed') {
-      const detail = outcome.error ?? (await lastLine(record.logFile, (l) => !l.startsWith('[')));
+      const detail = outcome.error ?? (await lastLine(logFile, (l) => !l.startsWith('[')));
       const why = outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`;
+      step.failure = { reason: why, ...(detail ? { message: detail } : {}), logFile };
       failure ??= `${step.label}: ${why}${detail ? ` — ${detail}` : ''}`;
       // A backfill goes on with the other hours; a chain (ETL then report) stops at the first failure.
       if (record.kind !== 'backfill') break;

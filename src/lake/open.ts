@@ -3,7 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError, isErrnoCode } from '../errors.ts';
 import { CURATED, RAW, STATE } from './layout.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { AwsOptions } from '../aws/clients.ts';
 import { LocalStore } from './local-store.ts';
+import type { S3StoreOptions } from './s3-store.ts';
 import type { ObjectStore } from './store.ts';
 
 export interface OpenLakeOptions {
@@ -12,6 +15,8 @@ export interface OpenLakeOptions {
    * `query`, `lake check`): a missing lake is an error instead of an empty answer.
    */
   mustExist?: boolean;
+  /** For an s3:// lake: its client (or client options) and write and cache settings. */
+  s3?: AwsOptions & S3StoreOptions & { client?: S3Client };
 }
 
 /** The top-level folders of which a lake has at least one once anything was written to it. */
@@ -21,13 +26,14 @@ const LAKE_HINT = 'check --lake (or config "lake" / OPENEVENTS_LAKE); `openevent
 
 /**
  * Opens the lake at a folder path, file:// URL or s3://bucket/prefix URL.
- * S3 lakes are created through the one AWS client factory (see aws/clients.ts).
+ * S3 lakes are created through the one AWS client factory (see aws/clients.ts); commands get
+ * their lake from the runtime (config/runtime.ts), which passes the config's S3 settings.
  * A local path that is a file is always an error; with `mustExist`, so is a lake that is not there.
  */
 export async function openLake(location: string, cwd = process.cwd(), options: OpenLakeOptions = {}): Promise<ObjectStore> {
   if (location.startsWith('s3://')) {
     const { S3Store } = await import('./s3-store.ts');
-    const store = S3Store.fromUrl(location);
+    const store = S3Store.fromUrl(location, options.s3);
     if (options.mustExist) await requireObjects(store);
     return store;
   }

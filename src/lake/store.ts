@@ -9,6 +9,8 @@ export interface ObjectInfo {
   size: number;
   /** Last modification time, ms since the epoch. */
   mtimeMs: number;
+  /** The object's version tag where the store has one (S3's ETag, unquoted): a rewrite changes it. */
+  etag?: string;
 }
 
 export interface PutOptions {

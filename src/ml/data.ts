@@ -9,7 +9,7 @@ import { eventText, htmlToText } from './text.ts';
  */
 
 const LABELLED_SQL = `
-  SELECT e.event_id, e.name, e.description_text, e.group_id, g.category_id
+  SELECT e.event_id, e.name, e.description_text, e.group_id, g.category_id, coalesce(nullif(g.state, ''), g.country) AS region
   FROM events e JOIN groups g USING (group_id)
   WHERE g.category_id IN (${LABELLED_CATEGORY_IDS.join(', ')})
   ORDER BY e.event_id`;
@@ -24,6 +24,7 @@ export async function loadLabelledDocs(store: ObjectStore): Promise<LabelledDoc[
       groupId: Number(row.group_id),
       label: CATEGORY_LABEL.get(Number(row.category_id))!,
       text: eventText(row.name as string | null, row.description_text as string | null),
+      ...(typeof row.region === 'string' && row.region !== '' ? { region: row.region.toUpperCase() } : {}),
     }));
   } finally {
     connection.closeSync();
@@ -82,7 +83,7 @@ export function labelledDocsFromRaw(ndjson: string): { docs: LabelledDoc[]; stat
       name?: unknown;
       description?: unknown;
       mtime?: unknown;
-      group?: { id?: unknown; category?: { id?: unknown } | null } | null;
+      group?: { id?: unknown; state?: unknown; country?: unknown; category?: { id?: unknown } | null } | null;
     };
     const label = CATEGORY_LABEL.get(Number(r.group?.category?.id));
     if (label === undefined) {
@@ -97,11 +98,37 @@ export function labelledDocsFromRaw(ndjson: string): { docs: LabelledDoc[]; stat
       if (previous.mtime > mtime) continue;
     }
     const description = typeof r.description === 'string' ? htmlToText(r.description) : '';
+    const region = [r.group?.state, r.group?.country].find((v): v is string => typeof v === 'string' && v !== '');
     newest.set(eventId, {
       mtime,
-      doc: { eventId, groupId: Number(r.group?.id ?? 0), label, text: eventText(typeof r.name === 'string' ? r.name : '', description) },
+      doc: {
+        eventId,
+        groupId: Number(r.group?.id ?? 0),
+        label,
+        text: eventText(typeof r.name === 'string' ? r.name : '', description),
+        ...(region !== undefined ? { region: region.toUpperCase() } : {}),
+      },
     });
   }
   const docs = [...newest.values()].map((v) => v.doc).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   return { docs, stats };
+}
+
+/**
+ * The id and classifier text of one raw event line (any category): name + plain-text description.
+ * Undefined for a line that is not a JSON object with a name or a description.
+ */
+export function eventTextOfLine(line: string): { id?: string; text: string } | undefined {
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return undefined;
+  const r = record as { id?: unknown; name?: unknown; description?: unknown };
+  const name = typeof r.name === 'string' ? r.name : '';
+  const description = typeof r.description === 'string' ? htmlToText(r.description) : '';
+  if (name === '' && description === '') return undefined;
+  return { ...(r.id !== undefined && r.id !== null ? { id: String(r.id) } : {}), text: eventText(name, description) };
 }

@@ -20,6 +20,15 @@ export interface LabelledDoc {
   groupId: number;
   /** 0 = outdoors-adventure, 1 = tech. */
   label: 0 | 1;
-  /** Event name + plain-text description. */
+  /** Event name + plain-text description (name first, on its own line). */
   text: string;
+  /** Where the group is: its state (US), else its country; for leave-one-region-out evaluation. */
+  region?: string;
 }
+
+/** The classifiers (src/ml/model.ts): logistic regression, naive Bayes, their ensemble, the random forest. */
+export const MODEL_KINDS = ['lr', 'nb', 'ensemble', 'rf'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
+/** The default model: the best mean accuracy on leave-one-region-out of the real corpus (docs/ml.md). */
+export const DEFAULT_MODEL: ModelKind = 'ensemble';

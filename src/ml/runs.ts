@@ -3,7 +3,8 @@ import { MODELS } from '../lake/layout.ts';
 import { getJson, listAll, putJson, type ObjectStore } from '../lake/store.ts';
 import type { LabelledDoc } from './labels.ts';
 import type { Metrics } from './metrics.ts';
-import type { ModelParams, TextModelFile, WordImportance } from './model.ts';
+import type { CalibrationSummary } from './cv.ts';
+import type { ModelKind, ModelParams, TextModelFile, WordImportance } from './model.ts';
 import type { GroupSplit } from './split.ts';
 
 /**
@@ -19,11 +20,15 @@ export type Engine = 'ts' | 'spark';
 export interface RunMetricsFile {
   runId: string;
   engine: Engine;
+  /** The classifier (absent in runs from before the linear models: the forest). */
+  model?: ModelKind;
   /** ISO-8601 UTC. */
   trainedAt: string;
   params: ModelParams & { testFraction: number };
   data: { trainRows: number; testRows: number; trainGroups: number; testGroups: number };
   metrics: Metrics;
+  /** Calibration of P(tech) on the test side (Brier, log loss, ECE). */
+  calibration?: CalibrationSummary;
   topWords: WordImportance[];
 }
 
@@ -43,6 +48,8 @@ export const paramsKey = (runId: string): string => `${runPrefix(runId)}params.j
 export const splitKey = (runId: string): string => `${runPrefix(runId)}split.json`;
 export const testSetKey = (runId: string): string => `${runPrefix(runId)}test-set.ndjson.gz`;
 export const modelKey = (runId: string): string => `${runPrefix(runId)}model.json`;
+/** A cross-validation result (`ml evaluate --cv`); kept beside the runs, never listed as one. */
+export const cvKey = (id: string): string => `${MODELS}/_cv/${id}.json`;
 /** Prefix of the saved Spark PipelineModel's files. */
 export const sparkModelPrefix = (runId: string): string => `${runPrefix(runId)}spark-model/`;
 

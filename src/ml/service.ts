@@ -7,10 +7,14 @@ import { UserError } from '../errors.ts';
 import { listAll, putJson, type ObjectStore } from '../lake/store.ts';
 import { countLabelledEvents, labelledDocsFromRaw, loadLabelledDocs, type RawReadStats } from './data.ts';
 import { LABELS, type Label, type LabelledDoc } from './labels.ts';
+import { calibration } from './calibration.ts';
+import { calibrationSummary, crossValidate, type CvOptions, type CvReport } from './cv.ts';
 import { computeMetrics, type Metrics } from './metrics.ts';
-import { deserializeModel, scorer, serializeModel, topWords, trainTextModel, type ModelParams } from './model.ts';
 import {
-  listRuns, metricsKey, modelKey, newRunId, paramsKey, readModelFile, readRunMetrics, readTestSet, sparkModelPrefix,
+  chooseRegParam, DEFAULT_MODEL, defaultParams, deserializeModel, MODEL_KINDS, scorer, serializeModel, topWords, trainTextModel, type ModelKind, type ModelParams,
+} from './model.ts';
+import {
+  cvKey, listRuns, metricsKey, modelKey, newRunId, paramsKey, readModelFile, readRunMetrics, readTestSet, sparkModelPrefix,
   writeSplit, writeTestSet, type Engine, type RunMetricsFile, type RunParamsFile,
 } from './runs.ts';
 import { sparkPredict, sparkTrain, type SparkRunOptions } from './spark.ts';
@@ -25,24 +29,24 @@ import { applySplit, splitByGroup } from './split.ts';
 export const MIN_LABELLED_EVENTS = 200;
 /** Top words kept in metrics.json. */
 export const TOP_WORDS = 30;
-/** Terms must appear in at least this many training descriptions (a word of one group is noise). */
-import { DEFAULT_MIN_DF } from './tfidf.ts';
-export { DEFAULT_MIN_DF };
-
 export type TrainParams = ModelParams & { testFraction: number };
 
-/** Model parameters from the config's `ml` block. */
+/**
+ * Model parameters: the model's defaults (defaultParams), then the config's `ml` block, then
+ * `overrides`. The forest's settings in the config (trees, depth…) apply to the forest only.
+ */
 export function paramsFromConfig(ml: Config['ml'], overrides: Partial<TrainParams> = {}): TrainParams {
+  const model = overrides.model ?? ml.model ?? DEFAULT_MODEL;
   return {
-    vocabularySize: ml.vocabularySize,
-    minDf: DEFAULT_MIN_DF,
+    ...defaultParams(model),
+    ...(ml.vocabularySize !== undefined ? { vocabularySize: ml.vocabularySize } : {}),
     trees: ml.trees,
     maxDepth: ml.maxDepth,
     featuresPerSplit: ml.featuresPerSplit,
     seed: ml.seed,
-    maxBins: 32,
     testFraction: ml.testFraction,
     ...overrides,
+    model,
   };
 }
 
@@ -81,14 +85,22 @@ export async function trainModel(store: ObjectStore, options: TrainOptions = {})
   let scores: ArrayLike<number>;
   let words;
   let vocabulary: number;
+  let chosenRegParam: number | undefined;
   if (engine === 'ts') {
     const model = trainTextModel(train, params);
+    chosenRegParam = model.chosen?.regParam;
     scores = scorer(model)(test.map((d) => d.text));
     words = topWords(model, TOP_WORDS);
     vocabulary = model.vocabulary.terms.length;
     await putJson(store, modelKey(runId), serializeModel(model));
   } else {
-    const result = await sparkTrain(train, test, params, options.spark);
+    if (params.model === 'ensemble') {
+      throw new UserError('the Spark engine trains lr, nb and rf; the ensemble is embedded only', { hint: 'use --engine ts, or --model lr|nb|rf with --engine spark' });
+    }
+    // The penalty is chosen once, here, by the same inner cross-validation, so both engines fit the same model.
+    const sparkParams = params.model === 'lr' && params.regParam <= 0 ? { ...params, regParam: chooseRegParam(train, params) } : params;
+    const result = await sparkTrain(train, test, sparkParams, options.spark);
+    chosenRegParam = sparkParams.model === 'lr' ? sparkParams.regParam : undefined;
     try {
       scores = test.map((d) => result.scores.get(d.eventId) ?? Number.NaN);
       if (Array.from(scores).some((s) => Number.isNaN(s))) throw new Error('the Spark job returned no prediction for some test events');
@@ -106,10 +118,12 @@ export async function trainModel(store: ObjectStore, options: TrainOptions = {})
   const file: RunMetricsFile = {
     runId,
     engine,
+    model: params.model,
     trainedAt: now().toISOString(),
-    params,
+    params: chosenRegParam !== undefined ? { ...params, regParam: chosenRegParam } : params,
     data: { trainRows: train.length, testRows: test.length, trainGroups, testGroups },
     metrics: computeMetrics(test.map((d) => d.label), scores),
+    calibration: calibrationSummary(calibration(test.map((d) => d.label), scores)),
     topWords: words,
   };
   const paramsFile: RunParamsFile = { runId, engine, params, vocabulary, trainSeconds };
@@ -198,17 +212,7 @@ export async function evaluateRun(store: ObjectStore, options: EvaluateOptions =
   let docs: LabelledDoc[];
   let read: RawReadStats | undefined;
   if (options.input !== undefined) {
-    let bytes: Buffer;
-    try {
-      bytes = await fs.readFile(options.input);
-    } catch (error) {
-      throw new UserError(`cannot read ${options.input}`, { cause: error, hint: 'pass a file of raw open_events lines (NDJSON, plain or gzip)' });
-    }
-    const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
-    ({ docs, stats: read } = labelledDocsFromRaw(text));
-    if (docs.length === 0) {
-      throw new UserError(`${options.input} holds no events of outdoors-adventure (23) or tech (34) groups (${read.lines} lines read)`);
-    }
+    ({ docs, stats: read } = await readRawDocs(options.input));
   } else {
     const testSet = await readTestSet(store, runId);
     if (!testSet) throw new UserError(`run ${runId} has no test set`);
@@ -225,27 +229,99 @@ export async function evaluateRun(store: ObjectStore, options: EvaluateOptions =
   };
 }
 
-/** The answer to `ml predict`. */
+/** The answer to `ml predict` for one text. */
 export interface Prediction {
-  runId: string;
   label: Label;
   /** Probability of `label`. */
   probability: number;
   probabilities: Record<Label, number>;
 }
 
-/** Classifies one text with a run (default the newest). */
-export async function predictText(store: ObjectStore, text: string, options: { runId?: string; spark?: SparkRunOptions } = {}): Promise<Prediction> {
+/** Class and probability from P(tech). */
+export function toPrediction(pTech: number): Prediction {
+  const label: Label = pTech > 0.5 ? 'tech' : 'outdoors-adventure';
+  return { label, probability: label === 'tech' ? pTech : 1 - pTech, probabilities: { 'outdoors-adventure': 1 - pTech, tech: pTech } };
+}
+
+/**
+ * A predictor bound to a run (default the newest): call it with batches of texts. The embedded
+ * engine's model is loaded once; a Spark run scores each batch through Spark (a JVM start each).
+ */
+export async function predictor(
+  store: ObjectStore,
+  options: { runId?: string; spark?: SparkRunOptions } = {},
+): Promise<{ runId: string; predict: (texts: readonly string[]) => Promise<Prediction[]> }> {
   const runId = await resolveRun(store, options.runId);
-  const [pTech] = await scoreDocs(store, runId, [{ eventId: 'text', groupId: 0, label: 0, text }], options.spark);
-  const tech = pTech ?? Number.NaN;
-  const label: Label = tech > 0.5 ? 'tech' : 'outdoors-adventure';
+  const metrics = await readRunMetrics(store, runId);
+  if (metrics?.engine === 'ts') {
+    const file = await readModelFile(store, runId);
+    if (!file) throw new UserError(`run ${runId} has no model.json`);
+    const score = scorer(deserializeModel(file));
+    return { runId, predict: async (texts) => Array.from(score(texts), toPrediction) };
+  }
   return {
     runId,
-    label,
-    probability: label === 'tech' ? tech : 1 - tech,
-    probabilities: { 'outdoors-adventure': 1 - tech, tech },
+    predict: async (texts) => {
+      const docs = texts.map((text, i) => ({ eventId: String(i), groupId: 0, label: 0 as const, text }));
+      return Array.from(await scoreDocs(store, runId, docs, options.spark), toPrediction);
+    },
   };
+}
+
+/** Classifies one text with a run (default the newest). */
+export async function predictText(store: ObjectStore, text: string, options: { runId?: string; spark?: SparkRunOptions } = {}): Promise<Prediction & { runId: string }> {
+  const { runId, predict } = await predictor(store, options);
+  const [prediction] = await predict([text]);
+  return { runId, ...prediction! };
+}
+
+export interface CrossValidateOptions extends CvOptions {
+  /** Models to compare (default: every model). */
+  models?: readonly ModelKind[];
+  /** Parameters besides the model's defaults (from the config / flags). */
+  params?: (model: ModelKind) => ModelParams;
+  /** Raw open_events NDJSON (plain or gzip) instead of the curated tables. */
+  input?: string;
+  now?: () => Date;
+}
+
+/**
+ * Cross-validates models on the lake's labelled events (or a raw file): group k-fold or leave one
+ * region out. Writes the result to models/_cv/<id>.json (the report shows the newest) and returns it.
+ */
+export async function crossValidateModels(store: ObjectStore, options: CrossValidateOptions): Promise<CvReport> {
+  const docs = options.input !== undefined ? (await readRawDocs(options.input)).docs : await loadLabelledDocs(store);
+  checkTrainable(docs);
+  const models = options.models ?? MODEL_KINDS;
+  const params = options.params ?? ((model: ModelKind) => defaultParams(model));
+  let result;
+  try {
+    result = crossValidate(docs, models.map(params), options);
+  } catch (error) {
+    throw new UserError(error instanceof Error ? error.message : String(error), {
+      hint: options.scheme === 'region' ? 'regions are group states (else countries); lower --min-region-events, or use --cv group' : 'load more labelled events',
+    });
+  }
+  const now = (options.now ?? (() => new Date()))();
+  const id = `${newRunId('ts', now).replace(/-ts$/, '')}-${options.scheme}`;
+  const report: CvReport = { id, createdAt: now.toISOString(), source: options.input ?? 'curated', ...result };
+  await putJson(store, cvKey(id), report);
+  return report;
+}
+
+async function readRawDocs(input: string): Promise<{ docs: LabelledDoc[]; stats: RawReadStats }> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(input);
+  } catch (error) {
+    throw new UserError(`cannot read ${input}`, { cause: error, hint: 'pass a file of raw open_events lines (NDJSON, plain or gzip)' });
+  }
+  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+  const read = labelledDocsFromRaw(text);
+  if (read.docs.length === 0) {
+    throw new UserError(`${input} holds no events of outdoors-adventure (23) or tech (34) groups (${read.stats.lines} lines read)`);
+  }
+  return read;
 }
 
 /** Copies a local folder's files into the store under `prefix` (Spark's checksum files skipped). */

@@ -34,13 +34,18 @@ export interface SparkTrainResult {
   modelDir: string;
 }
 
-/** Trains the Spark pipeline on `train`, scores `test`. */
+/**
+ * Trains the Spark pipeline of `params.model` (rf, lr or nb) on `train`, scores `test`. For lr the
+ * penalty must be chosen already (regParam > 0): the caller's inner cross-validation picks it.
+ */
 export async function sparkTrain(
   train: readonly LabelledDoc[],
   test: readonly LabelledDoc[],
   params: ModelParams,
   options: SparkRunOptions = {},
 ): Promise<SparkTrainResult> {
+  if (params.model === 'ensemble') throw new Error('the Spark engine has no ensemble (lr, nb, rf)');
+  if (params.model === 'lr' && !(params.regParam > 0)) throw new Error('sparkTrain: choose the lr penalty first (regParam > 0)');
   const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'openevents-ml-spark-'));
   const input = path.join(workDir, 'rows.ndjson');
   await writeRows(input, [
@@ -50,8 +55,9 @@ export async function sparkTrain(
   const output = path.join(workDir, 'out');
   await runJob(
     [
-      'train', '--input', input, '--output', output, '--stopwords-dir', STOPWORDS_DIR,
-      '--vocabulary', String(params.vocabularySize), '--min-df', String(params.minDf), '--trees', String(params.trees),
+      'train', '--input', input, '--output', output, '--stopwords-dir', STOPWORDS_DIR, '--model', params.model,
+      '--vocabulary', String(params.vocabularySize), '--min-df', String(params.minDf), '--ngrams', String(params.ngrams),
+      '--reg-param', String(params.regParam), '--smoothing', String(params.smoothing), '--trees', String(params.trees),
       '--max-depth', String(params.maxDepth), '--features-per-split', String(params.featuresPerSplit),
       '--seed', String(params.seed), '--max-bins', String(params.maxBins),
     ],
@@ -96,6 +102,10 @@ export function sparkSubmitPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.SPARK_SUBMIT ?? path.join(ROOT, '.venv/bin/spark-submit');
 }
 
+/**
+ * Runs spark/jobs/ml.py with spark-submit: the one place this module launches Spark (so it can
+ * move onto the project's shared spark-submit launcher, src/jobs/spark-submit.ts, as one call).
+ */
 async function runJob(args: string[], options: SparkRunOptions): Promise<void> {
   const submit = options.sparkSubmit ?? sparkSubmitPath();
   if (!existsSync(submit)) throw new Error(`spark-submit not found at ${submit} (run scripts/setup.sh --test, or set SPARK_SUBMIT)`);

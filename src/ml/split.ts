@@ -18,12 +18,7 @@ export interface GroupSplit {
  * changed) is assigned by its majority label.
  */
 export function splitByGroup(docs: readonly LabelledDoc[], testFraction: number, seed: number): GroupSplit {
-  const sizes = new Map<number, [number, number]>();
-  for (const doc of docs) {
-    const counts = sizes.get(doc.groupId) ?? [0, 0];
-    counts[doc.label]++;
-    sizes.set(doc.groupId, counts);
-  }
+  const sizes = groupSizes(docs);
   const trainGroups: number[] = [];
   const testGroups: number[] = [];
   for (const label of [0, 1] as const) {
@@ -55,4 +50,42 @@ export function applySplit(docs: readonly LabelledDoc[], split: GroupSplit): { t
   const out = { train: [] as LabelledDoc[], test: [] as LabelledDoc[] };
   for (const doc of docs) (test.has(doc.groupId) ? out.test : out.train).push(doc);
   return out;
+}
+
+/**
+ * Group k-fold, stratified: the fold (0 … k−1) of each doc, every event of a group in one fold.
+ * Per class, the groups are shuffled with the seed, then taken largest first (a stable sort, so
+ * ties keep the shuffled order) into the fold holding the fewest events of that class so far —
+ * folds come out about the same size and with about the same class mix.
+ */
+export function groupFolds(docs: readonly LabelledDoc[], k: number, seed: number): Int32Array {
+  const sizes = groupSizes(docs);
+  const foldOf = new Map<number, number>();
+  for (const label of [0, 1] as const) {
+    const groups = [...sizes.entries()]
+      .filter(([, c]) => (c[1] > c[0] ? 1 : 0) === label)
+      .map(([id, c]) => ({ id, size: c[0] + c[1] }))
+      .sort((a, b) => a.id - b.id);
+    new Random(mix(seed, label, 0xf01d)).shuffle(groups);
+    groups.sort((a, b) => b.size - a.size);
+    const load = new Array<number>(k).fill(0);
+    for (const group of groups) {
+      let best = 0;
+      for (let f = 1; f < k; f++) if (load[f]! < load[best]!) best = f;
+      foldOf.set(group.id, best);
+      load[best]! += group.size;
+    }
+  }
+  return Int32Array.from(docs, (d) => foldOf.get(d.groupId)!);
+}
+
+/** Events per group and label: group id → [outdoors, tech]. */
+function groupSizes(docs: readonly LabelledDoc[]): Map<number, [number, number]> {
+  const sizes = new Map<number, [number, number]>();
+  for (const doc of docs) {
+    const counts = sizes.get(doc.groupId) ?? [0, 0];
+    counts[doc.label]++;
+    sizes.set(doc.groupId, counts);
+  }
+  return sizes;
 }

@@ -40,6 +40,19 @@ export function tokenize(text: string, stop: ReadonlySet<string> = stopWords()):
   return out;
 }
 
+/**
+ * The terms of a text: its tokens and, with `ngrams` 2, each pair of consecutive tokens joined by a
+ * space ("machine learning") — pairs are formed after stop words are dropped, as Spark's NGram
+ * does on StopWordsRemover's output.
+ */
+export function terms(text: string, ngrams: 1 | 2, stop: ReadonlySet<string> = stopWords()): string[] {
+  const tokens = tokenize(text, stop);
+  if (ngrams === 1) return tokens;
+  const out = tokens.slice();
+  for (let i = 0; i + 1 < tokens.length; i++) out.push(`${tokens[i]} ${tokens[i + 1]}`);
+  return out;
+}
+
 const NAMED_ENTITIES: Record<string, string> = {
   amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', ndash: '–', mdash: '—', hellip: '…',
   rsquo: '’', lsquo: '‘', rdquo: '”', ldquo: '“', bull: '•', middot: '·', copy: '©', reg: '®', euro: '€',
@@ -79,4 +92,10 @@ function decodeEntity(entity: string): string | undefined {
 /** The text the classifier reads for an event: its name and its plain-text description. */
 export function eventText(name: string | null | undefined, descriptionText: string | null | undefined): string {
   return `${name ?? ''}\n${descriptionText ?? ''}`.trim();
+}
+
+/** The event's name: the first line of its text (eventText puts the name first, on its own line). */
+export function nameOf(text: string): string {
+  const end = text.indexOf('\n');
+  return end < 0 ? text : text.slice(0, end);
 }

@@ -2,10 +2,23 @@
 export const DEFAULT_MIN_DF = 3;
 
 /**
- * TF-IDF features over a fixed vocabulary, as sparse rows (CSR). Term frequency is the raw count
- * and idf = ln((m + 1) / (df + 1)) over the m training documents — Spark ML's IDF formula, so the
- * two engines build the same kind of features.
+ * TF-IDF features over a fixed vocabulary, as sparse rows (CSR). idf = ln((m + 1) / (df + 1))
+ * over the m training documents — Spark ML's IDF formula, so the two engines build the same kind
+ * of features. Term frequency is the raw count (the forest's features) or, for the linear models,
+ * sublinear (1 + ln count: the tenth "python" in a text says less than the first) with each row
+ * scaled to unit length (a long description and a short title weigh the same).
  */
+
+/** How term counts become feature values. */
+export interface Weighting {
+  /** tf = 1 + ln(count) instead of count. */
+  sublinear: boolean;
+  /** Scale each row to unit Euclidean length. */
+  normalize: boolean;
+}
+
+/** Raw counts × idf, rows not scaled (the random forest's features, as in the published reference). */
+export const RAW_TFIDF: Weighting = { sublinear: false, normalize: false };
 
 /** Sparse rows in compressed-row form; column indices are ascending within a row. */
 export interface SparseRows {
@@ -47,7 +60,7 @@ export function fitVocabulary(docs: readonly string[][], options: VocabularyOpti
 }
 
 /** TF-IDF rows for tokenised documents; terms outside the vocabulary are ignored. */
-export function transform(vocabulary: Vocabulary, docs: readonly string[][], index = termIndex(vocabulary)): SparseRows {
+export function transform(vocabulary: Vocabulary, docs: readonly string[][], index = termIndex(vocabulary), weighting: Weighting = RAW_TFIDF): SparseRows {
   const { idf } = vocabulary;
   const rowPtr = new Int32Array(docs.length + 1);
   let cols = new Int32Array(1024);
@@ -71,13 +84,21 @@ export function transform(vocabulary: Vocabulary, docs: readonly string[][], ind
       moreVals.set(vals);
       vals = moreVals;
     }
+    const rowStart = nnz;
+    let squares = 0;
     for (const c of touched) {
-      const value = counts[c]! * idf[c]!;
+      const count = counts[c]!;
+      const value = (weighting.sublinear ? 1 + Math.log(count) : count) * idf[c]!;
       counts[c] = 0;
       if (value > 0) {
         cols[nnz] = c;
         vals[nnz++] = value;
+        squares += value * value;
       }
+    }
+    if (weighting.normalize && squares > 0) {
+      const scale = 1 / Math.sqrt(squares);
+      for (let k = rowStart; k < nnz; k++) vals[k]! *= scale;
     }
     touched.length = 0;
     rowPtr[r + 1] = nnz;

@@ -4,7 +4,7 @@ import { computeStats, type Stats, type TopItem } from '../etl/stats.ts';
 import { MODELS, hourIdOf, hourStartMs, hoursBetween } from '../lake/layout.ts';
 import type { ObjectStore } from '../lake/store.ts';
 import { errorMessage } from '../errors.ts';
-import { TOP_CHARTS, modelMetricsSchema, type Count, type GroupLocation, type HourCount, type ModelMetrics, type ReportData } from './types.ts';
+import { TOP_CHARTS, crossValidationSchema, modelMetricsSchema, type Count, type CrossValidation, type GroupLocation, type HourCount, type ModelMetrics, type ReportData } from './types.ts';
 
 export interface LoadReportOptions extends OpenCuratedOptions {
   /** The build time (default: now). */
@@ -31,7 +31,11 @@ export async function loadReportData(store: ObjectStore, options: LoadReportOpti
     connection.closeSync();
   }
   const { model, note } = await loadNewestModel(store);
-  return toReportData(stats, groupLocations, model, note, (options.now?.() ?? new Date()).toISOString());
+  const crossValidation = await loadCrossValidations(store);
+  return {
+    ...toReportData(stats, groupLocations, model, note, (options.now?.() ?? new Date()).toISOString()),
+    ...(crossValidation.length ? { crossValidation } : {}),
+  };
 }
 
 /** Adapts the ETL's Stats to what the report draws (pure; exported for tests). */
@@ -163,4 +167,25 @@ export async function loadNewestModel(store: ObjectStore): Promise<{ model: Mode
   found.sort((a, b) => time(b) - time(a) || (a.runId < b.runId ? 1 : -1));
   const note = bad.length ? `Skipped unreadable metrics: ${bad.join('; ')}` : undefined;
   return { model: found[0] ?? null, ...(note ? { note } : {}) };
+}
+
+/**
+ * The newest cross-validation of each scheme (models/_cv/<id>.json, ids sort by time), region
+ * first. Files that do not parse are skipped: a bad file cannot break the page.
+ */
+export async function loadCrossValidations(store: ObjectStore): Promise<CrossValidation[]> {
+  const newest = new Map<string, CrossValidation>();
+  const keys: string[] = [];
+  for await (const info of store.list(`${MODELS}/_cv/`)) if (info.key.endsWith('.json')) keys.push(info.key);
+  for (const key of keys.sort().reverse()) {
+    try {
+      const bytes = await store.get(key);
+      if (!bytes) continue;
+      const parsed = crossValidationSchema.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
+      if (parsed.success && !newest.has(parsed.data.scheme)) newest.set(parsed.data.scheme, parsed.data);
+    } catch {
+      // unreadable: skipped
+    }
+  }
+  return (['region', 'group'] as const).flatMap((scheme) => newest.get(scheme) ?? []);
 }

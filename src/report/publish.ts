@@ -1,14 +1,15 @@
 import {
   GetBucketPolicyCommand,
   GetBucketWebsiteCommand,
+  GetPublicAccessBlockCommand,
   PutBucketPolicyCommand,
   PutBucketWebsiteCommand,
   PutObjectCommand,
-  PutPublicAccessBlockCommand,
   S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { UserError, errorMessage } from '../errors.ts';
+import { awsErrorKind } from '../aws/errors.ts';
+import { UserError } from '../errors.ts';
 import type { ObjectStore } from '../lake/store.ts';
 import { HTML_CONTENT_TYPE, newestReportKey } from './build.ts';
 
@@ -58,8 +59,10 @@ export function websiteUrl(bucket: string, region: string, prefix: string, endpo
 
 /**
  * Publishes the lake's newest report to an S3 website bucket: uploads it (immutable) and
- * index.html (no-cache) under `prefix`, turns on website hosting if it is off, allows public
- * bucket policies (ACLs stay blocked) and grants anonymous s3:GetObject on `prefix*` only.
+ * index.html (no-cache) under `prefix`, turns on website hosting if it is off, and makes sure
+ * the bucket policy grants anonymous s3:GetObject on `prefix*` only (other statements kept).
+ * It never changes the bucket's Block Public Access setting (`openevents infra up` sets it so
+ * that only this policy is allowed); where the block refuses the policy it says so and how to fix it.
  */
 export async function publishReport(store: ObjectStore, options: PublishReportOptions): Promise<PublishReportResult> {
   const { bucket, client } = options;
@@ -73,35 +76,56 @@ export async function publishReport(store: ObjectStore, options: PublishReportOp
   const name = source.slice(source.lastIndexOf('/') + 1);
   const reportKey = `${prefix}${name}`;
   const indexKey = `${prefix}index.html`;
-  const publicResource = `arn:aws:s3:::${bucket}/${prefix}*`;
-  let websiteConfigured = false;
+  const statement = publicReadStatement(bucket, prefix);
 
-  await s3Call(bucket, async () => {
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: reportKey, Body: page, ContentType: HTML_CONTENT_TYPE, CacheControl: IMMUTABLE_CACHE }));
-    // index.html last among the objects, so it never points readers at a page not yet uploaded.
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: indexKey, Body: page, ContentType: HTML_CONTENT_TYPE, CacheControl: INDEX_CACHE }));
-    if (!(await hasWebsite(client, bucket))) {
-      await client.send(new PutBucketWebsiteCommand({ Bucket: bucket, WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } } }));
-      websiteConfigured = true;
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: reportKey, Body: page, ContentType: HTML_CONTENT_TYPE, CacheControl: IMMUTABLE_CACHE }));
+  // index.html last among the objects, so it never points readers at a page not yet uploaded.
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: indexKey, Body: page, ContentType: HTML_CONTENT_TYPE, CacheControl: INDEX_CACHE }));
+  const websiteConfigured = !(await hasWebsite(client, bucket));
+  if (websiteConfigured) await client.send(new PutBucketWebsiteCommand({ Bucket: bucket, WebsiteConfiguration: WEBSITE_CONFIGURATION }));
+  const current = await currentPolicy(client, bucket);
+  const wanted = withStatement(current, statement);
+  if (JSON.stringify(wanted) !== JSON.stringify(current)) {
+    try {
+      await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(wanted) }));
+    } catch (error) {
+      if (awsErrorKind(error) !== 'access-denied') throw error;
+      throw await blockedPolicyError(client, bucket, error);
     }
-    // A public policy is refused while BlockPublicPolicy is on: lift only the policy blocks.
-    await client.send(
-      new PutPublicAccessBlockCommand({
-        Bucket: bucket,
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: false },
-      }),
-    );
-    const policy = await currentPolicy(client, bucket);
-    policy.Statement = [
-      ...policy.Statement.filter((s) => (s as { Sid?: unknown }).Sid !== POLICY_SID),
-      { Sid: POLICY_SID, Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: publicResource },
-    ];
-    await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
-  });
-
+  }
   const region = await client.config.region();
-  return { bucket, prefix, reportKey, indexKey, url: websiteUrl(bucket, region, prefix, options.endpoint), websiteConfigured, publicResource };
+  return { bucket, prefix, reportKey, indexKey, url: websiteUrl(bucket, region, prefix, options.endpoint), websiteConfigured, publicResource: statement.Resource };
 }
+
+/** The website configuration of the report bucket. */
+export const WEBSITE_CONFIGURATION = { IndexDocument: { Suffix: 'index.html' } };
+
+/** The public-read part of a bucket policy: anonymous s3:GetObject on the report prefix, nothing else. */
+export interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Principal: '*';
+  Action: 's3:GetObject';
+  Resource: string;
+}
+
+export interface BucketPolicy {
+  Version: string;
+  Statement: unknown[];
+}
+
+/** The one statement that makes the report public (publish and `infra up` both write it). */
+export function publicReadStatement(bucket: string, prefix: string): PolicyStatement {
+  return { Sid: POLICY_SID, Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/${normalizePrefix(prefix)}*` };
+}
+
+/** The policy with our statement in place of any earlier version of it; other statements are kept. */
+export function withStatement(policy: BucketPolicy, statement: PolicyStatement): BucketPolicy {
+  return { Version: policy.Version, Statement: [...policy.Statement.filter((s) => (s as { Sid?: unknown }).Sid !== POLICY_SID), statement] };
+}
+
+/** The Block Public Access setting that lets only a bucket policy make objects public: ACLs stay blocked. */
+export const POLICY_ONLY_PUBLIC_ACCESS = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: false } as const;
 
 async function hasWebsite(client: S3Client, bucket: string): Promise<boolean> {
   try {
@@ -113,15 +137,11 @@ async function hasWebsite(client: S3Client, bucket: string): Promise<boolean> {
   }
 }
 
-interface Policy {
-  Version: string;
-  Statement: unknown[];
-}
-
-async function currentPolicy(client: S3Client, bucket: string): Promise<Policy> {
+/** The bucket's policy (an empty one when it has none). */
+export async function currentPolicy(client: S3Client, bucket: string): Promise<BucketPolicy> {
   try {
     const out = await client.send(new GetBucketPolicyCommand({ Bucket: bucket }));
-    const parsed = JSON.parse(out.Policy ?? '{}') as Partial<Policy> & { Statement?: unknown };
+    const parsed = JSON.parse(out.Policy ?? '{}') as Partial<BucketPolicy> & { Statement?: unknown };
     const statements = Array.isArray(parsed.Statement) ? parsed.Statement : parsed.Statement ? [parsed.Statement] : [];
     return { Version: parsed.Version ?? '2012-10-17', Statement: statements };
   } catch (error) {
@@ -130,39 +150,29 @@ async function currentPolicy(client: S3Client, bucket: string): Promise<Policy> 
   }
 }
 
-/** Runs S3 calls, turning the errors a user can fix into UserErrors with a hint. */
-async function s3Call<T>(bucket: string, run: () => Promise<T>): Promise<T> {
+/**
+ * Why a public policy was refused: S3 Block Public Access on the bucket (new buckets have it on
+ * since April 2023) or on the account, and what to do about it.
+ */
+async function blockedPolicyError(client: S3Client, bucket: string, cause: unknown): Promise<UserError> {
+  let block: Record<string, boolean | undefined> | undefined;
   try {
-    return await run();
+    block = (await client.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).PublicAccessBlockConfiguration as Record<string, boolean | undefined> | undefined;
   } catch (error) {
-    throw toUserError(error, bucket) ?? error;
+    // No bucket-level block, or no right to read it: say what we know.
+    if (!(error instanceof S3ServiceException && error.name === 'NoSuchPublicAccessBlockConfiguration') && awsErrorKind(error) !== 'access-denied') throw error;
   }
-}
-
-/** The UserError for an S3 failure the user can fix, or undefined for anything else. */
-export function toUserError(error: unknown, bucket: string): UserError | undefined {
-  const name = (error as { name?: unknown })?.name;
-  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  if (name === 'CredentialsProviderError' || (!(error instanceof S3ServiceException) && /credential/i.test(errorMessage(error)))) {
-    return new UserError('No AWS credentials were found to publish the report.', {
-      hint: 'Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role is available.',
-      cause: error,
+  const fix = `aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration ${Object.entries(POLICY_ONLY_PUBLIC_ACCESS)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}`;
+  if (block?.BlockPublicPolicy || block?.RestrictPublicBuckets) {
+    return new UserError(`S3 Block Public Access on bucket "${bucket}" refused the public-read policy of the report (BlockPublicPolicy is on).`, {
+      hint: `Run \`openevents infra up\` (it allows only that policy on the report bucket; ACLs stay blocked), or: ${fix}`,
+      cause,
     });
   }
-  if (name === 'NoSuchBucket') {
-    return new UserError(`The bucket "${bucket}" does not exist.`, {
-      hint: `Create it first (aws s3 mb s3://${bucket}) or pass another --bucket.`,
-      cause: error,
-    });
-  }
-  if (name === 'AccessDenied' || name === 'AllAccessDisabled' || status === 403) {
-    return new UserError(`Access to the bucket "${bucket}" was denied: ${errorMessage(error)}`, {
-      hint: 'The credentials need s3:PutObject, s3:GetBucketWebsite, s3:PutBucketWebsite, s3:PutBucketPublicAccessBlock, s3:GetBucketPolicy and s3:PutBucketPolicy on it; an account-level Block Public Access setting also refuses public policies.',
-      cause: error,
-    });
-  }
-  if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'ExpiredToken') {
-    return new UserError(`AWS rejected the credentials: ${errorMessage(error)}`, { hint: 'Check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or refresh the session.', cause: error });
-  }
-  return undefined;
+  return new UserError(`Putting the public-read policy on bucket "${bucket}" was denied.`, {
+    hint: `Either the credentials lack s3:PutBucketPolicy on it, or Block Public Access is on for the whole account (aws s3control get-public-access-block --account-id <id>); the bucket itself ${block ? 'allows public policies' : 'has no Block Public Access setting that we could read'}.`,
+    cause,
+  });
 }

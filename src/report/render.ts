@@ -13,7 +13,7 @@ import {
   worldMapSpec,
 } from './charts.ts';
 import { html, trusted, type Html } from './escape.ts';
-import { TOP_CHARTS, type ModelMetrics, type ReportData } from './types.ts';
+import { TOP_CHARTS, type CrossValidation, type ModelMetrics, type ReportData } from './types.ts';
 
 /** The stylesheet inlined into every page (reports/report.css). */
 const CSS = readFileSync(path.resolve(import.meta.dirname, '../../reports/report.css'), 'utf8');
@@ -149,6 +149,7 @@ ${fresh}
 </section>
 <section aria-labelledby="h-model"><h2 id="h-model">Classifier <span class="sub">outdoors-adventure vs tech, from event descriptions</span></h2>
 ${await modelSection(data.model, data.modelNote)}
+${cvSection(data.crossValidation ?? [])}
 </section>
 </main>
 <footer><div class="wrap">Built <time datetime="${data.generatedAt}">${timeLabel(data.generatedAt)}</time> by openevents. A self-contained page: no scripts, nothing fetched.</div></footer>
@@ -209,6 +210,21 @@ async function modelSection(model: ModelMetrics | null, note: string | undefined
 </figure>
 ${cm}${wordsFig}
 </div>`;
+}
+
+/** Cross-validation tables (`ml evaluate --cv`): per model, mean ± std over folds, and each fold's accuracy. */
+function cvSection(cvs: CrossValidation[]): Html {
+  if (cvs.length === 0) return html``;
+  const f = (x: number | null, d = 3): string => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(d));
+  const pm = (s: { mean: number | null; std: number | null } | undefined, d = 3): string => (s ? `${f(s.mean, d)} ± ${f(s.std, d)}` : '–');
+  return html`${cvs.map((cv) => {
+    const title = cv.scheme === 'region' ? `Leave one region out (${cv.folds.join(', ')})` : `Group ${cv.folds.length}-fold cross-validation`;
+    return html`<figure class="card" id="cv-${cv.scheme}"><figcaption>${title} <span class="note">${fmt(cv.rows)} events of ${fmt(cv.groups)} groups (${cv.source}), ${timeLabel(cv.createdAt)}; mean ± std over folds; best: ${cv.best}</span></figcaption>
+<div class="table-wrap"><table class="metrics"><thead><tr><th>model</th><th class="num">accuracy</th><th class="num">F1 outdoors</th><th class="num">F1 tech</th><th class="num">ROC AUC</th><th class="num">Brier</th><th class="num">ECE</th><th class="num">names only</th><th>accuracy per fold</th></tr></thead>
+<tbody>${cv.models.map(
+      (m) => html`<tr><td>${m.model}</td><td class="num">${pm(m.summary.accuracy, 4)}</td><td class="num">${pm(m.summary.f1['outdoors-adventure'])}</td><td class="num">${pm(m.summary.f1.tech)}</td><td class="num">${pm(m.summary.rocAuc, 4)}</td><td class="num">${pm(m.summary.brier, 4)}</td><td class="num">${pm(m.summary.ece, 4)}</td><td class="num">${pm(m.summary.namesAccuracy)}</td><td>${m.folds.map((x) => `${x.fold} ${f(x.metrics.accuracy, 4)}`).join(', ')}</td></tr>`,
+    )}</tbody></table></div></figure>`;
+  })}`;
 }
 
 interface FigureOptions {

@@ -98,6 +98,39 @@ export const modelMetricsSchema = z.object({
 
 export type ModelMetrics = z.infer<typeof modelMetricsSchema>;
 
+const spread = z.object({ mean: z.number().nullable(), std: z.number().nullable(), min: z.number().nullable(), max: z.number().nullable() });
+
+/**
+ * `models/_cv/<id>.json`, as `openevents ml evaluate --cv` writes it (src/ml/cv.ts CvReport): the
+ * part the report shows. Unknown extra keys are allowed and ignored.
+ */
+export const crossValidationSchema = z.object({
+  id: z.string(),
+  createdAt: z.string(),
+  scheme: z.enum(['region', 'group']),
+  source: z.string(),
+  rows: z.number(),
+  groups: z.number(),
+  folds: z.array(z.string()),
+  best: z.string(),
+  models: z.array(
+    z.object({
+      model: z.string(),
+      folds: z.array(z.object({ fold: z.string(), metrics: z.object({ accuracy: z.number() }) })),
+      summary: z.object({
+        accuracy: spread,
+        rocAuc: spread,
+        f1: z.record(z.string(), spread),
+        brier: spread,
+        ece: spread,
+        namesAccuracy: spread.optional(),
+      }),
+    }),
+  ),
+});
+
+export type CrossValidation = z.infer<typeof crossValidationSchema>;
+
 export interface ReportData {
   /** ISO time the report was built. */
   generatedAt: string;
@@ -123,4 +156,6 @@ export interface ReportData {
   model: ModelMetrics | null;
   /** Why the model section is empty despite a metrics file (e.g. it did not parse). */
   modelNote?: string;
+  /** The newest cross-validation of each scheme (`ml evaluate --cv`), region first; absent when none. */
+  crossValidation?: CrossValidation[];
 }

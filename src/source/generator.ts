@@ -128,18 +128,35 @@ function fromQuantiles(qs: readonly number[], u: number): number {
   return qs.at(-1)!;
 }
 
+/** Word statistics of real outdoors and tech events (generator-model.json `realText`, from the real corpus). */
+type RealText = { words: Array<[string, number]>; nameWords: Array<[string, number]>; phrases: Array<[string, number]> };
+const REAL_TEXT = model.realText.classes as unknown as Record<string, RealText>;
+/** Words shared by both classes in real text, with the smaller of their two group shares. */
+const REAL_SHARED = model.realText.shared as Array<[string, number]>;
+
 /**
- * Words of one theme of a themed category: the category's core words (30–38 %), the theme's own
- * (62 %) and its places (8 %, outdoors only), each list weighted by rank (earlier entries are more
- * common, Zipf-like) so a few words carry a theme and a long tail follows, as in real text.
+ * Words of one theme of a themed category. From real text (when the category has statistics):
+ * its words (35 %) and two-word phrases (10 %), each weighted by how many real groups use it;
+ * then the category's curated core words (15 %, a little more without real statistics), the
+ * theme's own (35 %, more without) and its places (5 %, outdoors only) — the curated lists
+ * weighted by rank (earlier entries are more common, Zipf-like) — so a few words carry a theme,
+ * a long tail follows, and the words around them are those real posts of the category use.
  */
-function themeVocabulary(core: readonly string[], own: readonly string[], places: readonly string[]): Weighted<string> {
+function themeVocabulary(core: readonly string[], own: readonly string[], places: readonly string[], real?: RealText): Weighted<string> {
   const weights = new Map<string, number>();
-  for (const place of places) weights.set(place, 0.08 / places.length);
-  for (const [list, share] of [[core, places.length > 0 ? 0.3 : 0.38], [own, 0.62]] as const) {
+  const add = (w: string, x: number): void => void weights.set(w, (weights.get(w) ?? 0) + x);
+  const placeShare = places.length > 0 ? 0.05 : 0;
+  for (const place of places) add(place, placeShare / places.length);
+  const realShare = real ? { words: 0.35, phrases: 0.1 } : { words: 0, phrases: 0 };
+  for (const [list, share] of [[real?.words ?? [], realShare.words], [real?.phrases ?? [], realShare.phrases]] as const) {
+    const total = list.reduce((a, [, n]) => a + n, 0);
+    for (const [w, n] of list) add(w, (share * n) / total);
+  }
+  const curated = 1 - placeShare - realShare.words - realShare.phrases;
+  for (const [list, share] of [[core, curated * 0.3], [own, curated * 0.7]] as const) {
     const ranks = list.map((_, i) => 1 / (i + 4) ** 0.6);
     const total = ranks.reduce((a, b) => a + b, 0);
-    list.forEach((w, i) => weights.set(w, (weights.get(w) ?? 0) + (share * ranks[i]!) / total));
+    list.forEach((w, i) => add(w, (share * ranks[i]!) / total));
   }
   return new Weighted([...weights]);
 }
@@ -406,7 +423,7 @@ class Generator implements Feed {
       for (let t = 0; t < themeCount; t += 1) {
         // A theme's places: a few dozen per theme, named in its descriptions and event names.
         const places = themed?.places ? Array.from({ length: 40 }, () => `${world.pick(PLACE_NAMES)} ${world.pick(PLACE_KINDS)}`) : [];
-        const vocabulary = themed ? themeVocabulary(themed.core.words, themed.themes[t]!.words, places) : this.categoryVocabulary(category.shortname);
+        const vocabulary = themed ? themeVocabulary(themed.core.words, themed.themes[t]!.words, places, REAL_TEXT[category.shortname]) : this.categoryVocabulary(category.shortname);
         const nameList = themed ? [...themed.themes[t]!.names, ...themed.themes[t]!.names, ...themed.core.names] : (CATEGORY_VOCABULARY[category.shortname]?.names ?? ['Meetup']);
         const templates = themed?.templates ?? ['{name}'];
         const subjects = themed?.themes[t]!.words ?? [];
@@ -452,10 +469,12 @@ class Generator implements Feed {
     return weightedPairs([...weights]);
   }
 
+  /** Words of any event: the curated list, the capture's words of many categories, and the words real outdoors and tech posts share. */
   private genericVocabulary(): Weighted<string> {
     const weights = new Map<string, number>();
     for (const w of GENERIC_WORDS) weights.set(w, 1);
     for (const [w, n] of model.genericWords as Array<[string, number]>) weights.set(String(w), (weights.get(String(w)) ?? 0) + Number(n) / 100);
+    for (const [w, share] of REAL_SHARED) weights.set(w, (weights.get(w) ?? 0) + 2 * share);
     return weightedPairs([...weights]);
   }
 
@@ -477,9 +496,9 @@ class Generator implements Feed {
     return flat(jsonText(text));
   }
 
-  /** An event name: `base` with, sometimes, a word of the capture's names for the category, a prefix and a suffix. */
+  /** An event name: `base` with, sometimes, a word of real names for the category (the corpus's, else the capture's), a prefix and a suffix. */
   private eventName(rng: Rng, shortname: string, base: string): string {
-    const captured = (model.categoryNameWords as unknown as Record<string, Array<[string, number]>>)[shortname] ?? [];
+    const captured = REAL_TEXT[shortname]?.nameWords ?? (model.categoryNameWords as unknown as Record<string, Array<[string, number]>>)[shortname] ?? [];
     const extra = captured.length > 0 && rng.chance(0.3) ? ` ${rng.pick(captured)[0].replace(/^./, (c) => c.toUpperCase())}` : '';
     return `${rng.pick(NAME_PREFIXES)}${base}${extra}${rng.pick(NAME_SUFFIXES)}`;
   }

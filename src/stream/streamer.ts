@@ -6,6 +6,8 @@ import { hourIdOf, hoursBetween, hourPath, QUARANTINE, type HourId } from '../la
 import { rawHoursPresent } from '../lake/manifest.ts';
 import { quarantineEntry, writeQuarantine, type QuarantineEntry } from '../lake/quarantine.ts';
 import type { ObjectStore } from '../lake/store.ts';
+// The URL without user, password or secret query parameters, for logs, files and the terminal.
+import { redactUrl as redact } from '../redact.ts';
 import { nullTelemetry, type TelemetrySink } from '../telemetry/telemetry.ts';
 import { parseRetryAfter, reconnectDelayMs } from './backoff.ts';
 import { checkpointKey, loadCheckpoint, saveCheckpoint, WRITER_ID } from './checkpoint.ts';
@@ -754,19 +756,6 @@ function pooled(item: { buffer: Buffer; ends: Uint32Array; ids: string[] }, give
     },
   };
   return batch;
-}
-
-/** The URL without user:password, for logs, files and the terminal. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.username && !u.password) return url;
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 function describeError(error: unknown): string {

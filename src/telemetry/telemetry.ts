@@ -2,11 +2,14 @@ import { appendFileSync, mkdirSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isErrnoCode } from '../errors.ts';
 import { TELEMETRY } from '../lake/layout.ts';
+import { redactText, redactValue } from '../redact.ts';
+import { LocalTelemetryFeed, type TelemetryFeed } from './feed.ts';
 
 /**
  * Telemetry: logs, periodic stats and audit lines. Local profile: JSON lines under the lake's
  * `_telemetry/YYYY-MM-DD/<component>.jsonl`; the aws profile sends the same records to
- * CloudWatch Logs behind the same interfaces.
+ * CloudWatch Logs (cloudwatch.ts) behind the same interfaces. Which one a command gets is
+ * decided in one place, the runtime (config/runtime.ts). Every sink redacts secrets.
  */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 export type RecordKind = 'log' | 'stats' | 'audit';
@@ -32,6 +35,10 @@ export interface TelemetryQuery {
   sinceMs?: number;
   kind?: RecordKind;
   component?: string;
+  /** Only records at this level or above. */
+  level?: Level;
+  /** Only records whose JSON line contains this text (case-sensitive, as CloudWatch's quoted-term filter). */
+  text?: string;
   /** The newest `limit` records (default 500). */
   limit?: number;
 }
@@ -41,8 +48,40 @@ export interface TelemetrySource {
   read(query?: TelemetryQuery): Promise<TelemetryRecord[]>;
 }
 
+/** Reads telemetry back: history (`logs --since`) and a feed of what arrives (`logs --follow`, the monitor). */
+export interface TelemetryReader extends TelemetrySource {
+  /** A feed of records that arrive from now on (its first poll also returns a recent backlog unless `backlog` is false). */
+  feed(options?: { backlog?: boolean }): TelemetryFeed;
+}
+
+const LEVEL_RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** True when a record passes the query's kind, component, level, time and text filters (not its limit). */
+export function matchesQuery(record: TelemetryRecord, query: TelemetryQuery, line?: string): boolean {
+  if (query.kind && record.kind !== query.kind) return false;
+  if (query.component && record.component !== query.component) return false;
+  if (query.level && (LEVEL_RANK[record.level] ?? 1) < LEVEL_RANK[query.level]) return false;
+  if (query.sinceMs !== undefined && Date.parse(record.ts) < query.sinceMs) return false;
+  if (query.text && !(line ?? JSON.stringify(record)).includes(query.text)) return false;
+  return true;
+}
+
+/**
+ * The record as every sink stores it: timestamped (`now` unless it has a `ts`), its message and
+ * data redacted (credentials and tokens in URLs never reach a log).
+ */
+export function stampRecord(record: Omit<TelemetryRecord, 'ts'> & { ts?: string }, now: () => number): TelemetryRecord {
+  const { data, ...rest } = record;
+  return {
+    ...rest,
+    ts: record.ts ?? new Date(now()).toISOString(),
+    msg: redactText(String(record.msg)),
+    ...(data !== undefined ? { data: redactValue(data) } : {}),
+  };
+}
+
 /** Appends each record as one JSON line; a line is on disk when emit() returns. */
-export class LocalTelemetry implements TelemetrySink, TelemetrySource {
+export class LocalTelemetry implements TelemetrySink, TelemetryReader {
   readonly dir: string;
   private readonly now: () => number;
 
@@ -53,14 +92,18 @@ export class LocalTelemetry implements TelemetrySink, TelemetrySource {
   }
 
   emit(record: Omit<TelemetryRecord, 'ts'> & { ts?: string }): void {
-    const ts = record.ts ?? new Date(this.now()).toISOString();
-    const line = JSON.stringify({ ...record, ts }) + '\n';
-    const day = path.join(this.dir, ts.slice(0, 10));
+    const stamped = stampRecord(record, this.now);
+    const line = JSON.stringify(stamped) + '\n';
+    const day = path.join(this.dir, stamped.ts.slice(0, 10));
     mkdirSync(day, { recursive: true });
     appendFileSync(path.join(day, `${safeName(record.component)}.jsonl`), line);
   }
 
   async close(): Promise<void> {}
+
+  feed(options: { backlog?: boolean } = {}): TelemetryFeed {
+    return new LocalTelemetryFeed(this.dir, { now: this.now, ...(options.backlog === false ? { backlogBytes: 0 } : {}) });
+  }
 
   async read(query: TelemetryQuery = {}): Promise<TelemetryRecord[]> {
     const limit = query.limit ?? 500;
@@ -90,9 +133,7 @@ export class LocalTelemetry implements TelemetrySink, TelemetrySource {
           } catch {
             continue; // a line cut by a crash
           }
-          if (query.kind && rec.kind !== query.kind) continue;
-          if (query.sinceMs !== undefined && Date.parse(rec.ts) < query.sinceMs) continue;
-          out.push(rec);
+          if (matchesQuery(rec, query, line)) out.push(rec);
         }
       }
       if (out.length >= limit) break;

@@ -1,4 +1,5 @@
 import type { CliContext } from '../cli/context.ts';
+import type { Runtime } from '../config/runtime.ts';
 import type { Config } from '../config/schema.ts';
 import { auditedRunner, type ActionRunner } from './model/actions.ts';
 import { createLocalPipeline } from './model/local.ts';
@@ -19,6 +20,8 @@ export interface RunMonitorOptions {
   readonly?: boolean;
   /** Extra environment for jobs the monitor starts (e.g. OPENEVENTS_CONFIG). */
   jobEnv?: Record<string, string>;
+  /** The config's lake, telemetry and clients (the command's, so it flushes them at exit). */
+  runtime?: Runtime;
 }
 
 /**
@@ -115,20 +118,25 @@ export async function runPlainMonitor(options: RunMonitorOptions & { write: (lin
 }
 
 /** The model once (for `openevents status`). */
-export async function loadStatus(options: Pick<RunMonitorOptions, 'ctx' | 'config' | 'sources'>): Promise<PipelineSnapshot> {
+export async function loadStatus(options: Pick<RunMonitorOptions, 'ctx' | 'config' | 'sources' | 'runtime'>): Promise<PipelineSnapshot> {
   const { sources } = await resolvePipeline({ ...options, readonly: true });
   return refreshSnapshot(sources);
 }
 
-async function resolvePipeline(options: Pick<RunMonitorOptions, 'ctx' | 'config' | 'sources' | 'runner' | 'readonly' | 'jobEnv'>): Promise<{
+async function resolvePipeline(options: Pick<RunMonitorOptions, 'ctx' | 'config' | 'sources' | 'runner' | 'readonly' | 'jobEnv' | 'runtime'>): Promise<{
   sources: PipelineSources;
   runner: ActionRunner | undefined;
 }> {
   if (options.sources) return { sources: options.sources, runner: options.readonly ? undefined : options.runner };
+  const { config } = options;
+  // On the aws profile with a lake in S3, the Jobs pane also shows the pipeline's EMR clusters.
+  const emr = config.profile === 'aws' && config.lake.startsWith('s3://') ? (await import('../emr/service.ts')).createEmrRunner(config, { cwd: options.ctx.cwd, env: options.ctx.env }) : undefined;
   const pipeline = await createLocalPipeline({
-    config: options.config,
+    config,
     cwd: options.ctx.cwd,
     ...(options.jobEnv ? { jobEnv: options.jobEnv } : {}),
+    ...(options.runtime ? { runtime: options.runtime } : {}),
+    ...(emr ? { otherRunners: [(await emr).runner] } : {}),
   });
   const runner = options.readonly ? undefined : (options.runner ?? auditedRunner(pipeline.actions, pipeline.telemetry, pipeline.who));
   return { sources: pipeline.sources, runner };

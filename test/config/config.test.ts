@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { envName, loadConfig } from '../../src/config/load.ts';
 import { UserError } from '../../src/errors.ts';
 import { runCli } from '../helpers/cli.ts';
+import { tempDirs } from '../helpers/temp.ts';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'oe-config-'));
+const tmp = tempDirs('oe-config-');
 
 describe('config', () => {
   it('given nothing, yields the local profile defaults', () => {

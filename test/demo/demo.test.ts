@@ -1,10 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readdirSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli } from '../helpers/cli.ts';
+import { tempDirs } from '../helpers/temp.ts';
+
+const tmp = tempDirs('oe-demo-');
 
 /** Every raw record in a local lake, parsed independently of the toolkit's readers. */
 function rawRecords(lake: string): Array<{ id: string; mtime: number }> {
@@ -27,7 +29,7 @@ function rawRecords(lake: string): Array<{ id: string; mtime: number }> {
 describe('openevents demo (the main job)', () => {
   it('runs the local pipeline end to end off a terminal: history, ETL, model, live stream, report', async () => {
     // Given an empty lake
-    const lake = path.join(mkdtempSync(path.join(os.tmpdir(), 'oe-demo-')), 'lake');
+    const lake = path.join(tmp(), 'lake');
 
     // When the demo runs with a short live phase and no terminal
     const { code, stdout, stderr } = await runCli(
@@ -56,7 +58,7 @@ describe('openevents demo (the main job)', () => {
 
   it('stops cleanly on Ctrl-C during the live phase: the streamer flushes, the report is rebuilt, exit 0', async () => {
     // Given a demo streaming live, off a terminal
-    const lake = path.join(mkdtempSync(path.join(os.tmpdir(), 'oe-demo-int-')), 'lake');
+    const lake = path.join(tmp('oe-demo-int-'), 'lake');
     const child = spawnCli(['demo', '--lake', lake, '--history-hours', '1', '--events-per-hour', '300', '--rate', '100'], {
       env: { ...process.env, CI: 'true' },
     });

@@ -2,11 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { isAlive } from '../../src/jobs/local.ts';
 import type { JobRecord } from '../../src/jobs/types.ts';
 import { OPENEVENTS } from '../helpers/cli.ts';
-import { createTmux, tmuxAvailable } from '../helpers/tui-tmux.ts';
+import { createTmux } from '../helpers/tui-tmux.ts';
+import { describeWith } from '../helpers/requires.ts';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'oe-sighup-'));
 const tmux = createTmux(`oe-sighup-${process.pid}`);
@@ -38,7 +39,7 @@ async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 12
   }
 }
 
-describe.skipIf(!tmuxAvailable())('openevents demo ended by its terminal (SIGHUP)', () => {
+describeWith(['tmux'], 'openevents demo ended by its terminal (SIGHUP)', () => {
   it('stops the streamer job and its supervisor, as Ctrl-C does', async () => {
     // Given a demo streaming live in a terminal (tmux), its streamer a supervised job
     const lake = path.join(base, 'lake');

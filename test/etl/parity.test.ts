@@ -9,12 +9,13 @@ import { captureLines, repeatedRealRecords, sparseHours, tempLake, writeRawObjec
 import { H1, H2, writeEdgeLake } from '../helpers/etl-fixtures.ts';
 import { dumpTables } from '../helpers/etl-tables.ts';
 import { ROOT } from '../helpers/moto.ts';
+import { describeWith, itWith } from '../helpers/requires.ts';
 
 const PYTHON = path.join(ROOT, '.venv/bin/python');
 const SPREAD = sparseHours('2015-04-20T02', 30, 61);
 const CORRUPT = '2015-03-09T11';
 
-describe('engine parity: DuckDB and spark-submit run the same SQL on the same raw hours', () => {
+describeWith(['java', 'venv'], 'engine parity: DuckDB and spark-submit run the same SQL on the same raw hours', () => {
   let duck: Awaited<ReturnType<typeof tempLake>>;
   let spark: Awaited<ReturnType<typeof tempLake>>;
   let sparkRun: EtlResult;
@@ -65,7 +66,7 @@ describe('engine parity: DuckDB and spark-submit run the same SQL on the same ra
 });
 
 describe('one definition, two implementations of the dialect layer and the framing', () => {
-  it('expands every SQL file identically in TypeScript and Python, for both dialects', async () => {
+  itWith(['venv'], 'expands every SQL file identically in TypeScript and Python, for both dialects', async () => {
     const { loadSteps } = await import('../../src/etl/dialect.ts');
     for (const dialect of ['duckdb', 'spark'] as const) {
       const params = { processed_at: "2026-01-01 00:00:00'x" };
@@ -79,7 +80,7 @@ describe('one definition, two implementations of the dialect layer and the frami
     expect(generated).toBe(readFileSync(path.join(ROOT, 'src/etl/sql/macros.json'), 'utf8'));
   });
 
-  it('frames raw objects into the same records in TypeScript and Python', async () => {
+  itWith(['venv'], 'frames raw objects into the same records in TypeScript and Python', async () => {
     const { frameRecords, countRecords } = await import('../../src/lake/records.ts');
     const dir = await fs.mkdtemp(path.join((await import('node:os')).tmpdir(), 'oe-frame-'));
     try {

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openCurated, queryRows } from '../../src/etl/curated.ts';
 import { runEtl } from '../../src/etl/run.ts';
 import { readEtlState } from '../../src/etl/state.ts';
@@ -14,8 +14,9 @@ import { S3Store } from '../../src/lake/s3-store.ts';
 import { s3Client } from '../../src/aws/clients.ts';
 import { startMoto, type Moto } from '../helpers/moto.ts';
 import { event, H1, H2 } from '../helpers/etl-fixtures.ts';
+import { describeWith } from '../helpers/requires.ts';
 
-describe('an s3:// lake with the DuckDB engine (through the ObjectStore, against moto_server)', () => {
+describeWith(['venv'], 'an s3:// lake with the DuckDB engine (through the ObjectStore, against moto_server)', () => {
   let moto: Moto;
   let store: S3Store;
   let cache: string;

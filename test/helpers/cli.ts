@@ -11,11 +11,17 @@ export function spawnCli(args: string[], options: SpawnOptions = {}): ChildProce
 }
 
 /** Runs `openevents <args>` to completion and returns its exit code and output. */
-export async function runCli(
+export function runCli(args: string[], options: SpawnOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runProcess(process.execPath, [OPENEVENTS, ...args], options);
+}
+
+/** Runs a command to completion (cwd: the repository unless given) and returns its exit code and output. */
+export async function runProcess(
+  command: string,
   args: string[],
   options: SpawnOptions = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnCli(args, options);
+  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

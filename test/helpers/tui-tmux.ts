@@ -16,10 +16,6 @@ export interface Tmux {
   kill(): void;
 }
 
-export function tmuxAvailable(): boolean {
-  return spawnSync('tmux', ['-V']).status === 0;
-}
-
 export function createTmux(socket: string): Tmux {
   const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
   const session = 'main';

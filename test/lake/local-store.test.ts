@@ -1,12 +1,12 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hourIdOf, hourOfKey, hourPath, hoursBetween, hourStartMs, rawObjectKey } from '../../src/lake/layout.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { getJson, listAll, putJson } from '../../src/lake/store.ts';
+import { tempDirs } from '../helpers/temp.ts';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'oe-lake-'));
+const tmp = tempDirs('oe-lake-');
 
 describe('LocalStore', () => {
   it('writes atomically, reads back, and leaves no temporary files', async () => {

@@ -1,11 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runEtl } from '../../src/etl/run.ts';
 import { importLines } from '../../src/lake/import.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { runCli } from '../helpers/cli.ts';
+import { tempDirs } from '../helpers/temp.ts';
+
+const tmp = tempDirs('oe-ls-');
 
 /** A record of the open_events shape, in the given hour. */
 function event(id: string, mtime: number): string {
@@ -22,7 +22,7 @@ function event(id: string, mtime: number): string {
 describe('openevents lake ls', () => {
   it('shows each hour with its ETL state: processed hours with counts, others not yet', async () => {
     // Given two raw hours, of which only the first has been through the ETL
-    const root = mkdtempSync(path.join(os.tmpdir(), 'oe-ls-'));
+    const root = tmp();
     const store = new LocalStore(root);
     const h1 = Date.UTC(2026, 0, 1, 10, 5);
     const h2 = Date.UTC(2026, 0, 1, 11, 5);

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { RawWriter, tableCrc32 } from '../../src/lake/raw-writer.ts';
 import { ROOT } from '../helpers/moto.ts';
+import { itWith } from '../helpers/requires.ts';
 
 const PYTHON = path.join(ROOT, '.venv/bin/python');
 
@@ -28,7 +29,7 @@ function records(count: number, seed: number): Buffer[] {
 }
 
 describe('raw writer', () => {
-  it('writes one standard gzip member that gzip, Python and Node read back byte for byte, whatever the block sizes', async () => {
+  itWith(['venv'], 'writes one standard gzip member that gzip, Python and Node read back byte for byte, whatever the block sizes', async () => {
     // Given records written in blocks from one record to several hundred KiB (so blocks are
     // compressed in parallel, with and without a full 32 KiB dictionary before them)
     const lake = await mkdtemp(path.join(os.tmpdir(), 'oe-raw-writer-'));

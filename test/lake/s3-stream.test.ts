@@ -1,7 +1,10 @@
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { s3Client } from '../../src/aws/clients.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { listRawHours } from '../../src/lake/hours.ts';
@@ -11,20 +14,10 @@ import { startSourceServer } from '../../src/source/server.ts';
 import { runStreamer } from '../../src/stream/streamer.ts';
 import { startMoto, type Moto } from '../helpers/moto.ts';
 import { CAPTURE } from '../helpers/fixtures.ts';
+import { describeWith } from '../helpers/requires.ts';
 
 let moto: Moto;
 let client: S3Client;
-
-beforeAll(async () => {
-  moto = await startMoto();
-  // The SDK's credential chain reads the process environment.
-  Object.assign(process.env, moto.env);
-  client = s3Client();
-  await client.send(new CreateBucketCommand({ Bucket: 'lake' }));
-});
-afterAll(async () => {
-  await moto?.stop();
-});
 
 /** Every key under the prefix and the records of the raw objects, read with the plain S3 client. */
 async function readBucket(prefix: string): Promise<{ keys: string[]; ids: string[] }> {
@@ -38,7 +31,20 @@ async function readBucket(prefix: string): Promise<{ keys: string[]; ids: string
   return { keys, ids };
 }
 
-describe('raw lake on S3 (moto_server)', () => {
+describeWith(['venv'], 'raw lake on S3 (moto_server)', () => {
+  beforeAll(async () => {
+    moto = await startMoto();
+    // The SDK's credential chain reads the process environment.
+    Object.assign(process.env, moto.env);
+    client = s3Client();
+    await client.send(new CreateBucketCommand({ Bucket: 'lake' }));
+  });
+  afterAll(async () => {
+    await moto?.stop();
+    // The streamer stages an S3 lake's files in <tmp>/openevents-stream/<lake hash>/.
+    rmSync(path.join(os.tmpdir(), 'openevents-stream'), { recursive: true, force: true });
+  });
+
   it('streams the capture into s3://lake/stream/ with a checkpoint, and lists its hour', async () => {
     // Given the capture served on loopback and an S3 lake
     const server = await startSourceServer({ replay: [CAPTURE] });

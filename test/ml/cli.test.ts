@@ -8,7 +8,8 @@ import { computeMetrics } from '../../src/ml/metrics.ts';
 import { readTestSet, type RunMetricsFile } from '../../src/ml/runs.ts';
 import { paramsFromConfig, predictText, scoreDocs, trainModel } from '../../src/ml/service.ts';
 import { configSchema } from '../../src/config/schema.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, spawnCli } from '../helpers/cli.ts';
+import { loadCrossValidations } from '../../src/report/load.ts';
 import { corpusNdjson, generateCorpus } from '../helpers/ml-corpus.ts';
 
 let dir: string;
@@ -39,7 +40,7 @@ describe('openevents ml', () => {
     const cli = await runCli(['ml', 'train', '--lake', dir, '--trees', '30']);
     expect(cli.stderr).toBe('');
     expect(cli.code).toBe(0);
-    const runId = /^run (\S+) \(ts\)/.exec(cli.stdout)?.[1] as string;
+    const runId = /^run (\S+) \(ensemble, ts\)/.exec(cli.stdout)?.[1] as string;
     const run = JSON.parse(await fs.readFile(path.join(dir, 'models', runId, 'metrics.json'), 'utf8'));
     // Then it prints the accuracy and the top words
     expect(cli.stdout).toContain(`accuracy ${run.metrics.accuracy.toFixed(3)}`);
@@ -49,7 +50,9 @@ describe('openevents ml', () => {
     expect(files).toEqual(['metrics.json', 'model.json', 'params.json', 'split.json', 'test-set.ndjson.gz']);
     const file = JSON.parse(await fs.readFile(path.join(dir, 'models', run.runId, 'metrics.json'), 'utf8'));
     expect(file).toEqual(run);
-    expect(Object.keys(file).sort()).toEqual(['data', 'engine', 'metrics', 'params', 'runId', 'topWords', 'trainedAt']);
+    expect(Object.keys(file).sort()).toEqual(['calibration', 'data', 'engine', 'metrics', 'model', 'params', 'runId', 'topWords', 'trainedAt']);
+    expect(file.model).toBe('ensemble');
+    expect(Object.keys(file.calibration).sort()).toEqual(['brier', 'ece', 'logLoss']);
     expect(file.engine).toBe('ts');
     expect(Object.keys(file.data).sort()).toEqual(['testGroups', 'testRows', 'trainGroups', 'trainRows']);
     expect(Object.keys(file.metrics).sort()).toEqual(['accuracy', 'confusionMatrix', 'perClass', 'rocAuc']);
@@ -57,8 +60,9 @@ describe('openevents ml', () => {
     for (const c of Object.values(file.metrics.perClass) as object[]) expect(Object.keys(c).sort()).toEqual(['f1', 'precision', 'recall', 'support']);
     expect(file.metrics.confusionMatrix.labels).toEqual(['outdoors-adventure', 'tech']);
     expect(file.topWords.length).toBeGreaterThan(5);
-    expect(Object.keys(file.topWords[0]).sort()).toEqual(['importance', 'word']);
-    expect(file.params).toMatchObject({ trees: 30, vocabularySize: 2000, maxDepth: 20, seed: 42, testFraction: 0.2 });
+    expect(Object.keys(file.topWords[0]).sort()).toEqual(['importance', 'points', 'word']);
+    expect(file.params).toMatchObject({ model: 'ensemble', vocabularySize: 20_000, ngrams: 2, calibrate: true, seed: 42, testFraction: 0.2 });
+    expect(file.params.regParam).toBeGreaterThan(0); // the penalty the inner cross-validation chose
 
     // And the data sizes cover every event and group once
     expect(file.data.trainRows + file.data.testRows).toBe(events.length);
@@ -133,5 +137,58 @@ describe('openevents ml', () => {
     } finally {
       await fs.rm(empty, { recursive: true, force: true });
     }
+  });
+
+  it('predict classifies many texts from stdin, one a line, and events from an NDJSON file', async () => {
+    await train();
+    // Given three texts piped in, one a line (a blank line is skipped)
+    const child = spawnCli(['ml', 'predict', '--lake', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdin!.end('Kayak trip on the river then camping by the lake\n\nPython developers talk about cloud databases and api design\nHike to the summit\n');
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    // Then one line each, in order: class, probability, the text
+    expect(code).toBe(0);
+    const rows = stdout.trim().split('\n').map((l) => l.split('\t'));
+    expect(rows.map((r) => r[0])).toEqual(['outdoors-adventure', 'tech', 'outdoors-adventure']);
+    expect(rows.map((r) => r[2])).toEqual(['Kayak trip on the river then camping by the lake', 'Python developers talk about cloud databases and api design', 'Hike to the summit']);
+    for (const r of rows) expect(Number(r[1])).toBeGreaterThan(0.5);
+
+    // Given raw events as NDJSON (a line that is not an event is skipped and counted)
+    const fresh = generateCorpus({ events: 50, seed: 8 });
+    const input = path.join(dir, 'predict.ndjson');
+    await fs.writeFile(input, corpusNdjson(fresh) + 'not json\n');
+    const json = await runCli(['ml', 'predict', '--lake', dir, '--input', input, '--json']);
+    expect(json.code).toBe(0);
+    expect(json.stderr).toContain('skipped 1 line');
+    const out = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    // Then one JSON object per event, by id, in input order, P(tech) consistent with the class
+    expect(out.map((o) => o.id)).toEqual(fresh.map((e) => e.id));
+    for (const o of out) expect(o.label === 'tech' ? o.tech : 1 - o.tech).toBeCloseTo(o.probability, 3);
+    const right = out.filter((o, i) => (o.label === 'tech') === (fresh[i]!.group.category.id === 34)).length;
+    expect(right / out.length).toBeGreaterThan(0.85);
+  });
+
+  it('evaluate --cv group cross-validates models on the lake, keeps the result for the report; --cv region needs regions', async () => {
+    // When two models are cross-validated with 3 group folds
+    const cli = await runCli(['ml', 'evaluate', '--lake', dir, '--cv', 'group', '--models', 'nb,lr', '--folds', '3', '--json']);
+    expect(cli.code).toBe(0);
+    const report = JSON.parse(cli.stdout);
+    // Then each model has three folds covering every event once, with metrics and their spread
+    expect(report.scheme).toBe('group');
+    expect(report.models.map((m: { model: string }) => m.model)).toEqual(['nb', 'lr']);
+    for (const m of report.models) {
+      expect(m.folds.map((f: { testRows: number }) => f.testRows).reduce((a: number, b: number) => a + b, 0)).toBe(events.length);
+      expect(m.summary.accuracy.mean).toBeGreaterThan(0.85);
+      expect(m.summary.accuracy.std).toBeGreaterThanOrEqual(0);
+    }
+    // And the report finds it in the lake
+    const kept = await loadCrossValidations(store);
+    expect(kept.map((c) => c.id)).toContain(report.id);
+
+    // And leave-one-region-out says why it cannot run when all groups are in one region
+    const region = await runCli(['ml', 'evaluate', '--lake', dir, '--cv', 'region', '--models', 'nb']);
+    expect(region.code).toBe(1);
+    expect(region.stderr).toMatch(/at least two regions/);
   });
 });

@@ -45,12 +45,12 @@ describe('labelledDocsFromRaw', () => {
       JSON.stringify({ id: '2', name: 'Dance', mtime: 1, group: { id: 6, category: { id: 5 } } }),
       JSON.stringify({ id: '3', name: 'Nothing', mtime: 1, group: { id: 7 } }),
       '[1, 2]',
-      JSON.stringify({ id: '4', name: 'Code', mtime: 1, group: { id: 8, category: { id: 34 } } }),
+      JSON.stringify({ id: '4', name: 'Code', mtime: 1, group: { id: 8, state: 'ma', country: 'us', category: { id: 34 } } }),
     ].join('\n');
     const { docs, stats } = labelledDocsFromRaw(lines);
     expect(docs).toEqual([
       { eventId: '1', groupId: 5, label: 0, text: 'Hike\ntrail' },
-      { eventId: '4', groupId: 8, label: 1, text: 'Code' },
+      { eventId: '4', groupId: 8, label: 1, text: 'Code', region: 'MA' },
     ]);
     expect(stats).toEqual({ lines: 6, unparsable: 2, unlabelled: 2, duplicates: 0 });
   });

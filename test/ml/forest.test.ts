@@ -1,29 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { predictForest, trainForest } from '../../src/ml/forest.ts';
 import type { LabelledDoc } from '../../src/ml/labels.ts';
-import { deserializeModel, scorer, serializeModel, topWords, trainTextModel, type ModelParams } from '../../src/ml/model.ts';
+import { defaultParams, deserializeModel, scorer, serializeModel, topWords, trainTextModel, type ModelParams } from '../../src/ml/model.ts';
 import { Random } from '../../src/ml/random.ts';
-import type { SparseRows } from '../../src/ml/tfidf.ts';
+import { sparse } from './sparse-rows.ts';
 import { corpusDocs, generateCorpus } from '../helpers/ml-corpus.ts';
 
-/** Sparse rows from dense arrays (zeros dropped). */
-function sparse(dense: number[][]): SparseRows {
-  const rowPtr = [0];
-  const cols: number[] = [];
-  const vals: number[] = [];
-  for (const row of dense) {
-    row.forEach((v, c) => {
-      if (v !== 0) {
-        cols.push(c);
-        vals.push(v);
-      }
-    });
-    rowPtr.push(cols.length);
-  }
-  return { rows: dense.length, cols: dense[0]!.length, rowPtr: Int32Array.from(rowPtr), colIdx: Int32Array.from(cols), values: Float32Array.from(vals) };
-}
-
-const params: ModelParams = { vocabularySize: 500, minDf: 2, trees: 20, maxDepth: 12, featuresPerSplit: 0, seed: 5, maxBins: 32 };
+const params: ModelParams = { ...defaultParams('rf'), vocabularySize: 500, minDf: 2, trees: 20, maxDepth: 12, featuresPerSplit: 0, seed: 5, maxBins: 32 };
 
 describe('trainForest', () => {
   it('learns a rule hidden among noise features, with a threshold on a nonzero value, and ranks that feature first', () => {
@@ -61,7 +44,7 @@ describe('trainTextModel', () => {
     // Then the serialised models are identical and so are the predictions; the other seed's are not
     expect(serializeModel(b)).toEqual(serializeModel(a));
     expect(scorer(b)(texts)).toEqual(scorer(a)(texts));
-    expect(serializeModel(c).forest.feature).not.toEqual(serializeModel(a).forest.feature);
+    expect(serializeModel(c).forest!.feature).not.toEqual(serializeModel(a).forest!.feature);
   });
 
   it('round-trips through its file form with the same predictions', () => {

@@ -39,5 +39,5 @@ describe('classifier quality on generated data with a group split', () => {
     const m = computeMetrics(test.map((d) => d.label), scorer(model)(test.map((d) => d.text)));
     // Then accuracy on unseen groups is at least 0.95
     expect(m.accuracy).toBeGreaterThanOrEqual(0.95);
-  });
+  }, 600_000);
 });

@@ -1,5 +1,5 @@
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { s3Client } from '../../src/aws/clients.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { S3Store } from '../../src/lake/s3-store.ts';
@@ -8,8 +8,9 @@ import { listRuns, readRunMetrics } from '../../src/ml/runs.ts';
 import { evaluateRun, paramsFromConfig, predictText, trainModel } from '../../src/ml/service.ts';
 import { startMoto, type Moto } from '../helpers/moto.ts';
 import { corpusDocs, generateCorpus } from '../helpers/ml-corpus.ts';
+import { describeWith } from '../helpers/requires.ts';
 
-describe('runs in an s3:// lake (against moto_server)', () => {
+describeWith(['venv'], 'runs in an s3:// lake (against moto_server)', () => {
   let moto: Moto;
   let store: S3Store;
   const saved = { ...process.env };

@@ -1,20 +1,20 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runEtl } from '../../src/etl/run.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { paramsFromConfig, trainModel } from '../../src/ml/service.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ROOT } from '../helpers/moto.ts';
-import { CHROMIUM, launchChromium, openWatched } from '../helpers/report-browser.ts';
+import { launchChromium, openWatched } from '../helpers/report-browser.ts';
 import { HOSTILE } from '../helpers/report-fixtures.ts';
 import { generatedRawLake, removeLake, renamedCopies } from '../helpers/report-lake.ts';
 import { createGenerator } from '../../src/source/generator.ts';
+import { describeWith } from '../helpers/requires.ts';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
@@ -51,7 +51,7 @@ const MARKS_IN = (id: string): string => `(() => {
   return { width: box.width, height: box.height, drawn: drawn.length };
 })()`;
 
-describe.skipIf(!existsSync(CHROMIUM))('the built report in chromium', () => {
+describeWith(['chromium'], 'the built report in chromium', () => {
   let root: string;
   let out: string;
   let built: { location: string; indexLocation: string; outFile: string; bytes: number };

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CATEGORIES, type OpenEvent } from '../../src/source/event.ts';
 import { createGenerator } from '../../src/source/generator.ts';
-import { CAPTURE } from '../helpers/fixtures.ts';
+import { gunzipSync } from 'node:zlib';
+import { CAPTURE, REST_CORPUS } from '../helpers/fixtures.ts';
 
 const N = 6_000;
 const records = [...createGenerator({ seed: 42, count: N })];
@@ -226,4 +227,57 @@ describe('generator', () => {
       expect(Math.abs(short(events) - short(capture))).toBeLessThan(0.06);
     });
   });
+
+  it('never copies real text: no run of 13 words of the real corpus or capture appears in generated output', () => {
+    // Word runs as a reader sees them: lower-cased words (letters, digits, apostrophes), markup,
+    // entities and punctuation ignored, across sentence boundaries. Each run is kept as a 52-bit
+    // hash of its word ids (two independent 26-bit polynomial hashes), so millions fit in a Set.
+    const ids = new Map<string, number>();
+    const wordIds = (html: string): number[] =>
+      (html.replace(/<[^>]*>/g, ' ').replace(/&[a-z]+;|&#\d+;/gi, ' ').toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? []).map((w) => {
+        let id = ids.get(w);
+        if (id === undefined) ids.set(w, (id = ids.size + 1));
+        return id;
+      });
+    const RUN = 13;
+    const M = 1 << 26;
+    const hashes = (w: number[], each: (h: number, at: number) => void): void => {
+      for (let i = 0; i + RUN <= w.length; i += 1) {
+        let a = 0;
+        let b = 0;
+        for (let k = i; k < i + RUN; k += 1) {
+          a = (a * 1_000_003 + w[k]!) % M;
+          b = (b * 999_983 + w[k]! * 7) % M;
+        }
+        each(a * M + b, i);
+      }
+    };
+    const runs = new Set<number>();
+    const real = [...gunzipSync(readFileSync(REST_CORPUS)).toString('utf8').split('\n'), ...readFileSync(CAPTURE, 'utf8').split('\n')];
+    for (const line of real) {
+      let r: { name?: string; description?: string };
+      try {
+        r = JSON.parse(line) as typeof r;
+      } catch {
+        continue;
+      }
+      for (const text of [r.name ?? '', r.description ?? '']) hashes(wordIds(text), (h) => runs.add(h));
+    }
+    expect(runs.size).toBeGreaterThan(500_000);
+    // Every generated name and description of 5,000 records (their sentences come from pools built per seed)
+    let checked = 0;
+    const copied: string[] = [];
+    const words = [...ids.keys()];
+    for (const record of createGenerator({ seed: 7, count: 5_000 })) {
+      for (const text of [record.event.name, record.event.description ?? '']) {
+        const w = wordIds(text);
+        hashes(w, (h, at) => {
+          checked += 1;
+          if (runs.has(h)) copied.push(w.slice(at, at + RUN).map((id) => words[id - 1]).join(' '));
+        });
+      }
+    }
+    expect(copied).toEqual([]);
+    expect(checked).toBeGreaterThan(200_000);
+  }, 600_000);
 });

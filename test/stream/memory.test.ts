@@ -33,6 +33,8 @@ describe('streamer memory', () => {
 
     // When the streamer takes all of it, its peak resident memory watched from outside
     const child = spawnCli(['stream', '--url', server.url, '--lake', lake, '--max-events', String(pairs.size), '--json', '-q']);
+    // Should the test time out, the streamer must not go on writing into the removed lake.
+    cleanups.push(async () => void child.kill('SIGKILL'));
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const rss = watchPeakRss(child.pid!);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAlive, LocalJobRunner } from '../../src/jobs/local.ts';
+import { JobRunningError, type JobRunner } from '../../src/jobs/runner.ts';
 import { auditedRunner } from '../../src/tui/model/actions.ts';
 import { localActions } from '../../src/tui/model/local.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -29,13 +30,13 @@ describe('local job runner', () => {
         { label: 'two', argv: node('console.error("hello from two")'), hour: '2026-11-28T02' },
       ],
     });
-    const done = await runner.wait(job.id, 30_000);
+    const done = await runner.wait(job.id, { timeoutMs: 30_000 });
     expect(done.state).toBe('succeeded');
     expect(done.steps.map((s) => [s.state, s.exitCode])).toEqual([
       ['succeeded', 0],
       ['succeeded', 0],
     ]);
-    const log = readFileSync(done.logFile, 'utf8');
+    const log = readFileSync(String(done.logFile), 'utf8');
     expect(log).toContain('hello from one');
     expect(log).toContain('hello from two');
     // A second runner (a restarted monitor, `status`) sees the same job
@@ -52,11 +53,11 @@ describe('local job runner', () => {
         { label: 'report build', argv: node('console.log("should not run")') },
       ],
     });
-    const done = await runner.wait(job.id, 30_000);
+    const done = await runner.wait(job.id, { timeoutMs: 30_000 });
     expect(done.state).toBe('failed');
     expect(done.reason).toBe('etl 2026-11-28T01: exit code 3 — error: hour 2026-11-28T01 has no raw data');
     expect(done.steps[1]?.state).toBeUndefined();
-    expect(readFileSync(done.logFile, 'utf8')).not.toContain('should not run');
+    expect(readFileSync(String(done.logFile), 'utf8')).not.toContain('should not run');
   });
 
   it('a backfill goes on after a failed hour', async () => {
@@ -69,7 +70,7 @@ describe('local job runner', () => {
         { label: 'etl b', argv: node('process.exit(0)'), hour: '2026-11-28T02' },
       ],
     });
-    const done = await runner.wait(job.id, 30_000);
+    const done = await runner.wait(job.id, { timeoutMs: 30_000 });
     expect(done.state).toBe('failed');
     expect(done.steps.map((s) => s.state)).toEqual(['failed', 'succeeded']);
   });
@@ -92,9 +93,9 @@ describe('local job runner', () => {
     const stepPid = running!.pid!;
     await new Promise((r) => setTimeout(r, 300)); // let the step install its handler
     expect(await runner.stop(job.id)).toBe(true);
-    const done = await runner.wait(job.id, 30_000);
+    const done = await runner.wait(job.id, { timeoutMs: 30_000 });
     expect(done).toMatchObject({ state: 'stopped', reason: 'stopped on request' });
-    expect(readFileSync(done.logFile, 'utf8')).toContain('flushed');
+    expect(readFileSync(String(done.logFile), 'utf8')).toContain('flushed');
     expect(isAlive(stepPid)).toBe(false);
     expect(await runner.running('stream')).toBeUndefined();
   });
@@ -104,11 +105,11 @@ describe('local job runner', () => {
     const job = await runner.start({ kind: 'stream', label: 'streamer', steps: [{ label: 'stream', argv: node('console.log("step ran"); setInterval(() => {}, 1000)') }] });
     // When it is stopped at once (the supervisor has not even loaded)
     expect(await runner.stop(job.id)).toBe(true);
-    const done = await runner.wait(job.id, 30_000);
+    const done = await runner.wait(job.id, { timeoutMs: 30_000 });
     // Then it is stopped, not failed, and its step never ran
     expect(done.state).toBe('stopped');
     expect(done.steps[0]!.exitCode).toBeUndefined();
-    const log = await readFile(done.logFile, 'utf8').catch(() => '');
+    const log = await readFile(String(done.logFile), 'utf8').catch(() => '');
     expect(log).not.toContain('step ran');
     expect(await runner.running('stream')).toBeUndefined();
   });
@@ -146,7 +147,36 @@ describe('local actions', () => {
     const actions = localActions(runner, dir, loadConfig({ env: {}, cwd: dir }));
     expect(await actions.runEtl('2026-11-28T05')).toMatchObject({ ok: false, message: expect.stringContaining(busy.id) });
     await runner.stop(busy.id);
-    await runner.wait(busy.id, 30_000);
+    await runner.wait(busy.id, { timeoutMs: 30_000 });
+  });
+});
+
+describe('local jobs through the JobRunner interface', () => {
+  it('a job key runs once at a time: a second start while it is active refuses with the running job; after it ended, it runs again', async () => {
+    const runner: JobRunner = new LocalJobRunner({ dir, cwd: dir });
+    const spec = { kind: 'etl', label: 'etl 2026-11-28T05', key: 'etl/2026-11-28T05', steps: [{ label: 'etl', argv: node('setTimeout(() => console.log("ran"), 1500)'), hour: '2026-11-28T05' }] };
+    const first = await runner.start(spec);
+    expect(first).toMatchObject({ runner: 'local', key: 'etl/2026-11-28T05' });
+    const refused = await runner.start(spec).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(JobRunningError);
+    expect((refused as JobRunningError).job.id).toBe(first.id);
+    expect((await runner.list()).map((j) => j.id)).toEqual([first.id]);
+    const seen: string[] = [];
+    const done = await runner.wait(first.id, { timeoutMs: 30_000, onChange: (r) => seen.push(r.state) });
+    expect(done.state).toBe('succeeded');
+    expect(seen.at(-1)).toBe('succeeded');
+    expect(done.steps[0]).toMatchObject({ state: 'succeeded', logs: done.logFile });
+    expect(await runner.logTail(first.id)).toContain('ran');
+    const again = await runner.start(spec);
+    expect(again.id).not.toBe(first.id);
+    await runner.wait(again.id, { timeoutMs: 30_000 });
+  });
+
+  it('a failed step carries FailureDetails: the exit and the last line it printed, and its log file', async () => {
+    const runner: JobRunner = new LocalJobRunner({ dir, cwd: dir });
+    const job = await runner.start({ kind: 'etl', label: 'fails', steps: [{ label: 'etl x', argv: node('console.error("no raw data"); process.exit(4)') }] });
+    const done = await runner.wait(job.id, { timeoutMs: 30_000 });
+    expect(done.steps[0]?.failure).toEqual({ reason: 'exit code 4', message: 'no raw data', logFile: done.logFile });
   });
 });
 

@@ -1,30 +1,22 @@
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { LocalJobRunner } from '../../src/jobs/local.ts';
 import { LocalTelemetry } from '../../src/telemetry/telemetry.ts';
 import { OPENEVENTS, spawnCli, waitForLine } from '../helpers/cli.ts';
 import { ROOT } from '../helpers/moto.ts';
-import { createTmux, tmuxAvailable } from '../helpers/tui-tmux.ts';
+import { createTmux } from '../helpers/tui-tmux.ts';
+import { describeWith } from '../helpers/requires.ts';
 import { hourBefore, writeEtlHour, writeRawHour, writeTelemetry } from '../helpers/tui-lake.ts';
 
 /**
  * The monitor end to end, as an operator uses it: a real terminal (tmux), the real source server,
  * the real streamer started with `s`, the real ETL started with `e`, quit with `q`.
- * It needs the `source serve`, `stream` and `etl` commands (other stages) and tmux.
+ * It needs tmux.
  */
-const help = execFileSync(process.execPath, [OPENEVENTS, '--help'], { cwd: ROOT, encoding: 'utf8' });
-const sourceHelp = execFileSync(process.execPath, [OPENEVENTS, 'source', '--help'], { cwd: ROOT, encoding: 'utf8' });
-const missing = [
-  !tmuxAvailable() && 'tmux',
-  !/^\s+stream\b/m.test(help) && 'openevents stream',
-  !/^\s+etl\b/m.test(help) && 'openevents etl',
-  !/^\s+serve\b/m.test(sourceHelp) && 'openevents source serve',
-].filter(Boolean);
-
-describe.skipIf(missing.length > 0)(`monitor in tmux against a live local pipeline${missing.length ? ` (skipped: no ${missing.join(', ')})` : ''}`, () => {
+describeWith(['tmux'], 'monitor in tmux against a live local pipeline', () => {
   const lake = mkdtempSync(path.join(tmpdir(), 'oe-tui-e2e-'));
   const tmux = createTmux(`oe-tui-e2e-${process.pid}`);
   let server: ChildProcess | undefined;
@@ -81,7 +73,7 @@ describe.skipIf(missing.length > 0)(`monitor in tmux against a live local pipeli
   });
 });
 
-describe.skipIf(!tmuxAvailable())('openevents with no command on an 80×24 terminal with NO_COLOR', () => {
+describeWith(['tmux'], 'openevents with no command on an 80×24 terminal with NO_COLOR', () => {
   const lake = mkdtempSync(path.join(tmpdir(), 'oe-tui-e2e-nc-'));
   const tmux = createTmux(`oe-tui-e2e-nc-${process.pid}`);
   afterAll(() => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import type { DemoStep } from '../../jobs/demo.ts';
 import { STATE } from '../../lake/layout.ts';
-import type { LocalTelemetry } from '../../telemetry/telemetry.ts';
+import type { TelemetrySource } from '../../telemetry/telemetry.ts';
 import { UserError } from '../../errors.ts';
 import { escapeTerminal } from '../../text.ts';
 import { intOption, numberOption, printJson, println, type CliContext } from '../context.ts';
@@ -22,6 +22,7 @@ interface DemoFlags {
 export function registerDemoCommands(program: Command, ctx: CliContext): void {
   program
     .command('demo')
+    .summary('Run the local pipeline end to end, then stream live')
     .description('Run the local pipeline end to end: generated history → ETL → model → report, then a live stream (Ctrl-C stops)')
     .option('--lake <dir>', 'lake folder (default: config lake, ./lake)')
     .option('--duration <s>', 'stop after this many seconds of live streaming (default: until Ctrl-C, or q in the monitor)', numberOption('--duration', 0))
@@ -41,13 +42,12 @@ export function registerDemoCommands(program: Command, ctx: CliContext): void {
       // The pipeline's modules load when the demo runs, not at CLI start.
       const { runDemo, startDemoSource } = await import('../../jobs/demo.ts');
       const { LocalJobRunner } = await import('../../jobs/local.ts');
-      const { openLake } = await import('../../lake/open.ts');
-      const { LocalTelemetry } = await import('../../telemetry/telemetry.ts');
       const { runMonitor } = await import('../../tui/run-monitor.ts');
-      const store = await openLake(config.lake, ctx.cwd);
+      const runtime = ctx.runtime(config);
+      const store = await runtime.lake();
       const root = store.localPath('');
       if (!root) throw new UserError('the demo needs a local lake folder', { hint: 'pass --lake ./lake' });
-      const telemetry = new LocalTelemetry(root);
+      const [telemetry, telemetryReader] = await Promise.all([runtime.telemetry('demo'), runtime.telemetryReader()]);
       const runner = new LocalJobRunner({ dir: path.join(root, STATE, 'jobs'), cwd: ctx.cwd });
 
       // Stops on Ctrl-C/SIGTERM, on --duration after going live, or when the monitor quits.
@@ -61,7 +61,7 @@ export function registerDemoCommands(program: Command, ctx: CliContext): void {
       const useMonitor = flags.monitor && !flags.json && ctx.stdout.isTTY === true && ctx.stdin.isTTY === true;
       let monitorOpen = useMonitor;
       const monitor = useMonitor
-        ? runMonitor({ ctx: { ...ctx, stopSignal: stop.signal }, config: liveConfig }).finally(() => {
+        ? runMonitor({ ctx: { ...ctx, stopSignal: stop.signal }, config: liveConfig, runtime }).finally(() => {
             monitorOpen = false;
             onStop();
           })
@@ -76,7 +76,7 @@ export function registerDemoCommands(program: Command, ctx: CliContext): void {
       };
       if (!monitor && !flags.json) {
         println(ctx.stderr, `demo: live source at ${source.url} (${flags.rate} events/s); lake ${root}`);
-        timers.push(setInterval(() => void streamLine(telemetry, (line) => println(ctx.stderr, line)), 10_000));
+        timers.push(setInterval(() => void streamLine(telemetryReader, (line) => println(ctx.stderr, line)), 10_000));
       }
       try {
         const result = await runDemo({
@@ -100,13 +100,12 @@ export function registerDemoCommands(program: Command, ctx: CliContext): void {
         ctx.stopSignal.removeEventListener('abort', onStop);
         await monitor;
         await source.close();
-        await telemetry.close();
       }
     });
 }
 
 /** One progress line from the streamer job's newest stats record. */
-async function streamLine(telemetry: LocalTelemetry, write: (line: string) => void): Promise<void> {
+async function streamLine(telemetry: TelemetrySource, write: (line: string) => void): Promise<void> {
   const [stats] = await telemetry.read({ kind: 'stats', component: 'stream', sinceMs: Date.now() - 30_000, limit: 1 });
   const d = stats?.data;
   if (!d) return;

@@ -22,6 +22,7 @@ interface EtlOptions {
 export function registerEtlCommands(program: Command, ctx: CliContext): void {
   program
     .command('etl')
+    .summary('Turn raw hours into the curated Parquet tables')
     .description(
       'Turn raw hours into the curated Parquet tables: many hours per engine pass (batches bounded by etl.batchRecords/etl.batchBytes), ' +
         'each batch committed as it ends; an hour rerun replaces only its own rows. Without --hour/--from/--all it processes the pending hours: ' +
@@ -41,8 +42,8 @@ export function registerEtlCommands(program: Command, ctx: CliContext): void {
       const config = ctx.config({ ...(opts.lake ? { lake: opts.lake } : {}), ...(opts.engine ? { etl: { engine: opts.engine } } : {}) });
       const select = selection(opts);
       // Services load when the command runs (DuckDB), not at CLI start.
-      const [{ openLake }, { runEtl }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/run.ts')]);
-      const store = await openLake(config.lake, ctx.cwd, { mustExist: true });
+      const { runEtl } = await import('../../etl/run.ts');
+      const store = await ctx.runtime(config).lake({ mustExist: true });
       const out = opts.json ? ctx.stderr : ctx.stdout;
       const progress = new ProgressLine(out);
       const result = await runEtl(store, {

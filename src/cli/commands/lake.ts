@@ -10,10 +10,11 @@ import { ProgressLine, rateAndEta } from '../progress.ts';
 
 /** Registers `openevents lake import`, `openevents lake ls` and `openevents lake check`. */
 export function registerLakeCommands(program: Command, ctx: CliContext): void {
-  const lake = program.command('lake').description('Raw lake: import captures or Firehose bucket copies, list hours, check and repair');
+  const lake = program.command('lake').summary('The raw lake: import, list, check and repair hours').description('Raw lake: import captures or Firehose bucket copies, list hours, check and repair');
 
   lake
     .command('import')
+    .summary('Import captures or Firehose bucket copies')
     .description('Import NDJSON captures (optionally gzipped) or Firehose bucket copies (YYYY/MM/DD/HH/ folders) into the raw lake')
     .argument('<file...>', 'capture files or folders (walked recursively)')
     .option('--lake <dir>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
@@ -21,8 +22,8 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action(async (files: string[], flags: { lake?: string; partitionBy: PartitionBy; json?: boolean }) => {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
-      const [{ openLake }, { importFiles }] = await Promise.all([import('../../lake/open.ts'), import('../../lake/import.ts')]);
-      const store = await openLake(config.lake, ctx.cwd);
+      const { importFiles } = await import('../../lake/import.ts');
+      const store = await ctx.runtime(config).lake();
       const progress = new ProgressLine(ctx.stderr);
       const started = Date.now();
       const results = await importFiles(store, files, {
@@ -67,17 +68,14 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
 
   lake
     .command('ls')
+    .summary('List raw hours: files, records, bytes, ETL state')
     .description('List raw hours with files, records and bytes (closed hours from their manifest) and their ETL state: when, engine, records, quarantined')
     .option('--lake <dir>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--json', 'print the hours as JSON')
     .action(async (flags: { lake?: string; json?: boolean }) => {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
-      const [{ openLake }, { listRawHours }, { readEtlState }] = await Promise.all([
-        import('../../lake/open.ts'),
-        import('../../lake/hours.ts'),
-        import('../../etl/state.ts'),
-      ]);
-      const store = await openLake(config.lake, ctx.cwd, { mustExist: true });
+      const [{ listRawHours }, { readEtlState }] = await Promise.all([import('../../lake/hours.ts'), import('../../etl/state.ts')]);
+      const store = await ctx.runtime(config).lake({ mustExist: true });
       const [raw, etl] = await Promise.all([listRawHours(store), readEtlState(store)]);
       const etlByHour = new Map(etl.hours.map((h) => [h.hour, h]));
       const hours: LakeHour[] = raw.map((h) => ({ ...h, etl: etlByHour.get(h.hour) ?? null }));
@@ -87,6 +85,7 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
 
   lake
     .command('check')
+    .summary('Verify the lake like fsck; --repair mends it')
     .description(
       'Verify the lake like fsck: raw files against their manifests (record counts, gzip integrity), curated partitions against the ETL state ' +
         '(present, readable), state and manifest JSON, stray temporary files. Exits 1 when anything is wrong.',
@@ -96,8 +95,8 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print the report as JSON')
     .action(async (flags: { lake?: string; repair?: boolean; json?: boolean }) => {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
-      const [{ openLake }, { checkLake }] = await Promise.all([import('../../lake/open.ts'), import('../../lake/check.ts')]);
-      const store = await openLake(config.lake, ctx.cwd, { mustExist: true });
+      const { checkLake } = await import('../../lake/check.ts');
+      const store = await ctx.runtime(config).lake({ mustExist: true });
       const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true && !flags.json;
       const report = await checkLake(store, {
         repair: flags.repair === true,

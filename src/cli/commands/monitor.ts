@@ -18,12 +18,13 @@ export function registerMonitorCommands(program: Command, ctx: CliContext): void
   const monitor = async (options: MonitorOptions): Promise<void> => {
     const config = ctx.config({ ...(options.lake ? { lake: options.lake } : {}), ...(options.refresh ? { monitor: { refreshMs: options.refresh } } : {}) });
     const jobEnv = configEnv(program, ctx);
-    const base = { ctx, config, readonly: options.readonly === true, ...(jobEnv ? { jobEnv } : {}) };
+    const base = { ctx, config, runtime: ctx.runtime(config), readonly: options.readonly === true, ...(jobEnv ? { jobEnv } : {}) };
     await runMonitor(base);
   };
 
   program
     .command('monitor')
+    .summary('Watch the pipeline live, with one-key actions')
     .description('Watch the pipeline live in a full-screen terminal UI with one-key actions (plain lines when not on a terminal)')
     .option('--lake <location>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--refresh <ms>', 'refresh interval in ms (default: config monitor.refreshMs, 1000)', intOption('--refresh', 100))
@@ -42,14 +43,15 @@ Running \`openevents\` with no command on a terminal opens the monitor.`,
 
   program
     .command('status')
+    .summary('Print what the monitor shows, once')
     .description('Print what the monitor shows, once: stream, lake hours, jobs, recent logs')
     .option('--lake <location>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
     .option('--json', 'print the model as JSON', false)
     .action(async (options: { lake?: string; json?: boolean }) => {
       const config = ctx.config(options.lake ? { lake: options.lake } : {});
-      const { openLake } = await import('../../lake/open.ts');
-      await openLake(config.lake, ctx.cwd, { mustExist: true });
-      const snapshot = await loadStatus({ ctx, config });
+      const runtime = ctx.runtime(config);
+      await runtime.lake({ mustExist: true });
+      const snapshot = await loadStatus({ ctx, config, runtime });
       if (options.json) printJson(ctx.stdout, snapshot);
       else println(ctx.stdout, statusText(snapshot));
     });

@@ -7,6 +7,7 @@ import { printJson, println, type CliContext } from '../context.ts';
 export function registerQueryCommands(program: Command, ctx: CliContext): void {
   program
     .command('query')
+    .summary('Ad hoc SQL over the curated tables')
     .description(
       'Ad hoc SQL (DuckDB) over the curated tables, which appear as views: categories, groups, venues, events, event_changes, fees, quarantine, hours.',
     )
@@ -16,8 +17,8 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
     .action(async (sql: string, opts: { lake?: string; format: 'table' | 'json' | 'csv' }) => {
       const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
       // Services load when the command runs (DuckDB), not at CLI start.
-      const [{ openLake }, { formatCsv, formatTable, runQuery, toObjects }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/query.ts')]);
-      const result = await runQuery(await openLake(config.lake, ctx.cwd, { mustExist: true }), sql);
+      const { formatCsv, formatTable, runQuery, toObjects } = await import('../../etl/query.ts');
+      const result = await runQuery(await ctx.runtime(config).lake({ mustExist: true }), sql);
       if (opts.format === 'json') printJson(ctx.stdout, toObjects(result));
       else if (opts.format === 'csv') ctx.stdout.write(formatCsv(result));
       else println(ctx.stdout, formatTable(result));
@@ -25,13 +26,14 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
 
   program
     .command('stats')
+    .summary('Totals, top-10 lists, events per hour, status mix')
     .description('Totals, the top 10 of the dashboard\'s eight charts (over unique events), events per hour, status mix and freshness.')
     .option('--lake <dir|s3://bucket/prefix>', 'the lake (default: config "lake", ./lake)')
     .option('--json', 'print the stats as JSON')
     .action(async (opts: { lake?: string; json?: boolean }) => {
       const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
-      const [{ openLake }, { computeStats }] = await Promise.all([import('../../lake/open.ts'), import('../../etl/stats.ts')]);
-      const stats = await computeStats(await openLake(config.lake, ctx.cwd, { mustExist: true }));
+      const { computeStats } = await import('../../etl/stats.ts');
+      const stats = await computeStats(await ctx.runtime(config).lake({ mustExist: true }));
       if (opts.json) printJson(ctx.stdout, stats);
       else println(ctx.stdout, formatStats(stats));
     });

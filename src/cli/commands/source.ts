@@ -19,10 +19,11 @@ interface ServeOptions {
 
 /** Registers `openevents source serve`. */
 export function registerSourceCommands(program: Command, ctx: CliContext): void {
-  const source = program.command('source').description('a local open_events stream server (replay captures or generate events)');
+  const source = program.command('source').summary('A local open_events stream server: replay or generate').description('A local open_events stream server (replay captures or generate events)');
   source
     .command('serve')
-    .description('serve the open_events stream protocol (GET /2/open_events, chunked NDJSON, since_mtime/since_count) until Ctrl-C')
+    .summary('Serve the open_events stream protocol until Ctrl-C')
+    .description('Serve the open_events stream protocol (GET /2/open_events, chunked NDJSON, since_mtime/since_count) until Ctrl-C')
     .option('--host <host>', 'interface to listen on (default: config source.host, 127.0.0.1)')
     .option('--port <n>', 'port; 0 picks a free one (default: config source.port, 8088)', intOption('--port'))
     .option('--replay <file...>', 'serve these NDJSON captures (plain or .gz), in order (HTTP header lines and a cut-off last line are skipped)')

@@ -21,6 +21,7 @@ interface StreamFlags {
 export function registerStreamCommands(program: Command, ctx: CliContext): void {
   program
     .command('stream')
+    .summary('Stream open_events from a source into the raw lake')
     .description('Stream open_events from a source into the raw lake (reconnects, resumes, dedupes; Ctrl-C flushes and stops)')
     .option('--url <url>', 'stream URL (default: config source.url, http://127.0.0.1:8088/2/open_events); redirects are followed, HTTP_PROXY/HTTPS_PROXY/NO_PROXY honoured')
     .option('--lake <dir>', 'lake folder or s3://bucket/prefix (default: config lake, ./lake)')
@@ -46,14 +47,10 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
         },
       });
       // Loaded when the command runs, so other commands do not pay for the streamer's modules.
-      const [{ openLake }, { LocalTelemetry, nullTelemetry }, { runStreamer }] = await Promise.all([
-        import('../../lake/open.ts'),
-        import('../../telemetry/telemetry.ts'),
-        import('../../stream/streamer.ts'),
-      ]);
-      const store = await openLake(config.lake, ctx.cwd);
-      const root = store.localPath('');
-      const telemetry = root ? new LocalTelemetry(root) : nullTelemetry;
+      const { runStreamer } = await import('../../stream/streamer.ts');
+      const runtime = ctx.runtime(config);
+      const store = await runtime.lake();
+      const telemetry = await runtime.telemetry('stream');
       const progress = (line: string): void => {
         if (!flags.quiet) println(ctx.stderr, `stream: ${escapeTerminal(line)}`);
       };
@@ -70,7 +67,6 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
           if (notice.kind !== 'file') progress(notice.message);
         },
       });
-      await telemetry.close();
       if (flags.json) printJson(ctx.stdout, summary);
       else println(ctx.stdout, `stopped (${summary.stoppedBy}): ${formatStats(summary)}`);
     });

@@ -21,13 +21,15 @@ export function elapsed(job: JobView, nowMs: number): number | undefined {
   return (job.endedAtMs ?? nowMs) - job.startedAtMs;
 }
 
-/** Jobs: state, elapsed time, and the selected job's state-change reason. */
+/** Jobs, local and EMR alike: state (an EMR cluster's own state beside it), elapsed time, and the selected job's state-change reason and logs. */
 export function JobsPane({ pane, width, lines, focused, selected, nowMs }: JobsPaneProps) {
   const color = useColor();
   const jobs = pane.data ?? [];
   const current = jobs[selected];
   const reasonLine = current?.reason ? 1 : 0;
-  const listLines = Math.max(1, lines - reasonLine);
+  // Where to look next: the failed step's log (a local file, or its folder under the cluster's LogUri).
+  const logsLine = current?.state === 'failed' && current.logs && lines - reasonLine > 2 ? 1 : 0;
+  const listLines = Math.max(1, lines - reasonLine - logsLine);
   // Keep the selected job in view.
   const first = Math.max(0, Math.min(selected - listLines + 1, jobs.length - listLines));
   const shown = jobs.slice(Math.max(0, first), Math.max(0, first) + listLines);
@@ -35,7 +37,8 @@ export function JobsPane({ pane, width, lines, focused, selected, nowMs }: JobsP
     const index = Math.max(0, first) + i;
     const mark = index === selected && focused ? '▶' : ' ';
     const time = duration(elapsed(job, nowMs)).padStart(6);
-    const text = fit(`${mark}${job.state.padEnd(9)} ${fit(job.label, Math.max(4, width - 19))} ${time}`, width);
+    const label = job.phase ? `${job.label} [${job.phase}]` : job.label;
+    const text = fit(`${mark}${job.state.padEnd(9)} ${fit(label, Math.max(4, width - 19))} ${time}`, width);
     return (
       <Text key={job.id} color={color(TONE[job.state])}>
         {text}
@@ -48,6 +51,7 @@ export function JobsPane({ pane, width, lines, focused, selected, nowMs }: JobsP
       <PaneTitle title={`Jobs (${jobs.length})`} width={width} focused={focused} pane={pane} nowMs={nowMs} />
       {rows}
       {reasonLine ? <Text color={color(current?.state === 'failed' ? 'red' : 'yellow')}>{fit(` why: ${current?.reason ?? ''}`, width)}</Text> : null}
+      {logsLine ? <Text color={color('gray')}>{fit(` logs: ${current?.logs ?? ''}`, width)}</Text> : null}
     </Box>
   );
 }

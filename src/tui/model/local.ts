@@ -1,70 +1,74 @@
 import path from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { LocalJobRunner, osUser } from '../../jobs/local.ts';
+import { isActive } from '../../jobs/types.ts';
+import { listJobs, type JobRunner } from '../../jobs/runner.ts';
 import type { HourId } from '../../lake/layout.ts';
-import { openLake } from '../../lake/open.ts';
+import { createRuntime, type Runtime } from '../../config/runtime.ts';
 import type { ObjectStore } from '../../lake/store.ts';
-import { LocalTelemetry, type TelemetrySink } from '../../telemetry/telemetry.ts';
-import { TELEMETRY, STATE } from '../../lake/layout.ts';
+import type { TelemetrySink } from '../../telemetry/telemetry.ts';
+import { STATE } from '../../lake/layout.ts';
+import { redactUrl } from '../../redact.ts';
 import { jobView } from './jobs-source.ts';
 import type { JobView } from './types.ts';
 import { LakeSource, type EtlStateReader, type RawHourLister } from './lake-source.ts';
 import { LogsSource } from './logs-source.ts';
 import type { ActionResult, PipelineActions, PipelineSources } from './sources.ts';
 import { StreamSource } from './stream-source.ts';
-import { LocalTelemetryFeed, TelemetryHub, type TelemetryFeed } from './telemetry-feed.ts';
+import { TelemetryHub } from './telemetry-feed.ts';
 
 export interface LocalPipelineOptions {
   config: Config;
   cwd: string;
   /** Extra environment for jobs (e.g. OPENEVENTS_CONFIG when the monitor got --config). */
   jobEnv?: Record<string, string>;
+  /** The config's lake, telemetry and clients (default: built here from `config`). */
+  runtime?: Runtime;
   store?: ObjectStore;
   who?: string;
   now?: () => number;
   /** Override the lake readers (the stage owners' readers, when they exist). */
   listRawHours?: RawHourLister;
   readEtlState?: EtlStateReader;
+  /** Runners whose jobs the Jobs pane shows beside the local ones (EMR on the aws profile). */
+  otherRunners?: JobRunner[];
 }
 
 /** The local pipeline as the monitor sees it: its sources, its actions, and where audit lines go. */
 export interface LocalPipeline {
   sources: PipelineSources;
   actions: PipelineActions;
-  runner: LocalJobRunner;
+  runner: JobRunner;
   telemetry: TelemetrySink;
   store: ObjectStore;
   who: string;
 }
 
 /**
- * Wires the monitor to the local profile: telemetry JSON lines and job files under the lake
- * (an S3 lake keeps jobs under ./.openevents/jobs and has no local telemetry: those panes say so).
+ * Wires the monitor to the pipeline of the config: its telemetry (read and written through the
+ * runtime: JSON lines locally, CloudWatch Logs on the aws profile) and local jobs, whose files
+ * live under the lake (an S3 lake keeps them under ./.openevents/jobs).
  */
 export async function createLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const { config, cwd } = options;
   const now = options.now ?? Date.now;
-  const store = options.store ?? (await openLake(config.lake, cwd));
+  const runtime = options.runtime ?? createRuntime(config, { cwd, now });
+  const store = options.store ?? (await runtime.lake());
   const root = store.localPath('.');
   const who = options.who ?? osUser();
-  const runner = new LocalJobRunner({
+  const runner: JobRunner = new LocalJobRunner({
     dir: root ? path.join(root, STATE, 'jobs') : path.resolve(cwd, '.openevents/jobs'),
     cwd,
     who,
     now,
-    ...(options.jobEnv ? { env: options.jobEnv } : {}),
+    // The source URL travels in the environment, not argv: a token in it stays out of `ps` and job records.
+    env: { ...options.jobEnv, OPENEVENTS_SOURCE_URL: config.source.url },
   });
-  const feed: TelemetryFeed = root
-    ? new LocalTelemetryFeed(path.join(root, TELEMETRY), { now })
-    : {
-        poll: () => Promise.reject(new Error('no local telemetry for an S3 lake (CloudWatch Logs source not wired yet)')),
-      };
-  const hub = new TelemetryHub(feed);
+  const hub = new TelemetryHub((await runtime.telemetryReader()).feed());
   // Three panes ask for the jobs each refresh: they share one read of the job files.
-  const listJobs = coalesce(() => runner.list());
-  const jobs = (): Promise<JobView[]> => listJobs().then((rs) => rs.map(jobView));
-  const streamer = async (): Promise<{ id: string } | undefined> =>
-    (await listJobs()).find((r) => r.kind === 'stream' && (r.state === 'running' || r.state === 'pending'));
+  const allJobs = coalesce(() => listJobs([runner, ...(options.otherRunners ?? [])]));
+  const jobs = (): Promise<JobView[]> => allJobs().then((rs) => rs.map(jobView));
+  const streamer = async (): Promise<{ id: string } | undefined> => (await allJobs()).find((r) => r.kind === 'stream' && r.runner === 'local' && isActive(r));
   const sources: PipelineSources = {
     profile: config.profile,
     location: config.lake,
@@ -82,12 +86,12 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
     logs: new LogsSource(hub),
   };
   const lakeArg = root ?? config.lake;
-  const telemetry: TelemetrySink = root ? new LocalTelemetry(root, { now }) : { emit() {}, async close() {} };
+  const telemetry = await runtime.telemetry('monitor');
   return { sources, actions: localActions(runner, lakeArg, config), runner, telemetry, store, who };
 }
 
 /** The one-key actions as local jobs running `openevents` subcommands. */
-export function localActions(runner: LocalJobRunner, lake: string, config: Config): PipelineActions {
+export function localActions(runner: JobRunner, lake: string, config: Config): PipelineActions {
   const etlStep = (hour: HourId) => ({ label: `etl ${hour}`, args: ['etl', '--lake', lake, '--hour', hour], hour });
   const started = (what: string, id: string): ActionResult => ({ ok: true, message: `${what} started (job ${id})`, jobId: id });
   return {
@@ -96,8 +100,8 @@ export function localActions(runner: LocalJobRunner, lake: string, config: Confi
       if (running) return { ok: false, message: `the streamer already runs (job ${running.id})` };
       const job = await runner.start({
         kind: 'stream',
-        label: `stream ${config.source.url}`,
-        steps: [{ label: 'stream', args: ['stream', '--lake', lake, '--url', config.source.url] }],
+        label: `stream ${redactUrl(config.source.url)}`,
+        steps: [{ label: 'stream', args: ['stream', '--lake', lake] }],
       });
       return started('streamer', job.id);
     },
@@ -109,7 +113,7 @@ export function localActions(runner: LocalJobRunner, lake: string, config: Confi
         : { ok: false, message: `the streamer (job ${running.id}) could not be signalled` };
     },
     async runEtl(hour) {
-      const busy = (await runner.list()).find((j) => (j.state === 'running' || j.state === 'pending') && j.steps.some((s) => s.hour === hour));
+      const busy = (await runner.list()).find((j) => isActive(j) && j.steps.some((s) => s.hour === hour));
       if (busy) return { ok: false, message: `${hour} is already being processed (job ${busy.id})` };
       const job = await runner.start({ kind: 'etl', label: `etl ${hour}`, steps: [etlStep(hour)] });
       return started(`ETL for ${hour}`, job.id);

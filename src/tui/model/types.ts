@@ -66,23 +66,32 @@ export interface LakeView {
 
 export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'stopped';
 
-/** A run of the pipeline: a local child process now, an EMR cluster or step later. */
+/** A run of the pipeline, local or on EMR, as the Jobs pane and `status` show it (see src/jobs/types.ts). */
 export interface JobView {
   id: string;
   kind: string;
   label: string;
   state: JobState;
-  /** Where it runs: 'local' now; 'emr' later. */
+  /** Where it runs: 'local' or 'emr'. */
   runner: string;
+  /** The runner's own state where it says more than `state` (an EMR cluster's: BOOTSTRAPPING, WAITING, …). */
+  phase?: string;
   startedAtMs?: number;
   endedAtMs?: number;
-  /** The state-change reason (why it failed or stopped). */
+  /** The state-change reason (why it failed or stopped); for a failed step, its FailureDetails. */
   reason?: string;
   /** The hours this job processes, for the lake grid. */
   hours?: HourId[];
   /** Per-hour outcome where the job knows it. */
   hourResults?: Record<HourId, 'running' | 'succeeded' | 'failed'>;
-  logFile?: string;
+  /** Its steps: done / all, and the failed one's name. */
+  steps?: { done: number; total: number; failed?: string };
+  /** Where its logs are: the local log file, or the failed (else running) EMR step's log folder. */
+  logs?: string;
+  /** The EMR cluster it runs on. */
+  clusterId?: string;
+  /** EMR's normalised instance hours so far (a cost hint). */
+  instanceHours?: number;
 }
 
 export interface LogLine {
