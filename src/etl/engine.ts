@@ -42,6 +42,8 @@ export interface RawInput {
   key: string;
   size: number;
   mtimeMs: number;
+  /** The object's version where the store has one (S3's ETag): the cached copy is of this version. */
+  etag?: string;
   /** A local file with the object's bytes (a local lake, or a cached copy of a remote one). */
   path?: string;
 }

@@ -6,11 +6,12 @@ import type { HourId } from '../../lake/layout.ts';
 import { loadSteps } from '../dialect.ts';
 import { copyTableFile, openDuck, quoteIdent, sqlList, sqlString } from '../duck.ts';
 import type { BatchResult, Engine, EngineBatch, EngineContext, EngineSegment, HourCounts, RawInput } from '../engine.ts';
-import type { ObjectStore } from '../../lake/store.ts';
+import { dropInputCopies, localInputs } from '../inputs.ts';
 import { CURATED_TABLES, type CuratedTable } from '../tables.ts';
 
 /**
- * The embedded engine: one in-memory DuckDB per batch. Raw objects are framed in this process
+ * The embedded engine: one in-memory DuckDB per batch. Raw objects (an s3:// lake's through the
+ * object cache, `localInputs`) are framed in this process
  * (src/lake/records.ts) and appended; the SQL steps run over the whole batch at once; each
  * table is written as one file per unit. An object that cannot be read or framed (a corrupt
  * gzip) fails its hour only: the hour's records are dropped from the batch before the SQL runs.
@@ -32,10 +33,10 @@ export class DuckdbEngine implements Engine {
   }
 }
 
-/** Reads a raw object: from its local file when there is one, else through the store. */
-export async function readRawInput(store: ObjectStore, input: RawInput): Promise<Uint8Array | undefined> {
-  if (input.path) return fs.readFile(input.path).catch((error: unknown) => ((error as { code?: string }).code === 'ENOENT' ? undefined : Promise.reject(error)));
-  return store.get(input.key);
+/** Reads a raw object from its local file (undefined when there is none: the object is gone). */
+async function readRawInput(input: RawInput): Promise<Uint8Array | undefined> {
+  if (!input.path) return undefined;
+  return fs.readFile(input.path).catch((error: unknown) => ((error as { code?: string }).code === 'ENOENT' ? undefined : Promise.reject(error)));
 }
 
 async function runBatch(batch: EngineBatch, context: EngineContext): Promise<BatchResult> {
@@ -48,26 +49,31 @@ async function runBatch(batch: EngineBatch, context: EngineContext): Promise<Bat
     await connection.run(`CREATE TABLE raw_records (arrival_hour VARCHAR, source_key VARCHAR, line_no BIGINT, raw VARCHAR)`);
     const appender = await connection.createAppender('raw_records');
     let records = 0;
-    for (const input of batch.inputs) {
-      if (failed.has(input.hour)) continue;
-      let framed: string[];
-      try {
-        const bytes = await readRawInput(context.store, input);
-        if (!bytes) throw new Error('the object disappeared during the run');
-        framed = frameRecords(bytes);
-      } catch (error) {
-        failed.set(input.hour, `${input.key} cannot be read: ${errorMessage(error)}`);
-        continue;
+    const inputs = await localInputs(context.store, batch.inputs);
+    try {
+      for (const input of inputs) {
+        if (failed.has(input.hour)) continue;
+        let framed: string[];
+        try {
+          const bytes = await readRawInput(input);
+          if (!bytes) throw new Error('the object disappeared during the run');
+          framed = frameRecords(bytes);
+        } catch (error) {
+          failed.set(input.hour, `${input.key} cannot be read: ${errorMessage(error)}`);
+          continue;
+        }
+        for (let i = 0; i < framed.length; i++) {
+          appender.appendVarchar(input.hour);
+          appender.appendVarchar(input.key);
+          appender.appendBigInt(BigInt(i + 1));
+          appender.appendVarchar(framed[i] as string);
+          appender.endRow();
+        }
+        records += framed.length;
+        context.onRecords?.(batch, records);
       }
-      for (let i = 0; i < framed.length; i++) {
-        appender.appendVarchar(input.hour);
-        appender.appendVarchar(input.key);
-        appender.appendBigInt(BigInt(i + 1));
-        appender.appendVarchar(framed[i] as string);
-        appender.endRow();
-      }
-      records += framed.length;
-      context.onRecords?.(batch, records);
+    } finally {
+      await dropInputCopies(context.store, inputs);
     }
     appender.closeSync();
     const hours = batch.hours.filter((h) => !failed.has(h));
