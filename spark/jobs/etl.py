@@ -2,14 +2,17 @@
 
     spark-submit --master 'local[*]' spark/jobs/etl.py --plan plan.json --out file:///abs/scratch/out
 
-The plan (written by src/etl/engines/spark.ts) lists batches of hours: each batch's raw objects
-(hour, key, url: file:// or s3://), and the unit each hour is written under. Each batch is one
+The plan (written by src/etl/engines/spark.ts, or by src/etl/engines/emr.ts to S3) lists batches of
+hours: each batch's raw objects (hour, key, url: file:// or s3://), and the unit each hour is written
+under. Each batch is one
 Spark job inside this one application: extract (raw objects -> records; an object that cannot be
 read fails its hour only) -> transform (pure: DataFrames in, DataFrames out, no I/O) -> load (one
 Parquet file per table per unit under --out/<table>/_unit=<unit>/). Results are JSON lines on
 stdout, tagged with the batch: per hour its counts or error, per file its table, unit, path and
 rows, then {"batch": i, "done": true} or {"batch": i, "error": ...}. The caller publishes the files
 and commits each batch as its done line arrives, so a killed run keeps its finished batches.
+On EMR (--publish, --results) the job moves each file to its content-named key in the lake itself
+and writes each batch's lines to <results>/batch-<i>.json, which the engine polls for.
 """
 import argparse
 import json
@@ -228,19 +231,34 @@ def load(spark, outputs, out, units):
     return files
 
 
-def run_batch(spark, batch, out, sql_dir, processed_at):
-    """One batch: extract, transform, load; prints its JSON lines."""
+def run_batch(spark, batch, out, sql_dir, processed_at, lake=None):
+    """One batch: extract, transform, load; prints its JSON lines (and returns them). With `lake`,
+    each file is published into the lake under its content-named key (see `publish`)."""
     index = batch["index"]
+    lines = []
+
+    def say(obj):
+        lines.append(obj)
+        emit(obj)
+
     raw_records, errors = extract(spark, batch["inputs"])
     for hour, error in sorted(errors.items()):
-        emit({"batch": index, "hour": hour, "error": error})
+        say({"batch": index, "hour": hour, "error": error})
     hours = [h for h in batch["hours"] if h not in errors]
     if hours:
+        units = {h: batch["units"][h] for h in hours}
         outputs = transform(spark, raw_records, hours, processed_at, sql_dir)
-        for table, unit, path, rows in load(spark, outputs, f"{out}/batch-{index}", {h: batch["units"][h] for h in hours}):
-            emit({"batch": index, "table": table, "unit": unit, "file": path, "rows": rows})
+        for table, unit, path, rows in load(spark, outputs, f"{out}/batch-{index}", units):
+            unit_hours = sorted(h for h in hours if units[h] == unit)
+            line = {"batch": index, "table": table, "unit": unit, "hours": unit_hours, "rows": rows}
+            if lake:
+                key, size = publish(spark, path, lake, table, unit_hours)
+                line.update({"key": key, "bytes": size})
+            else:
+                line["file"] = path
+            say(line)
         for row in outputs["hours"].collect():
-            emit({
+            say({
                 "batch": index,
                 "hour": row["arrival_hour"],
                 "raw_records": row["raw_records"],
@@ -248,6 +266,52 @@ def run_batch(spark, batch, out, sql_dir, processed_at):
                 "quarantined": row["quarantined"],
             })
     spark.catalog.clearCache()
+    return lines
+
+
+def segment_key(table, hours, sha256):
+    """The content-addressed key of a segment file (src/etl/segments.ts segmentFileKey)."""
+    return f"curated/{table}/{hours[0]}_{hours[-1]}-{sha256[:16]}.parquet"
+
+
+def publish(spark, url, lake, table, hours):
+    """Moves a written file into the lake under its content-named key; returns (key, bytes). The
+    caller's commit (the table manifest) is what makes it live; an uncommitted one is swept."""
+    import hashlib
+
+    digest, size = spark.sparkContext.binaryFiles(url).map(lambda kv: (hashlib.sha256(bytes(kv[1])).hexdigest(), len(kv[1]))).first()
+    key = segment_key(table, hours, digest)
+    fs, src = _fs(spark, url)
+    dst = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(f"{lake}/{key}")
+    fs.mkdirs(dst.getParent())
+    # Same name, same content: a file already there (an earlier attempt) is this one.
+    if not fs.rename(src, dst) and not fs.exists(dst):
+        raise RuntimeError(f"cannot move {url} to {lake}/{key}")
+    fs.delete(src, False)
+    return key, size
+
+
+def read_text(spark, url):
+    """A small text file from a local path or any Hadoop URL (s3://, file://)."""
+    if "://" not in url:
+        with open(url, encoding="utf-8") as f:
+            return f.read()
+    fs, path = _fs(spark, hadoop_url(url))
+    stream = fs.open(path)
+    try:
+        return spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
+
+
+def write_text(spark, url, text):
+    """Writes a small text file through Hadoop (s3://: one PUT when closed, so readers see it whole)."""
+    fs, path = _fs(spark, hadoop_url(url))
+    stream = fs.create(path, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
 
 
 def emit(obj):
@@ -256,29 +320,37 @@ def emit(obj):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--plan", required=True, help="the batches (JSON): [{index, hours, units, inputs: [{hour, key, url}]}]")
-    parser.add_argument("--out", required=True, help="where the files go: file:///abs/path (or s3://...)")
+    parser.add_argument("--plan", required=True, help="the batches (JSON, a path or s3:// URL): {id?, batches: [{index, hours, units, inputs: [{hour, key, url}]}]} or the list alone")
+    parser.add_argument("--out", required=True, help="where the files are written: file:///abs/path or s3://...")
+    parser.add_argument("--publish", default=None, help="the lake (s3://bucket/prefix): move each file to its content-named key there")
+    parser.add_argument("--results", default=None, help="also write each batch's lines to <results>/batch-<index>.json (for a caller that cannot read stdout: EMR)")
     parser.add_argument("--sql-dir", default=DEFAULT_SQL_DIR, help="the shared SQL (default: src/etl/sql of this checkout)")
     parser.add_argument("--processed-at", default=None, help="UTC timestamp recorded in the hours table (default: now)")
     parser.add_argument("--master", default=None, help="Spark master when not given to spark-submit")
     args = parser.parse_args(argv)
 
-    with open(args.plan, encoding="utf-8") as f:
-        batches = json.load(f)
-    for batch in batches:
-        for h in batch["hours"]:
-            hour_path(h)
     processed_at = args.processed_at or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
     out = hadoop_url(args.out)
+    lake = hadoop_url(args.publish) if args.publish else None
 
     spark = build_session(master=args.master)
     try:
+        plan = json.loads(read_text(spark, args.plan))
+        plan_id = plan.get("id") if isinstance(plan, dict) else None
+        batches = plan["batches"] if isinstance(plan, dict) else plan
+        for batch in batches:
+            for h in batch["hours"]:
+                hour_path(h)
         for batch in batches:
             try:
-                run_batch(spark, batch, out, args.sql_dir, processed_at)
-                emit({"batch": batch["index"], "done": True})
+                lines = run_batch(spark, batch, out, args.sql_dir, processed_at, lake)
+                lines.append({"batch": batch["index"], "done": True})
+                emit(lines[-1])
             except Exception as e:  # noqa: BLE001 - a failed batch is reported; the caller splits it
-                emit({"batch": batch["index"], "error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:2000]})
+                lines = [{"batch": batch["index"], "error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:2000]}]
+                emit(lines[0])
+            if args.results:
+                write_text(spark, f"{args.results.rstrip('/')}/batch-{batch['index']}.json", json.dumps({"plan": plan_id, "lines": lines}))
     finally:
         spark.stop()
 

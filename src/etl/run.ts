@@ -471,6 +471,29 @@ export function planBatches(
   return out;
 }
 
+/**
+ * The engine batches a run starting at `startedAt` makes of these hours, without running them
+ * (`emr run` puts them on a cluster; the ETL run that collects the results plans the same ones).
+ * Hours whose raw objects do not match their manifest are left out, as a run refuses them.
+ */
+export async function planHourBatches(
+  store: ObjectStore,
+  hours: readonly HourId[],
+  options: { startedAt: Date; graceMs?: number; batchRecords?: number; batchBytes?: number },
+): Promise<EngineBatch[]> {
+  const raw = await listRawInputs(store, hours);
+  const manifests = await readRawManifests(store, hours);
+  const runnable = [...new Set(hours)].sort().filter((h) => !manifestMismatch(h, raw.get(h) ?? [], manifests.get(h)));
+  const units = Object.fromEntries(runnable.map((h) => [h, unitOf(h, options.startedAt.getTime(), options.graceMs ?? 5 * 60_000).unit]));
+  return planBatches(runnable, raw, manifests, units, options.batchRecords ?? BATCH_RECORDS, options.batchBytes ?? BATCH_BYTES).map((b, index) => ({
+    index,
+    hours: b.hours,
+    inputs: b.hours.flatMap((h) => raw.get(h) ?? []),
+    units: Object.fromEntries(b.hours.map((h) => [h, units[h] as string])),
+    processedAt: options.startedAt,
+  }));
+}
+
 /** Records of raw objects without a manifest: from deterministic names (<writer>-<first>-<last>.*), else about 1 per 600 stored bytes. */
 function estimateRecords(objects: readonly RawInput[]): number {
   return objects.reduce((n, o) => {

@@ -15,7 +15,7 @@ export const etlHourKey = (hour: HourId): string => `${HOURS_DIR}/${hour}.json`;
 export const ETL_LAST_RUN = `${ETL_STATE}/last-run.json`;
 
 /** The engines an ETL run can use (config `etl.engine`). */
-export const ENGINE_NAMES = ['duckdb', 'spark'] as const;
+export const ENGINE_NAMES = ['duckdb', 'spark', 'emr'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** What the ETL recorded about one arrival hour (the latest attempt). */

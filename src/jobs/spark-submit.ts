@@ -6,8 +6,8 @@ import { UserError } from '../errors.ts';
 /**
  * The one way the toolkit launches a local Spark job: the project's `.venv/bin/spark-submit` (or
  * `SPARK_SUBMIT`) on `local[*]`, with the project's Python on PATH. Used by the ETL's Spark engine
- * and by `ml train --engine spark`; an EMR engine turns the same `SparkJob` into an EMR step
- * (`command-runner.jar spark-submit <conf...> <script> <args...>`, see `sparkSubmitArgs`).
+ * and by `ml train --engine spark`. On EMR the same job script runs as a step
+ * (`command-runner.jar spark-submit … <script> <args…>`, see `emrSparkStep`).
  */
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -51,6 +51,18 @@ export interface SparkSubmitResult {
 /** The spark-submit the toolkit uses. */
 export function sparkSubmitPath(env: NodeJS.ProcessEnv = process.env, projectRoot = PROJECT_ROOT): string {
   return env.SPARK_SUBMIT ?? path.join(projectRoot, '.venv/bin/spark-submit');
+}
+
+/** Where the bootstrap action (provisioning/emr/bootstrap.sh) puts the code bundle on every node of a cluster. */
+export const EMR_CODE_DIR = '/home/hadoop/openevents/current';
+
+/**
+ * An EMR step's command-runner.jar arguments for a job script of the code bundle: spark-submit
+ * on YARN in client mode (the driver on the primary node, so its output is the step's stdout log),
+ * one YARN attempt (a failed step fails at once).
+ */
+export function emrSparkStep(script: string, args: readonly string[]): string[] {
+  return ['spark-submit', '--deploy-mode', 'client', '--conf', 'spark.yarn.maxAppAttempts=1', `${EMR_CODE_DIR}/${script}`, ...args];
 }
 
 /** spark-submit's arguments for a job (what follows `spark-submit` on a command line or in an EMR step). */

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { UserError } from '../../errors.ts';
 import { isHourId, type HourId, hoursBetween } from '../../lake/layout.ts';
 import type { EtlProgress, EtlResult, HourSelection } from '../../etl/run.ts';
-import type { EtlHourState } from '../../etl/state.ts';
+import { ENGINE_NAMES, type EngineName, type EtlHourState } from '../../etl/state.ts';
 import { printJson, println, type CliContext } from '../context.ts';
 import { ProgressLine, formatDuration, rateAndEta } from '../progress.ts';
 
@@ -12,7 +12,7 @@ interface EtlOptions {
   from?: string;
   to?: string;
   all?: boolean;
-  engine?: 'duckdb' | 'spark';
+  engine?: EngineName;
   compact: boolean;
   restart?: boolean;
   json?: boolean;
@@ -34,7 +34,11 @@ export function registerEtlCommands(program: Command, ctx: CliContext): void {
     .option('--from <YYYY-MM-DDTHH>', 'process the hours from this one ... (needs --to)')
     .option('--to <YYYY-MM-DDTHH>', '... to this one, both included')
     .option('--all', 'process every raw hour in the lake')
-    .addOption(new Option('--engine <engine>', 'duckdb (in-process) or spark (spark-submit local[*]) (default: config "etl.engine", duckdb)').choices(['duckdb', 'spark']))
+    .addOption(
+      new Option('--engine <engine>', 'duckdb (in-process), spark (spark-submit local[*]) or emr (Spark as EMR steps, an s3:// lake) (default: config "etl.engine", duckdb)').choices([
+        ...ENGINE_NAMES,
+      ]),
+    )
     .option('--no-compact', 'do not compact closed days and months after the run')
     .option('--restart', 'start the selection over instead of resuming an interrupted run of it')
     .option('--json', 'print the run summary as JSON (progress goes to stderr)')
@@ -42,13 +46,14 @@ export function registerEtlCommands(program: Command, ctx: CliContext): void {
       const config = ctx.config({ ...(opts.lake ? { lake: opts.lake } : {}), ...(opts.engine ? { etl: { engine: opts.engine } } : {}) });
       const select = selection(opts);
       // Services load when the command runs (DuckDB), not at CLI start.
-      const { runEtl } = await import('../../etl/run.ts');
+      const [{ runEtl }, { configuredEngine }] = await Promise.all([import('../../etl/run.ts'), import('../../etl/engines/index.ts')]);
       const store = await ctx.runtime(config).lake({ mustExist: true });
+      const engine = await configuredEngine(config, { cwd: ctx.cwd, env: ctx.env });
       const out = opts.json ? ctx.stderr : ctx.stdout;
       const progress = new ProgressLine(out);
       const result = await runEtl(store, {
         select,
-        engine: config.etl.engine,
+        engine,
         batchRecords: config.etl.batchRecords,
         batchBytes: config.etl.batchBytes,
         graceMs: config.stream.hourGraceMs,
