@@ -283,7 +283,8 @@ def publish(spark, url, lake, table, hours):
     key = segment_key(table, hours, digest)
     fs, src = _fs(spark, url)
     dst = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(f"{lake}/{key}")
-    fs.mkdirs(dst.getParent())
+    if not lake.startswith("s3"):
+        fs.mkdirs(dst.getParent())  # a folder for file:// (an object store has none: s3a would write a marker object)
     # Same name, same content: a file already there (an earlier attempt) is this one.
     if not fs.rename(src, dst) and not fs.exists(dst):
         raise RuntimeError(f"cannot move {url} to {lake}/{key}")

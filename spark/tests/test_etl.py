@@ -178,3 +178,34 @@ def test_load_writes_one_sorted_file_per_table_and_unit(spark, tmp_path):
     assert events == [("2015-03", 2), ("2015-04", 1)]
     path = next(p for t, u, p, _ in files if t == "events" and u == "2015-03")
     assert [r["event_id"] for r in spark.read.parquet(path).collect()] == ["e1", "e2"]
+
+
+def test_a_batch_published_into_a_lake_lands_under_content_named_keys(spark, tmp_path):
+    import hashlib
+
+    # Given a batch of one hour with one raw object, and a lake to publish into (as on EMR: --publish)
+    hour_dir = tmp_path / "raw" / "2015" / "03" / "08" / "06"
+    hour_dir.mkdir(parents=True)
+    (hour_dir / "w-1-2.ndjson").write_text(json.dumps(ev(id="e1")) + "\n" + json.dumps(ev(id="e2", mtime=5)) + "\n")
+    batch = {"index": 3, "hours": [H1], "units": {H1: "2015-03"}, "inputs": [{"hour": H1, "key": "raw/2015/03/08/06/w-1-2.ndjson", "url": f"file://{hour_dir}/w-1-2.ndjson"}]}
+    lake = tmp_path / "lake"
+    # When it runs
+    lines = etl.run_batch(spark, batch, f"file://{tmp_path}/out", etl.DEFAULT_SQL_DIR, "2026-01-01 00:00:00", lake=f"file://{lake}")
+    # Then each file is in the lake under curated/<table>/<first>_<last>-<sha256/16>.parquet of its own bytes
+    files = [l for l in lines if "table" in l]
+    assert {l["table"] for l in files} >= {"events", "groups", "hours"}
+    for line in files:
+        path = lake / line["key"]
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert line["key"] == f"curated/{line['table']}/{H1}_{H1}-{digest[:16]}.parquet"
+        assert line["bytes"] == path.stat().st_size and line["hours"] == [H1] and "file" not in line
+        assert spark.read.parquet(str(path)).count() == line["rows"]
+    # And the hour's counts are reported with the batch
+    assert [l for l in lines if l.get("hour") == H1] == [{"batch": 3, "hour": H1, "raw_records": 2, "valid_records": 2, "quarantined": 0}]
+
+
+def test_plans_and_results_go_through_hadoop_urls(spark, tmp_path):
+    url = f"file://{tmp_path}/results/batch-0.json"
+    etl.write_text(spark, url, '{"plan": "p", "lines": []}')
+    assert json.loads(etl.read_text(spark, url)) == {"plan": "p", "lines": []}
+    assert json.loads(etl.read_text(spark, str(tmp_path / "results" / "batch-0.json")))["plan"] == "p"

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { UserError, errorMessage } from '../../errors.ts';
 import type { EmrSettings } from '../../emr/settings.ts';
 import type { EmrJobRunner } from '../../jobs/emr.ts';
@@ -48,13 +49,15 @@ export class EmrEngine implements Engine {
       for (const batch of pending.values()) await done(batch, { ok: false, error: `no result of this batch under ${plan.prefix}results/` });
       return;
     }
-    if (pending.size < batches.length) {
+    let job = await this.options.runner.clusters.activeRunning(plan.uri);
+    if (!job && pending.size < batches.length) {
       // A cluster ran part of this plan and ended: the rest is a plan of its own.
       await cleanUp(store, plan);
       plan = etlPlan(this.options.settings, [...pending.values()]);
       await collect();
+      if (pending.size === 0) return cleanUp(store, plan);
     }
-    const job = await this.submit(store, plan);
+    job ??= await this.submit(store, plan);
     const pollMs = this.options.pollMs ?? this.options.settings.pollSeconds * 1000;
     let record: JobRecord | undefined = job;
     while (pending.size > 0 && !signal?.aborted) {
@@ -233,14 +236,7 @@ async function cleanUp(store: ObjectStore, plan: EtlPlan): Promise<void> {
   for (const info of await listAll(store, plan.prefix)) await store.delete(info.key);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(finish, ms);
-    function finish(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', finish);
-      resolve();
-    }
-    signal?.addEventListener('abort', finish, { once: true });
-  });
+/** Waits, or less when the signal aborts. */
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  await delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
 }
