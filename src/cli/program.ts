@@ -3,6 +3,7 @@ import { createContext, type CliContext, type ContextOptions } from './context.t
 import { packageVersion } from './version.ts';
 import { registerSourceCommands } from './commands/source.ts';
 import { registerStreamCommands } from './commands/stream.ts';
+import { registerLandCommands } from './commands/land.ts';
 import { registerLakeCommands } from './commands/lake.ts';
 import { registerEtlCommands } from './commands/etl.ts';
 import { registerQueryCommands } from './commands/query.ts';
@@ -40,6 +41,7 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerMonitorCommands,
     registerSourceCommands,
     registerStreamCommands,
+    registerLandCommands,
     registerLakeCommands,
     registerEtlCommands,
     registerQueryCommands,

@@ -74,8 +74,12 @@ export function manifestKey(hour: HourId): string {
   return `${rawHourPrefix(hour)}_manifest.json`;
 }
 
-/** Deterministic raw object name: a retried write of the same records replaces, never duplicates. */
-export function rawObjectKey(hour: HourId, writer: string, first: number, last: number, ext = 'ndjson.gz'): string {
+/**
+ * Deterministic raw object name: a retried write of the same records replaces, never duplicates.
+ * `first`/`last` are the writer's sequence numbers (the streamer's counters, or a Kinesis shard's
+ * sequence numbers, which are decimal strings too long for a number).
+ */
+export function rawObjectKey(hour: HourId, writer: string, first: number | string, last: number | string, ext = 'ndjson.gz'): string {
   return `${rawHourPrefix(hour)}${writer}-${first}-${last}.${ext}`;
 }
 

@@ -18,22 +18,28 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]
 /** An empty final deflate block (fixed Huffman codes): ends a stream of sync-flushed blocks. */
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
+/**
+ * A record's position in its writer's sequence: the streamer's counter (contiguous from 1), or a
+ * Kinesis sequence number (a decimal string, increasing with gaps) for the lander.
+ */
+export type SequenceId = number | string;
+
 /** A raw object once it is durable in the lake. */
-export interface RawFile {
+export interface RawFile<S extends SequenceId = number> {
   key: string;
   hour: HourId;
   /** Sequence numbers of its first and last record. */
-  first: number;
-  last: number;
+  first: S;
+  last: S;
   records: number;
   /** Compressed size. */
   bytes: number;
 }
 
-interface OpenFile {
+interface OpenFile<S extends SequenceId> {
   hour: HourId;
-  first: number;
-  last: number;
+  first: S;
+  last: S;
   records: number;
   openedAtMs: number;
   tmp: string;
@@ -63,8 +69,8 @@ const TYPICAL_RATIO = 0.3;
  * under its deterministic name `<writer>-<first>-<last>.ndjson.gz` in its arrival hour —
  * atomically, through the store. Until then nothing is visible in the lake.
  */
-export class RawWriter {
-  private file: OpenFile | undefined;
+export class RawWriter<S extends SequenceId = number> {
+  private file: OpenFile<S> | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -78,7 +84,7 @@ export class RawWriter {
    * The open file's hour, first and last sequence, record count and age, and its compressed
    * size: what is written plus an estimate for the blocks still being compressed.
    */
-  get current(): { hour: HourId; first: number; last: number; records: number; openedAtMs: number; compressedBytes: number } | undefined {
+  get current(): { hour: HourId; first: S; last: S; records: number; openedAtMs: number; compressedBytes: number } | undefined {
     const f = this.file;
     if (!f) return undefined;
     const ratio = f.appendedInput > 0 ? (f.compressedBytes - GZIP_HEADER.length) / f.appendedInput : TYPICAL_RATIO;
@@ -88,17 +94,18 @@ export class RawWriter {
 
   /**
    * Appends records (their bytes, each followed by "\n") with sequence numbers first..last as
-   * one compressed block. Resolves once at most BLOCKS_IN_FLIGHT blocks are being compressed
-   * and the file has room, which is how a slow disk slows the reader. `consumed` is called when
-   * `data` may be reused (also if the file is discarded).
+   * one compressed block; numeric sequences continue the file's without a gap, string ones (Kinesis
+   * sequence numbers) only increase. Resolves once at most BLOCKS_IN_FLIGHT blocks are being
+   * compressed and the file has room, which is how a slow disk slows the reader. `consumed` is
+   * called when `data` may be reused (also if the file is discarded).
    */
-  async write(hour: HourId, first: number, last: number, data: Buffer, nowMs: number, consumed?: () => void): Promise<void> {
+  async write(hour: HourId, first: S, last: S, data: Buffer, nowMs: number, consumed?: () => void): Promise<void> {
     let file = this.file;
     if (file && file.hour !== hour) throw new Error(`raw writer: open file is for ${file.hour}, not ${hour}`);
     if (!file) file = this.file = await this.open(hour, first, nowMs);
-    if (first !== file.last + 1 && file.records > 0) throw new Error(`raw writer: sequence gap ${file.last} → ${first}`);
+    if (typeof first === 'number' && first !== (file.last as number) + 1 && file.records > 0) throw new Error(`raw writer: sequence gap ${file.last} → ${first}`);
     file.last = last;
-    file.records += last - first + 1;
+    file.records += typeof first === 'number' ? (last as number) - first + 1 : countLines(data);
     file.crc = crc32(data, file.crc);
     file.size += data.length;
     const dictionary = file.window;
@@ -112,7 +119,7 @@ export class RawWriter {
   }
 
   /** Appends the oldest block to the file once it is compressed. */
-  private async append(file: OpenFile): Promise<void> {
+  private async append(file: OpenFile<S>): Promise<void> {
     const { block, input } = file.pending.shift()!;
     const bytes = await block;
     file.compressedBytes += bytes.length;
@@ -121,7 +128,7 @@ export class RawWriter {
   }
 
   /** Finishes the open file and moves it into the lake; undefined when none is open. */
-  async close(): Promise<RawFile | undefined> {
+  async close(): Promise<RawFile<S> | undefined> {
     const file = this.file;
     if (!file) return undefined;
     this.file = undefined;
@@ -159,13 +166,20 @@ export class RawWriter {
     return mine.length;
   }
 
-  private async open(hour: HourId, first: number, nowMs: number): Promise<OpenFile> {
+  private async open(hour: HourId, first: S, nowMs: number): Promise<OpenFile<S>> {
     await fs.mkdir(this.tmpDir, { recursive: true });
     const tmp = path.join(this.tmpDir, `${this.writer}-${first}-${process.pid}.ndjson.gz.tmp`);
     const out = createWriteStream(tmp, { highWaterMark: 256 * 1024 });
     out.write(GZIP_HEADER);
-    return { hour, first, last: first - 1, records: 0, openedAtMs: nowMs, tmp, out, pending: [], window: undefined, crc: 0, size: 0, compressedBytes: GZIP_HEADER.length, appendedInput: 0 };
+    return { hour, first, last: first, records: 0, openedAtMs: nowMs, tmp, out, pending: [], window: undefined, crc: 0, size: 0, compressedBytes: GZIP_HEADER.length, appendedInput: 0 };
   }
+}
+
+/** The "\n"-terminated records in `data`. */
+function countLines(data: Buffer): number {
+  let n = 0;
+  for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, i + 1)) n++;
+  return n;
 }
 
 /** CRC-32 (gzip's), continuing from `value`: zlib's own where Node has it (20.15+), else a table. */

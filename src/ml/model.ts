@@ -4,8 +4,8 @@ import { trainForest, predictForest, type Forest } from './forest.ts';
 import { DEFAULT_MODEL, MODEL_KINDS, type Label, type LabelledDoc, type ModelKind } from './labels.ts';
 import { margins, trainLogistic, type LinearModel } from './linear.ts';
 import { groupFolds } from './split.ts';
-import { nameOf, terms } from './text.ts';
-import { fitVocabulary, RAW_TFIDF, termIndex, transform, type SparseRows, type Vocabulary, type Weighting } from './tfidf.ts';
+import { nameOf, terms, tokenize } from './text.ts';
+import { fitVocabulary, pairIndex, RAW_TFIDF, termIndex, transform, transformTokens, type SparseRows, type Vocabulary, type Weighting } from './tfidf.ts';
 
 /**
  * The text classifiers, one interface: train on labelled docs, score texts with P(tech).
@@ -272,8 +272,9 @@ export function selectRows(x: SparseRows, rows: readonly number[]): SparseRows {
 /** A scorer bound to a model: P(tech) per text. Build once, call many times. */
 export function scorer(model: TextModel): (texts: readonly string[]) => Float64Array {
   const index = termIndex(model.vocabulary);
+  const pairs = model.ngrams === 2 ? pairIndex(model.vocabulary) : undefined;
   return (texts) => {
-    const x = transform(model.vocabulary, texts.map((t) => docTerms(t, model.ngrams)), index, model.weighting);
+    const x = transformTokens(model.vocabulary, texts.map((t) => tokenize(t)), index, pairs, model.weighting);
     if (model.forest) return predictForest(model.forest, x);
     const parts = model.parts ?? [];
     const out = new Float64Array(x.rows);

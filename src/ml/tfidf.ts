@@ -61,19 +61,67 @@ export function fitVocabulary(docs: readonly string[][], options: VocabularyOpti
 
 /** TF-IDF rows for tokenised documents; terms outside the vocabulary are ignored. */
 export function transform(vocabulary: Vocabulary, docs: readonly string[][], index = termIndex(vocabulary), weighting: Weighting = RAW_TFIDF): SparseRows {
+  return buildRows(vocabulary, docs.length, weighting, (r, visit) => {
+    for (const token of docs[r]!) {
+      const c = index.get(token);
+      if (c !== undefined) visit(c);
+    }
+  });
+}
+
+/**
+ * The vocabulary's word pairs ("machine learning") as first word → second word → column, so a
+ * scorer finds a pair's column from the two tokens it already has, without building the pair's
+ * string (building and hashing those strings was most of the cost of scoring a description).
+ */
+export type PairIndex = Map<string, Map<string, number>>;
+
+/** The pair columns of a vocabulary (terms with a space), for transformTokens. */
+export function pairIndex(vocabulary: Vocabulary): PairIndex {
+  const pairs: PairIndex = new Map();
+  vocabulary.terms.forEach((term, c) => {
+    const space = term.indexOf(' ');
+    if (space < 0) return;
+    const first = term.slice(0, space);
+    let seconds = pairs.get(first);
+    if (!seconds) pairs.set(first, (seconds = new Map()));
+    seconds.set(term.slice(space + 1), c);
+  });
+  return pairs;
+}
+
+/**
+ * TF-IDF rows for documents given as tokens, with each pair of consecutive tokens as a term when
+ * `pairs` is given: the same rows as `transform` over `terms(text, 2)`, found without the pair strings.
+ */
+export function transformTokens(vocabulary: Vocabulary, docs: readonly string[][], index: Map<string, number>, pairs: PairIndex | undefined, weighting: Weighting): SparseRows {
+  return buildRows(vocabulary, docs.length, weighting, (r, visit) => {
+    const tokens = docs[r]!;
+    for (let i = 0; i < tokens.length; i++) {
+      const c = index.get(tokens[i]!);
+      if (c !== undefined) visit(c);
+      if (pairs && i + 1 < tokens.length) {
+        const p = pairs.get(tokens[i]!)?.get(tokens[i + 1]!);
+        if (p !== undefined) visit(p);
+      }
+    }
+  });
+}
+
+/** CSR rows from each row's vocabulary columns (one visit per occurrence), weighted. */
+function buildRows(vocabulary: Vocabulary, rows: number, weighting: Weighting, columnsOf: (row: number, visit: (column: number) => void) => void): SparseRows {
   const { idf } = vocabulary;
-  const rowPtr = new Int32Array(docs.length + 1);
+  const rowPtr = new Int32Array(rows + 1);
   let cols = new Int32Array(1024);
   let vals = new Float32Array(1024);
   let nnz = 0;
   const counts = new Int32Array(vocabulary.terms.length);
   const touched: number[] = [];
-  for (let r = 0; r < docs.length; r++) {
-    for (const token of docs[r]!) {
-      const c = index.get(token);
-      if (c === undefined) continue;
-      if (counts[c]!++ === 0) touched.push(c);
-    }
+  const visit = (c: number): void => {
+    if (counts[c]!++ === 0) touched.push(c);
+  };
+  for (let r = 0; r < rows; r++) {
+    columnsOf(r, visit);
     touched.sort((a, b) => a - b);
     if (nnz + touched.length > cols.length) {
       const size = Math.max(cols.length * 2, nnz + touched.length);
@@ -103,7 +151,7 @@ export function transform(vocabulary: Vocabulary, docs: readonly string[][], ind
     touched.length = 0;
     rowPtr[r + 1] = nnz;
   }
-  return { rows: docs.length, cols: vocabulary.terms.length, rowPtr, colIdx: cols.slice(0, nnz), values: vals.slice(0, nnz) };
+  return { rows, cols: vocabulary.terms.length, rowPtr, colIdx: cols.slice(0, nnz), values: vals.slice(0, nnz) };
 }
 
 /** term → column index. */

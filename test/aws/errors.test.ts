@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClient, s3Client } from '../../src/aws/clients.ts';
 import { AwsUserError, awsErrorKind } from '../../src/aws/errors.ts';
 import { startAwsProxy, type AwsProxy } from '../helpers/aws-proxy.ts';
-import { runCli } from '../helpers/cli.ts';
+import { expectUserError, runCli } from '../helpers/cli.ts';
 import { freePort, useMoto } from '../helpers/moto.ts';
 import { CAPTURE } from '../helpers/fixtures.ts';
 
@@ -35,14 +35,7 @@ function env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv 
 
 /** Runs the CLI and checks the shape every user-fixable failure has: exit 1, one error line, one hint line, no stack. */
 async function fails(args: string[], extra: Record<string, string | undefined> = {}): Promise<{ error: string; hint: string }> {
-  const run = await runCli(args, { env: env(extra) });
-  expect(run.code, run.stderr).toBe(1);
-  const lines = run.stderr.trim().split('\n');
-  expect(lines, run.stderr).toHaveLength(2);
-  expect(run.stderr).not.toMatch(/hit a bug|\n\s+at /);
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[1]).toMatch(/^hint: /);
-  return { error: lines[0]!, hint: lines[1]! };
+  return expectUserError(await runCli(args, { env: env(extra) }));
 }
 
 async function objectsIn(bucket: string): Promise<string[]> {

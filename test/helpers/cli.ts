@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { ROOT } from './moto.ts';
 
 /** The real, compiled `openevents` command (package.json `bin`; the global setup builds it when stale). */
@@ -50,4 +51,18 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 30
       reject(new Error(`process exited (${code}) before printing ${pattern}; got: ${buffer}`));
     });
   });
+}
+
+/**
+ * Checks the shape of a failure the user can fix (a UserError): exit 1, one `error:` line and one
+ * `hint:` line on stderr, no stack, no "hit a bug"; returns the two lines.
+ */
+export function expectUserError(run: { code: number | null; stderr: string }): { error: string; hint: string } {
+  expect(run.code, run.stderr).toBe(1);
+  const lines = run.stderr.trim().split('\n');
+  expect(lines, run.stderr).toHaveLength(2);
+  expect(run.stderr).not.toMatch(/hit a bug|\n\s+at /);
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines[1]).toMatch(/^hint: /);
+  return { error: lines[0]!, hint: lines[1]! };
 }

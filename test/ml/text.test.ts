@@ -1,7 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STOPWORDS_DIR, eventText, htmlToText, stopWords, tokenize } from '../../src/ml/text.ts';
+import { gunzipSync } from 'node:zlib';
+import { labelledDocsFromRaw } from '../../src/ml/data.ts';
+import { STOPWORDS_DIR, eventText, htmlToText, stopWords, terms, tokenize } from '../../src/ml/text.ts';
+import { fitVocabulary, pairIndex, termIndex, transform, transformTokens } from '../../src/ml/tfidf.ts';
+import { REST_CORPUS } from '../helpers/fixtures.ts';
 
 describe('tokenize', () => {
   it('keeps lower-cased runs of Unicode letters and drops digits, punctuation and single letters', () => {
@@ -51,5 +55,23 @@ describe('htmlToText', () => {
   it('joins the event name and description', () => {
     expect(eventText('Hike', 'up the hill')).toBe('Hike\nup the hill');
     expect(eventText('Hike', null)).toBe('Hike');
+  });
+});
+
+describe('scoring features from tokens (transformTokens)', () => {
+  it('gives exactly the rows transform gives over the word-and-pair terms, on the real corpus', () => {
+    // Given the real corpus's texts and a vocabulary of words and pairs fitted on them
+    const texts = labelledDocsFromRaw(gunzipSync(readFileSync(REST_CORPUS)).toString('utf8')).docs.map((d) => d.text);
+    const vocabulary = fitVocabulary(texts.map((t) => terms(t, 2)), { size: 20_000, minDf: 3 });
+    const index = termIndex(vocabulary);
+    // When features are built both ways, with the linear models' weighting
+    const weighting = { sublinear: true, normalize: true };
+    const viaTerms = transform(vocabulary, texts.map((t) => terms(t, 2)), index, weighting);
+    const viaTokens = transformTokens(vocabulary, texts.map((t) => tokenize(t)), index, pairIndex(vocabulary), weighting);
+    // Then they agree entry for entry (and pairs are in play: the vocabulary has some)
+    expect(vocabulary.terms.some((t) => t.includes(' '))).toBe(true);
+    expect(Array.from(viaTokens.rowPtr)).toEqual(Array.from(viaTerms.rowPtr));
+    expect(Array.from(viaTokens.colIdx)).toEqual(Array.from(viaTerms.colIdx));
+    expect(Array.from(viaTokens.values)).toEqual(Array.from(viaTerms.values));
   });
 });

@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { escapeTerminal } from '../../text.ts';
 import type { StreamStats } from '../../stream/streamer.ts';
+import { SINK_KINDS, type SinkKind } from '../../transport/sinks.ts';
 import { intOption, printJson, println, type CliContext } from '../context.ts';
 
 interface StreamFlags {
@@ -15,6 +16,9 @@ interface StreamFlags {
   rotateBytes?: number;
   rotateAge?: number;
   statsInterval?: number;
+  sink: SinkKind;
+  kinesisStream?: string;
+  deliveryStream?: string;
 }
 
 /** Registers `openevents stream`: the streamer, source → raw lake. */
@@ -32,12 +36,23 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
     .option('--rotate-bytes <n>', 'rotate the raw file at this compressed size (default: config stream.rotateBytes, 64 MiB)', intOption('--rotate-bytes', 1))
     .option('--rotate-age <ms>', 'rotate the raw file at this age (default: config stream.rotateAgeMs, 60000)', intOption('--rotate-age', 1))
     .option('--stats-interval <ms>', 'report stats this often (default: config stream.statsIntervalMs, 5000)', intOption('--stats-interval', 1))
+    .addOption(
+      new Option('--sink <kind>', 'where records go: lake (raw files), kinesis (PutRecords; `openevents land` lands them) or firehose (PutRecordBatch; Firehose writes S3 itself)')
+        .choices(SINK_KINDS)
+        .default('lake'),
+    )
+    .option('--kinesis-stream <name>', 'the Kinesis stream for --sink kinesis (default: config aws.kinesis.stream, openevents)')
+    .option('--delivery-stream <name>', 'the Firehose delivery stream for --sink firehose (default: config aws.firehose.deliveryStream); point its S3 prefix at <lake>/raw/')
     .option('--json', 'print the final stats as JSON on stdout')
     .option('-q, --quiet', 'no progress lines on stderr')
     .action(async (flags: StreamFlags) => {
       const config = ctx.config({
         ...(flags.lake !== undefined ? { lake: flags.lake } : {}),
         ...(flags.url !== undefined ? { source: { url: flags.url } } : {}),
+        aws: {
+          ...(flags.kinesisStream !== undefined ? { kinesis: { stream: flags.kinesisStream } } : {}),
+          ...(flags.deliveryStream !== undefined ? { firehose: { deliveryStream: flags.deliveryStream } } : {}),
+        },
         stream: {
           ...(flags.stallTimeout !== undefined ? { stallTimeoutMs: flags.stallTimeout } : {}),
           ...(flags.resumeWindow !== undefined ? { resumeWindowMs: flags.resumeWindow } : {}),
@@ -47,28 +62,35 @@ export function registerStreamCommands(program: Command, ctx: CliContext): void 
         },
       });
       // Loaded when the command runs, so other commands do not pay for the streamer's modules.
-      const { runStreamer } = await import('../../stream/streamer.ts');
+      const [{ runStreamer }, { openRemoteSink }] = await Promise.all([import('../../stream/streamer.ts'), import('../../transport/sinks.ts')]);
       const runtime = ctx.runtime(config);
-      const store = await runtime.lake();
-      const telemetry = await runtime.telemetry('stream');
-      const progress = (line: string): void => {
-        if (!flags.quiet) println(ctx.stderr, `stream: ${escapeTerminal(line)}`);
-      };
-      const summary = await runStreamer({
-        url: config.source.url,
-        store,
-        settings: config.stream,
-        writer: flags.writer,
-        ...(flags.maxEvents !== undefined ? { maxEvents: flags.maxEvents } : {}),
-        stopSignal: ctx.stopSignal,
-        telemetry,
-        onStats: (stats) => progress(formatStats(stats)),
-        onNotice: (notice) => {
-          if (notice.kind !== 'file') progress(notice.message);
-        },
-      });
-      if (flags.json) printJson(ctx.stdout, summary);
-      else println(ctx.stdout, `stopped (${summary.stoppedBy}): ${formatStats(summary)}`);
+      // The sink first: a wrong stream name, region or credentials fails with nothing written.
+      const remote = await openRemoteSink(flags.sink, { kinesisStream: config.aws.kinesis.stream, deliveryStream: config.aws.firehose.deliveryStream }, runtime.awsOptions);
+      try {
+        const store = await runtime.lake();
+        const telemetry = await runtime.telemetry('stream');
+        const progress = (line: string): void => {
+          if (!flags.quiet) println(ctx.stderr, `stream: ${escapeTerminal(line)}`);
+        };
+        const summary = await runStreamer({
+          url: config.source.url,
+          store,
+          settings: config.stream,
+          writer: flags.writer,
+          ...(remote ? { sink: remote.sink } : {}),
+          ...(flags.maxEvents !== undefined ? { maxEvents: flags.maxEvents } : {}),
+          stopSignal: ctx.stopSignal,
+          telemetry,
+          onStats: (stats) => progress(formatStats(stats)),
+          onNotice: (notice) => {
+            if (notice.kind !== 'file') progress(notice.message);
+          },
+        });
+        if (flags.json) printJson(ctx.stdout, summary);
+        else println(ctx.stdout, `stopped (${summary.stoppedBy}): ${formatStats(summary)}`);
+      } finally {
+        remote?.destroy();
+      }
     });
 }
 
