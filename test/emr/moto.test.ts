@@ -167,7 +167,7 @@ describe('openevents emr run against moto_server', () => {
     expect(other.code).toBe(0);
     expect(other.stdout).toContain(`code ${hash} already at s3://lake/${prefix}`);
     expect(await clusters()).toHaveLength(2);
-  });
+  }, 300_000);
 
   it('two emr runs for one hour at the same moment start one cluster', async () => {
     const before = (await clusters()).length;
