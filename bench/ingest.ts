@@ -1,6 +1,12 @@
 /**
  * Ingest benchmark (`npm run bench:ingest`): 200,000 generated events of real size through
- * HTTP → streamer → gzip raw lake, against `curl -sN URL | gzip -1 > file` on the same stream.
+ * HTTP → streamer → gzip raw lake, against `curl -sN URL | gzip -1 > file` on the same stream,
+ * and the same streamer under issue 15's hostile network — through a proxy process that cuts every
+ * connection after 4–10 MB wherever that falls (what the source had sent beyond the cut, in socket
+ * buffers, is lost), and against the source's own `cut:4M-10M` faults — target: at least 80 % of
+ * the clean throughput. Under cuts it also counts what the lake holds (events lost, events stored
+ * twice, read back with zlib and JSON.parse apart from the streamer) and what the catch-ups cost
+ * (reconnects, records downloaded again, bytes received per byte of the stream).
  *
  * The events are generated once (the source generator, fixed seed) and served by the real
  * source server from memory, a fresh server per run so each client reads the whole stream from
@@ -10,13 +16,15 @@
  * medians of RUNS runs.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { createGenerator } from '../src/source/generator.ts';
 import { replayFeed, type CaptureRecord } from '../src/source/replay.ts';
 import { startSourceServer } from '../src/source/server.ts';
 import { watchPeakRss } from '../test/helpers/proc.ts';
+import { startCutProxy } from '../test/stream/with-cut-proxy.ts';
 
 const COUNT = Number(process.env.BENCH_INGEST_COUNT ?? 200_000);
 const RUNS = Number(process.env.BENCH_INGEST_RUNS ?? 3);
@@ -28,7 +36,19 @@ interface Run {
   wallSeconds?: number;
   peakRssMb?: number;
   outBytes: number;
+  /** Under cuts: connections, records downloaded again (duplicates and set-aside catch-up), bytes received. */
+  reconnects?: number;
+  again?: number;
+  bytesIn?: number;
+  /** Under cuts: events missing from the lake, and events stored more than once. */
+  lost?: number;
+  twice?: number;
 }
+
+/** How the stream is cut: by a proxy process in front of the source, or by the source itself. */
+type Cuts = { by: 'proxy' | 'source'; seed: number };
+
+const MB = 1024 * 1024;
 
 const records: CaptureRecord[] = [];
 let streamBytes = 0;
@@ -45,8 +65,8 @@ process.stdout.write(
     `${mb.toFixed(1)} MB, ${Math.round(streamBytes / COUNT)} B/event; ${RUNS} runs each; ${os.cpus().length} CPUs\n`,
 );
 
-async function serve(): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = await startSourceServer({ feed: replayFeed(records) });
+async function serve(cuts?: Cuts): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = await startSourceServer({ feed: replayFeed(records), ...(cuts?.by === 'source' ? { faults: 'cut:4M-10M', seed: cuts.seed } : {}) });
   return { url: server.url, close: () => server.close() };
 }
 
@@ -54,12 +74,33 @@ function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-async function runStreamer(): Promise<Run> {
-  const server = await serve();
+/** Every event of the stream in the lake's raw files exactly once? Counts the missing and the doubled. */
+async function audit(lake: string): Promise<{ lost: number; twice: number }> {
+  const seen = new Set<string>();
+  let twice = 0;
+  for (const f of await listFiles(path.join(lake, 'raw'))) {
+    if (!f.endsWith('.gz')) continue;
+    for (const line of gunzipSync(await readFile(f)).toString('utf8').split('\n')) {
+      if (line === '') continue;
+      const { id, mtime } = JSON.parse(line) as { id: string; mtime: number };
+      const key = `${id}\u0000${mtime}`;
+      if (seen.has(key)) twice++;
+      else seen.add(key);
+    }
+  }
+  let lost = 0;
+  for (const p of pairs) if (!seen.has(p)) lost++;
+  return { lost, twice };
+}
+
+async function runStreamer(cuts?: Cuts): Promise<Run> {
+  const server = await serve(cuts);
+  const proxy = cuts?.by === 'proxy' ? await startCutProxy(server.url, 4 * MB, 10 * MB, cuts.seed) : undefined;
   const lake = await mkdtemp(path.join(os.tmpdir(), 'oe-bench-lake-'));
   try {
     const started = process.hrtime.bigint();
-    const args = ['stream', '--url', server.url, '--lake', lake, '--max-events', String(pairs.size), '--json', ...(process.env.BENCH_VERBOSE ? [] : ['-q'])];
+    const url = proxy?.url ?? server.url;
+    const args = ['stream', '--url', url, '--lake', lake, '--max-events', String(pairs.size), '--json', ...(process.env.BENCH_VERBOSE ? [] : ['-q'])];
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/openevents.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -69,12 +110,14 @@ async function runStreamer(): Promise<Run> {
     const peak = rss.stop();
     const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (code !== 0) throw new Error(`streamer exited with ${code}`);
-    const summary = JSON.parse(out) as { durable: number; elapsedMs: number; bytes: number };
+    const summary = JSON.parse(out) as { durable: number; elapsedMs: number; bytes: number; reconnects: number; duplicates: number; setAside: number };
     if (summary.durable !== pairs.size) throw new Error(`streamer stored ${summary.durable} events, expected ${pairs.size}`);
     let outBytes = 0;
     for (const f of await listFiles(path.join(lake, 'raw'))) outBytes += (await stat(f)).size;
-    return { seconds: summary.elapsedMs / 1000, wallSeconds, peakRssMb: peak, outBytes };
+    const run: Run = { seconds: summary.elapsedMs / 1000, wallSeconds, peakRssMb: peak, outBytes, reconnects: summary.reconnects, again: summary.duplicates + summary.setAside, bytesIn: summary.bytes };
+    return cuts ? { ...run, ...(await audit(lake)) } : run;
   } finally {
+    await proxy?.stop();
     await server.close();
     if (process.env.BENCH_VERBOSE) process.stderr.write(`server closed\n`);
     await rm(lake, { recursive: true, force: true });
@@ -125,15 +168,27 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 const streamerRuns: Run[] = [];
 const curlRuns: Run[] = [];
+const proxyRuns: Run[] = [];
+const sourceRuns: Run[] = [];
+/** One line on a run under cuts, against the clean run it is paired with. */
+const cutLine = (k: Run, clean: Run): string =>
+  `${fmt(COUNT / k.seconds)} events/s, ${((100 * clean.seconds) / k.seconds).toFixed(0)} % of clean; ${k.lost} lost, ${k.twice} twice; ` +
+  `${k.reconnects} reconnects, ${fmt(k.again!)} records downloaded again, ${(k.bytesIn! / streamBytes).toFixed(2)}× the stream's bytes received`;
 for (let i = 1; i <= RUNS; i++) {
   const s = await runStreamer();
   streamerRuns.push(s);
   const c = await runCurlGzip();
   curlRuns.push(c);
+  const p = await runStreamer({ by: 'proxy', seed: i });
+  proxyRuns.push(p);
+  const k = await runStreamer({ by: 'source', seed: i });
+  sourceRuns.push(k);
   process.stdout.write(
     `run ${i}: streamer ${fmt(COUNT / s.seconds)} events/s (${(mb / s.seconds).toFixed(1)} MB/s; ${s.seconds.toFixed(2)} s streaming, ` +
       `${s.wallSeconds!.toFixed(2)} s with process start), peak RSS ${s.peakRssMb!.toFixed(0)} MB, ${(s.outBytes / 1e6).toFixed(1)} MB gz | ` +
-      `curl|gzip ${fmt(COUNT / c.seconds)} events/s (${c.seconds.toFixed(2)} s), ${(c.outBytes / 1e6).toFixed(1)} MB gz; ratio ${(c.seconds / s.seconds).toFixed(2)}×\n`,
+      `curl|gzip ${fmt(COUNT / c.seconds)} events/s (${c.seconds.toFixed(2)} s), ${(c.outBytes / 1e6).toFixed(1)} MB gz; ratio ${(c.seconds / s.seconds).toFixed(2)}×\n` +
+      `  cut by a proxy every 4–10 MB: ${cutLine(p, s)}, peak RSS ${p.peakRssMb!.toFixed(0)} MB\n` +
+      `  cut by the source (cut:4M-10M): ${cutLine(k, s)}\n`,
   );
 }
 const sSec = median(streamerRuns.map((r) => r.seconds));
@@ -145,10 +200,27 @@ const eps = COUNT / sSec;
 const ratio = median(streamerRuns.map((r, i) => curlRuns[i]!.seconds / r.seconds));
 // The same with the streamer's process start (node, module loading) counted against it too.
 const wallRatio = median(streamerRuns.map((r, i) => curlRuns[i]!.seconds / r.wallSeconds!));
+/** Medians of the runs under cuts; the share of the clean throughput is taken per run (clean and cut runs alternate). */
+function cutMedians(runs: Run[]): { eps: number; share: number; text: string } {
+  const share = median(streamerRuns.map((r, i) => r.seconds / runs[i]!.seconds));
+  const eps = COUNT / median(runs.map((r) => r.seconds));
+  const text =
+    `${fmt(eps)} events/s, ${(100 * share).toFixed(0)} % of clean (median of per-run shares); ` +
+    `lost ${Math.max(...runs.map((r) => r.lost!))}, stored twice ${Math.max(...runs.map((r) => r.twice!))} (worst run); ` +
+    `${fmt(median(runs.map((r) => r.reconnects!)))} reconnects, ${fmt(median(runs.map((r) => r.again!)))} records downloaded again ` +
+    `(${(median(runs.map((r) => r.again!)) / COUNT).toFixed(2)} per event), ${median(runs.map((r) => r.bytesIn! / streamBytes)).toFixed(2)}× the stream's bytes received`;
+  return { eps, share, text };
+}
+const proxied = cutMedians(proxyRuns);
+const sourced = cutMedians(sourceRuns);
+const intact = [...proxyRuns, ...sourceRuns].every((r) => r.lost === 0 && r.twice === 0);
 process.stdout.write(
   `median: streamer ${fmt(eps)} events/s, ${(mb / sSec).toFixed(1)} MB/s, peak RSS ${rss.toFixed(0)} MB; ` +
     `curl -sN | gzip -1 ${fmt(COUNT / cSec)} events/s; ratio ${ratio.toFixed(2)}× curl|gzip (median of per-run ratios; ` +
     `${wallRatio.toFixed(2)}× counting the streamer's process start)\n` +
+    `cut by a proxy every 4–10 MB: ${proxied.text}\n` +
+    `cut by the source (cut:4M-10M): ${sourced.text}\n` +
     `targets: ≥25,000 events/s ${eps >= 25_000 ? 'met' : 'MISSED'}; peak RSS < 250 MB ${rss < 250 ? 'met' : 'MISSED'}; ` +
-    `≥1.0× curl|gzip ${ratio >= 1 ? 'met' : 'MISSED'}\n`,
+    `≥1.0× curl|gzip ${ratio >= 1 ? 'met' : 'MISSED'}; under cuts ≥80 % of clean ${Math.min(proxied.share, sourced.share) >= 0.8 ? 'met' : 'MISSED'}; ` +
+    `nothing lost or doubled under cuts ${intact ? 'met' : 'MISSED'}\n`,
 );

@@ -1,11 +1,14 @@
 /**
  * Monitor benchmarks (npm run bench:tui [-- --quick]):
- *   1. render time of a full frame with a 24-hour grid (target: median < 16 ms), in-process;
+ *   1. render time of a full frame with a 24-hour grid (target: median < 16 ms), in-process; on
+ *      the local profile and on the aws profile (Kinesis and lander lines, 3 EMR clusters);
  *   2. CPU of the idle monitor at the default refresh over 60 s (target: < 3% of one core), the
- *      real `openevents monitor` on a real terminal (tmux), from /proc/<pid>/stat;
+ *      real `openevents monitor` on a real terminal (tmux), from /proc/<pid>/stat; on the local
+ *      profile and on the aws profile (24 h of S3 hours and CloudWatch Logs on moto_server,
+ *      Kinesis, 3 clusters on the fake EMR endpoint);
  *   3. RSS growth over 5 minutes with the streamer at 1,000 events/s (target: flat within 10%),
  *      the real source server, streamer (started with `s`) and monitor.
- * --quick: 15 s idle, 60 s streaming; --only render|idle|rss runs one part. Medians of several windows are reported.
+ * --quick: 15 s idle, 60 s streaming; --only render|idle|aws|rss runs one part (aws: the aws profile's idle CPU). Medians of several windows are reported.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -13,7 +16,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalJobRunner } from '../src/jobs/local.ts';
-import { hourIdOf } from '../src/lake/layout.ts';
+import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
+import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { gzipSync } from 'node:zlib';
+import { awsClient } from '../src/aws/clients.ts';
+import { hourIdOf, hourPath } from '../src/lake/layout.ts';
+import { CloudWatchTelemetry } from '../src/telemetry/cloudwatch.ts';
+import { startFakeEmr } from '../test/helpers/fake-emr.ts';
+import { startMoto } from '../test/helpers/moto.ts';
 import { monitorLayout } from '../src/tui/state/layout.ts';
 import { initialState, type MonitorState } from '../src/tui/state/monitor-state.ts';
 import type { PipelineSnapshot } from '../src/tui/model/types.ts';
@@ -39,7 +51,7 @@ const log = (line: string) => process.stdout.write(line + '\n');
 
 // ---------------------------------------------------------------- 1. render time
 
-function fullSnapshot(nowMs: number, i: number): PipelineSnapshot {
+function fullSnapshot(nowMs: number, i: number, aws = false): PipelineSnapshot {
   const hours = Array.from({ length: 24 }, (_, h) => ({
     hour: hourIdOf(nowMs - (23 - h) * 3_600_000),
     files: 10 + h,
@@ -53,8 +65,8 @@ function fullSnapshot(nowMs: number, i: number): PipelineSnapshot {
   }));
   return {
     atMs: nowMs,
-    profile: 'local',
-    lake: '/var/lib/openevents/lake',
+    profile: aws ? 'aws' : 'local',
+    lake: aws ? 's3://openevents-lake/lake' : '/var/lib/openevents/lake',
     panes: {
       stream: {
         stale: false,
@@ -70,6 +82,13 @@ function fullSnapshot(nowMs: number, i: number): PipelineSnapshot {
           lastEventAgeMs: 120,
           statsAtMs: nowMs - 1000,
           history: Array.from({ length: 120 }, (_, k) => ({ atMs: nowMs - (120 - k) * 5000, eventsPerSec: 900 + ((k * 37 + i) % 200) })),
+          ...(aws
+            ? {
+                kinesis: { stream: 'openevents', open: 4, closed: 2 },
+                lander: { state: 'running' as const, recordsPerSec: 990 + (i % 20), records: 1e6 + i * 1000, lagMs: 1200 + (i % 500), shards: 4, statsAtMs: nowMs - 800 },
+                inFlight: 300 + (i % 200),
+              }
+            : {}),
         },
       },
       lake: { stale: false, data: { url: 'file:///var/lib/openevents/lake', hours } },
@@ -84,6 +103,10 @@ function fullSnapshot(nowMs: number, i: number): PipelineSnapshot {
           startedAtMs: nowMs - 60_000 * (k + 1),
           ...(k % 3 ? { endedAtMs: nowMs - 30_000 * (k + 1) } : {}),
           ...(k % 3 === 2 ? { reason: 'etl: exit code 1 — no raw objects' } : {}),
+          // On the aws profile, the newest three are EMR clusters.
+          ...(aws && k < 3
+            ? { runner: 'emr', phase: (['RUNNING', 'TERMINATED', 'TERMINATED_WITH_ERRORS'] as const)[k]!, steps: { done: k === 1 ? 2 : 0, total: 2 }, instanceHours: 24 * (k + 1), clusterId: `j-${k}ABCDEF` }
+            : {}),
         })),
       },
       logs: {
@@ -146,12 +169,12 @@ const { createElement } = await import('react');
 const { MonitorView } = await import('../src/tui/components/Monitor.tsx');
 
 /** Wall and CPU milliseconds per frame (CPU says what rendering costs when other work shares the cores). */
-async function benchRender(columns: number, rows: number, runs = 300): Promise<{ wall: number[]; cpu: number[] }> {
+async function benchRender(columns: number, rows: number, aws = false, runs = 300): Promise<{ wall: number[]; cpu: number[] }> {
   const stdout = new FakeStdout(columns, rows);
   const layout = monitorLayout(columns, rows);
   const now = Date.now();
   const view = (state: MonitorState) => createElement(MonitorView, { state, layout, refreshMs: 1000, readonly: false, color: true });
-  let state = initialState(fullSnapshot(now, 0));
+  let state = initialState(fullSnapshot(now, 0, aws));
   const instance = render(view(state), {
     stdout: stdout as unknown as NodeJS.WriteStream,
     stdin: new FakeStdin() as unknown as NodeJS.ReadStream,
@@ -162,7 +185,7 @@ async function benchRender(columns: number, rows: number, runs = 300): Promise<{
   const times: number[] = [];
   const cpuTimes: number[] = [];
   for (let i = 1; i <= runs; i++) {
-    state = { ...state, snapshot: fullSnapshot(now + i * 1000, i), selectedHour: hourIdOf(now - (i % 24) * 3_600_000) };
+    state = { ...state, snapshot: fullSnapshot(now + i * 1000, i, aws), selectedHour: hourIdOf(now - (i % 24) * 3_600_000) };
     // From the new state to its frame written out (React commit, Yoga layout, Ink output).
     const written = new Promise<void>((resolve) => (stdout.onFrame = resolve));
     const c0 = process.cpuUsage();
@@ -225,24 +248,110 @@ async function startMonitor(tmux: ReturnType<typeof createTmux>, lake: string, e
 
 // ---------------------------------------------------------------- 2. idle CPU
 
+/** The process's CPU, in % of one core, over 5-s windows for IDLE_S seconds. */
+async function idleWindows(pid: number): Promise<number[]> {
+  const windowS = 5;
+  const out: number[] = [];
+  for (let t = 0; t < IDLE_S; t += windowS) {
+    const a = cpuTicks(pid);
+    await sleep(windowS * 1000);
+    const b = cpuTicks(pid);
+    out.push(((b - a) / CLK_TCK / windowS) * 100);
+  }
+  return out;
+}
+
 async function benchIdle(): Promise<number[]> {
   const lake = fixtureLake();
   const tmux = createTmux(`oe-bench-tui-idle-${process.pid}`);
   try {
     const pid = await startMonitor(tmux, lake);
     await sleep(5000); // start-up (tsx compile, first reads) is not idle
-    const windowS = 5;
-    const out: number[] = [];
-    for (let t = 0; t < IDLE_S; t += windowS) {
-      const a = cpuTicks(pid);
-      await sleep(windowS * 1000);
-      const b = cpuTicks(pid);
-      out.push(((b - a) / CLK_TCK / windowS) * 100);
-    }
-    return out;
+    return await idleWindows(pid);
   } finally {
     tmux.kill();
     rmSync(lake, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- 2b. idle CPU on the aws profile
+
+/** moto_server with 24 h of S3 hours, CloudWatch Logs and a Kinesis stream; the fake EMR endpoint with 3 clusters. */
+async function awsFixture(): Promise<{ lake: string; env: string[]; close(): Promise<void> }> {
+  const moto = await startMoto();
+  // The SDK's credential chain reads this process's environment.
+  Object.assign(process.env, moto.env);
+  const options = { endpointUrl: moto.endpoint, region: 'us-east-1' };
+  const s3 = awsClient('s3', S3Client, options);
+  const logs = awsClient('cloudwatch_logs', CloudWatchLogsClient, options);
+  const kinesis = awsClient('kinesis', KinesisClient, options);
+  const bucket = 'oe-bench-tui';
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const now = Date.now();
+  const put = (key: string, body: string | Buffer) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: `lake/${key}`, Body: body }));
+  // Hours of a minute-rotating streamer: 60 objects each; closed hours have their manifest.
+  for (let h = 23; h >= 0; h--) {
+    const hour = hourBefore(now, h);
+    const files = [];
+    for (let f = 0; f < (h === 0 ? 20 : 60); f++) {
+      const key = `raw/${hourPath(hour)}/w1-${f * 1000 + 1}-${(f + 1) * 1000}.ndjson.gz`;
+      await put(key, gzipSync('{"id":"1"}\n'));
+      files.push({ key, records: 1000, bytes: 31 });
+    }
+    if (h > 0) await put(`raw/${hourPath(hour)}/_manifest.json`, JSON.stringify({ hour, closedAt: new Date(now).toISOString(), files, records: files.length * 1000, bytes: files.length * 31 }));
+  }
+  await logs.send(new CreateLogGroupCommand({ logGroupName: '/openevents' }));
+  const sink = new CloudWatchTelemetry({ client: logs, group: '/openevents', component: 'etl' });
+  for (let k = 0; k < 200; k++) sink.emit({ level: 'info', component: 'etl', kind: 'log', msg: `log line ${k}` });
+  sink.emit({ level: 'info', component: 'stream', kind: 'stats', msg: 'stats', data: { eventsPerSec: 0, events: 1e6, durable: 1e6, state: 'stopped' } });
+  await sink.close();
+  await kinesis.send(new CreateStreamCommand({ StreamName: 'openevents', ShardCount: 2 }));
+  // Three clusters of the pipeline: one done, one failed, one still running.
+  const fake = await startFakeEmr();
+  const emr = awsClient('emr', EMRClient, { ...options, endpointUrl: fake.endpoint });
+  for (const [i, scenario] of [{ tickMs: 50 }, { tickMs: 50, failStep: { index: 0 } }, { tickMs: 3_600_000 }].entries()) {
+    fake.next = scenario;
+    const hour = hourBefore(now, i + 1);
+    await emr.send(
+      new RunJobFlowCommand({
+        Name: `openevents etl ${hour}`,
+        ReleaseLabel: 'emr-7.5.0',
+        Instances: {},
+        JobFlowRole: 'EMR_EC2_DefaultRole',
+        ServiceRole: 'EMR_DefaultRole',
+        LogUri: `s3://${bucket}/lake/_emr/logs/`,
+        Tags: [{ Key: 'pipeline', Value: 'openevents' }],
+        Steps: [{ Name: `etl ${hour}`, ActionOnFailure: 'TERMINATE_CLUSTER', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['spark-submit', 'etl.py'] } }],
+      }),
+    );
+  }
+  for (const c of [s3, logs, kinesis, emr]) c.destroy();
+  const env = Object.entries({ ...moto.env, AWS_ENDPOINT_URL_EMR: fake.endpoint, OPENEVENTS_PROFILE: 'aws' }).map(([k, v]) => `${k}=${v}`);
+  return {
+    lake: `s3://${bucket}/lake`,
+    env,
+    close: async () => {
+      await fake.close();
+      await moto.stop();
+    },
+  };
+}
+
+async function benchIdleAws(): Promise<number[]> {
+  const fixture = await awsFixture();
+  const work = mkdtempSync(path.join(tmpdir(), 'oe-bench-tui-aws-'));
+  const tmux = createTmux(`oe-bench-tui-aws-${process.pid}`);
+  try {
+    const pid = await startMonitor(tmux, fixture.lake, fixture.env, { cwd: work });
+    await tmux.waitFor((s) => /Jobs \(3\)/.test(s) && /kinesis 2 open shards/.test(s) && /log line 199/.test(s), 'clusters, shards and logs', 60_000);
+    await sleep(5000);
+    const out = await idleWindows(pid);
+    if (process.env.BENCH_TUI_DUMP) process.stdout.write(tmux.capture() + '\n');
+    return out;
+  } finally {
+    tmux.kill();
+    await fixture.close();
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
@@ -345,13 +454,15 @@ async function benchRss(): Promise<{ samples: Array<[number, number]>; cpu: numb
 // ---------------------------------------------------------------- main
 
 log(`bench:tui${quick ? ' (quick)' : ''}`);
-if (!only || only === 'render') for (const [c, r] of [
-  [120, 40],
-  [80, 24],
+if (!only || only === 'render') for (const [c, r, aws] of [
+  [120, 40, false],
+  [80, 24, false],
+  [120, 40, true],
+  [80, 24, true],
 ] as const) {
-  const { wall, cpu } = await benchRender(c, r);
+  const { wall, cpu } = await benchRender(c, r, aws);
   log(
-    `render, full frame with the 24-hour grid, ${c}×${r}: median ${median(wall).toFixed(2)} ms wall (p95 ${pct(wall, 0.95).toFixed(2)}), ` +
+    `render, full frame with the 24-hour grid, ${aws ? 'aws' : 'local'} profile, ${c}×${r}: median ${median(wall).toFixed(2)} ms wall (p95 ${pct(wall, 0.95).toFixed(2)}), ` +
       `${median(cpu).toFixed(2)} ms CPU, over ${wall.length} frames (target median < 16 ms: ${median(wall) < 16 ? 'ok' : 'MISSED'})`,
   );
 }
@@ -360,7 +471,10 @@ if (only === 'render') process.exit(0);
 const idle = only && only !== 'idle' ? undefined : await benchIdle();
 if (idle) log(`idle CPU at the default refresh (1 s), ${IDLE_S} s in ${idle.length} windows: median ${median(idle).toFixed(2)}% of one core, max ${Math.max(...idle).toFixed(2)}% (target < 3%: ${median(idle) < 3 ? 'ok' : 'MISSED'})`);
 
-if (only === 'idle') process.exit(0);
+const awsIdle = only && only !== 'idle' && only !== 'aws' ? undefined : await benchIdleAws();
+if (awsIdle) log(`idle CPU on the aws profile (24 h of S3 hours, 3 EMR clusters, CloudWatch Logs, Kinesis), ${IDLE_S} s in ${awsIdle.length} windows: median ${median(awsIdle).toFixed(2)}% of one core, max ${Math.max(...awsIdle).toFixed(2)}% (target < 3%: ${median(awsIdle) < 3 ? 'ok' : 'MISSED'})`);
+
+if (only === 'idle' || only === 'aws') process.exit(0);
 const { samples, cpu, heap } = await benchRss();
 const fifth = Math.max(1, Math.floor(samples.length / 5));
 const early = median(samples.slice(0, fifth).map(([, kib]) => kib));

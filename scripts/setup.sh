@@ -2,8 +2,10 @@
 # Installs what openevents needs, idempotently and fast when already done.
 #   scripts/setup.sh          npm packages and the compiled toolkit in dist/ (enough for the local
 #                             profile and `openevents demo`)
-#   scripts/setup.sh --test   also the Python environment (.venv: pyspark, moto, pytest) and the
-#                             Debian packages the tests drive (chromium, tmux, zsh, fish)
+#   scripts/setup.sh --test   also the Python environment (.venv: pyspark, moto, pytest), the
+#                             Debian packages the tests drive (chromium, tmux, zsh, fish) and the
+#                             tools provisioning/check.sh lints provisioning with (shellcheck,
+#                             vagrant, systemd-analyze, cloud-init's schema validator)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +36,51 @@ if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- The provisioning checks' tools (provisioning/check.sh, run by test/ops/provisioning.test.ts),
+#     all Debian packages. vagrant only where apt has it (Debian 12 does; check.sh says why it
+#     skips `vagrant validate` where it does not). cloud-init itself is unpacked from its package
+#     into the user's cache rather than installed: installed, it would run at this machine's next
+#     boot; its Python libraries are ordinary packages.
+packages=(shellcheck systemd python3-yaml python3-jinja2 python3-jsonschema python3-jsonpatch python3-configobj
+  python3-netifaces python3-requests python3-serial python3-oauthlib)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+done
+command -v vagrant >/dev/null 2>&1 || missing+=(vagrant)
+tools="${XDG_CACHE_HOME:-$HOME/.cache}/openevents/tools"
+if [ "${#missing[@]}" -gt 0 ] || [ ! -x "$tools/bin/cloud-init" ]; then
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  if [[ " ${missing[*]} " == *" vagrant "* ]] && ! apt-cache policy vagrant 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    say "vagrant is not in this machine's apt sources: provisioning/check.sh will skip \`vagrant validate\`"
+    missing=("${missing[@]/vagrant/}")
+  fi
+  read -r -a missing <<<"${missing[*]}"
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing Debian packages for the provisioning checks: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  if [ ! -x "$tools/bin/cloud-init" ]; then
+    say "unpacking Debian's cloud-init package into $tools (its schema validator)"
+    tmp="$(mktemp -d)"
+    # (as root, apt would hand the download to its _apt user, who cannot write this folder)
+    if [ "$(id -u)" = 0 ]; then sandbox=(-o APT::Sandbox::User=root); else sandbox=(); fi
+    (cd "$tmp" && apt-get download -qq "${sandbox[@]}" cloud-init)
+    rm -rf "$tools/cloud-init" && mkdir -p "$tools/cloud-init" "$tools/bin"
+    dpkg-deb -x "$tmp"/cloud-init_*.deb "$tools/cloud-init"
+    rm -rf "$tmp"
+    # Debian's python3, whose dist-packages hold the libraries installed above.
+    cat >"$tools/bin/cloud-init.part" <<'SH'
+#!/bin/sh
+lib="$(dirname "$(dirname "$(readlink -f "$0")")")/cloud-init/usr/lib/python3/dist-packages"
+PYTHONPATH="$lib" exec /usr/bin/python3 -c 'import sys; from cloudinit.cmd.main import main; sys.exit(main())' "$@"
+SH
+    chmod +x "$tools/bin/cloud-init.part"
+    mv "$tools/bin/cloud-init.part" "$tools/bin/cloud-init"
+  fi
 fi
 
 # --- Python environment for Spark jobs, their tests and moto_server.

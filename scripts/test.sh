@@ -20,12 +20,15 @@ if [ -n "${CI:-}" ] && [ "${CI}" != false ] && [ "${CI}" != 0 ] && [ -z "${OE_TE
   git -C "$parent/openevents" checkout --quiet --detach "$head"
   cd "$parent/openevents"
   # The outer npm's settings (npm_config_*, npm_package_*) must not steer the clone's npm.
-  unset $(compgen -e | grep -i '^npm_') 2>/dev/null || true
+  mapfile -t npm_vars < <(compgen -e | grep -i '^npm_' || true)
+  [ "${#npm_vars[@]}" -eq 0 ] || unset "${npm_vars[@]}"
   OE_TEST_IN_CLONE=1 npm test -- "$@"
   exit 0
 fi
 
-bash scripts/setup.sh --test
+# The machine (Debian packages) and the project (scripts/setup.sh --test, with the provisioning lint tools):
+# the Vagrant box's provisioning, less what needs a VM of its own.
+bash provisioning/provision.sh box --no-vm
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== typecheck"
 npx tsc --noEmit

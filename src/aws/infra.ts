@@ -48,6 +48,7 @@ import {
 } from '../report/publish.ts';
 import type { AwsClients } from './clients.ts';
 import { isAwsNotFound } from './errors.ts';
+import { iamResources, iamSpec, type IamSpec } from './iam.ts';
 
 /**
  * `openevents infra up|status|down`: the AWS resources the aws profile uses, made to match the
@@ -74,6 +75,8 @@ export interface InfraSpec {
   /** The Firehose delivery stream, when aws.firehose.deliveryStream is set. */
   firehose?: { name: string; roleArn: string; bufferSeconds: number; bufferMiB: number; compression: 'GZIP' | 'UNCOMPRESSED' };
   logs: { group: string; retentionDays: number };
+  /** The IAM roles and instance profiles (src/aws/iam.ts). */
+  iam?: IamSpec;
 }
 
 /** One resource as it is, next to the config. */
@@ -145,6 +148,7 @@ export function infraSpec(config: Config, region: string): InfraSpec {
     kinesis: { stream: config.aws.kinesis.stream, shards: config.aws.kinesis.shards },
     ...(f.deliveryStream ? { firehose: { name: f.deliveryStream, roleArn: f.roleArn, bufferSeconds: f.bufferSeconds, bufferMiB: f.bufferMiB, compression: f.compression } } : {}),
     logs: { group: config.aws.logs.group, retentionDays: config.aws.logs.retentionDays },
+    iam: iamSpec(config),
   };
 }
 
@@ -160,7 +164,8 @@ export function infraResources(spec: InfraSpec, clients: AwsClients, options: { 
       : skipped('website-bucket', '(report)', 'report website bucket', 'not configured (aws.report.bucket)'),
     logGroupResource(clients, spec.logs),
     kinesisResource(clients, spec.kinesis, wait),
-    // Issue 12: the IAM roles and instance profiles go here, before the delivery stream that assumes one.
+    // The IAM roles and instance profiles, before the delivery stream that assumes one.
+    ...(spec.iam ? iamResources(spec.iam, clients) : []),
     spec.firehose && spec.lake
       ? firehoseResource(clients, spec.firehose, spec.lake, wait)
       : skipped('firehose', '(delivery stream)', 'Firehose delivery stream', 'not configured (aws.firehose.deliveryStream)'),

@@ -15,6 +15,7 @@ import { registerLogsCommands } from './commands/logs.ts';
 import { registerInfraCommands } from './commands/infra.ts';
 import { registerEmrCommands } from './commands/emr.ts';
 import { registerCompletionCommands } from './commands/completion.ts';
+import { registerEc2Commands } from './commands/ec2.ts';
 
 /** A command registrar: adds its commands to the program; each lives in commands/<stage>.ts. */
 export type Register = (program: Command, ctx: CliContext) => void;
@@ -51,6 +52,7 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerInfraCommands,
     registerEmrCommands,
     registerCompletionCommands,
+    registerEc2Commands,
   ];
   for (const register of registrars) register(program, ctx);
   tidyHelp(program);

@@ -8,8 +8,8 @@ import { closest } from './suggest.ts';
 /** The config file looked for in the working directory when no --config is given. */
 export const CONFIG_FILE = 'openevents.config.json';
 
-/** OPENEVENTS_* variables that are not config keys (every other one must name a key). */
-export const NON_KEY_ENV: readonly string[] = ['OPENEVENTS_CONFIG'];
+/** OPENEVENTS_* variables that are not config keys (every other one must name a key); OPENEVENTS_BOX_* size the Vagrantfile's VM. */
+export const NON_KEY_ENV: readonly string[] = ['OPENEVENTS_CONFIG', 'OPENEVENTS_BOX_MEMORY', 'OPENEVENTS_BOX_CPUS'];
 
 export interface LoadConfigOptions {
   /** An explicit config file (--config); it must exist. */

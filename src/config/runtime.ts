@@ -44,6 +44,8 @@ export interface RuntimeOptions {
   now?: () => number;
   /** Told about trouble that must not stop the command (telemetry that cannot be shipped). */
   onWarning?: (message: string) => void;
+  /** How hard the AWS clients try (the monitor polls: few attempts, short timeouts; the next poll is the retry). */
+  retries?: Pick<AwsOptions, 'maxAttempts' | 'requestTimeoutMs'>;
 }
 
 /** The AWS client options of a config: region, endpoint, environment. */
@@ -65,7 +67,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     warnings.push(message);
     options.onWarning?.(message);
   };
-  const awsOptions = awsOptionsOf(config, env);
+  const awsOptions = { ...awsOptionsOf(config, env), ...options.retries };
   const aws = once(async () => new (await import('../aws/clients.ts')).AwsClients(awsOptions));
 
   let opened: Promise<ObjectStore> | undefined;

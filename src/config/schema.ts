@@ -51,6 +51,39 @@ const emrSchema = z
   .strict()
   .prefault({});
 
+/** `aws.ec2`: the EC2 streamer `openevents ec2 launch` starts (read by src/ec2/). */
+const ec2Schema = z
+  .object({
+    /** The instance's Name tag, and the value of its `openevents:streamer` tag, by which it is found (never a second one). */
+    name: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, . _ - (at most 64)').default('openevents-streamer'),
+    instanceType: z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, 'an instance type like t3.small').default('t3.small'),
+    /** An AMI id, or resolve:ssm:<parameter> (Debian 12's public parameter by default: the streamer's provisioning needs Debian). */
+    imageId: z.string().regex(/^(ami-[0-9a-f]{8,17}|resolve:ssm:\/[\w./-]+)$/, 'an AMI id (ami-…) or resolve:ssm:/parameter/name').default('resolve:ssm:/aws/service/debian/release/bookworm/latest/amd64'),
+    /** The subnet to launch in; empty: the default VPC's default subnet. */
+    subnetId: z.string().regex(/^(subnet-[0-9a-f]{8,17})?$/, 'a subnet id (subnet-…)').default(''),
+    /** A security group for the instance (it only connects out); empty: the VPC's default group. */
+    securityGroupId: z.string().regex(/^(sg-[0-9a-f]{8,17})?$/, 'a security group id (sg-…)').default(''),
+    /** An EC2 key pair for SSH; empty: no key (reach the instance with SSM Session Manager or EC2 Instance Connect). */
+    keyName: z.string().max(255).default(''),
+    /** The instance profile (its role lets the streamer put to Kinesis and write the lake): `infra up` creates openevents-streamer. */
+    instanceProfile: z.string().regex(/^[\w+=,.@-]{1,128}$/, 'an instance profile name').default('openevents-streamer'),
+    /** Where `ec2 launch` uploads the toolkit's npm pack tarball (one object per content hash); empty: <lake>/_ec2/. */
+    artifactUri: z.string().regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?)?$/, 'an s3:// URI').default(''),
+  })
+  .strict()
+  .prefault({});
+
+/** `aws.iam`: the roles `infra up` creates from provisioning/iam/ (read by src/aws/iam.ts). */
+const iamSchema = z
+  .object({
+    /** Who may assume the operator role: an IAM principal ARN; empty: any principal of the account whose own policy allows it. */
+    operatorPrincipal: z.string().regex(/^(arn:aws[\w-]*:iam::\d{12}:(root|user\/[\w+=,.@/-]+|role\/[\w+=,.@/-]+))?$/, 'an IAM user, role or account root ARN').default(''),
+    /** Whether assuming the operator role needs an MFA-signed session. */
+    operatorMfa: z.enum(['required', 'optional']).default('required'),
+  })
+  .strict()
+  .prefault({});
+
 /**
  * The one typed configuration of the toolkit. Every key has a default, so an empty file (or no
  * file) is a valid local setup. Keys are documented here and in README's "Configuration".
@@ -168,6 +201,8 @@ export const configSchema = z
             prefix: z.string().default('reports/'),
           })
           .prefault({}),
+        ec2: ec2Schema,
+        iam: iamSchema,
         s3: z
           .strictObject({
             /** Objects larger than this are uploaded in parts (a completed multipart upload is the atomic write). */
@@ -189,3 +224,5 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 /** The `aws.emr` section. */
 export type EmrConfig = z.infer<typeof emrSchema>;
+/** The `aws.ec2` section. */
+export type Ec2Config = z.infer<typeof ec2Schema>;

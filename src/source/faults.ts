@@ -16,6 +16,8 @@ export interface FaultSpec {
   disconnect?: number;
   /** With disconnect: cut the connection in the middle of the next record instead of between records. */
   disconnectMidLine?: boolean;
+  /** Cut each connection after a byte budget drawn per connection from [min, max] (wherever that falls: mid-record, mid-character). */
+  cut?: { min: number; max: number };
   /** After every n live events, send nothing for ms (the connection stays open). */
   stall?: { every: number; ms: number };
   /** Answer every `every`-th connection (every, 2·every, …) with this HTTP status and Retry-After. */
@@ -34,9 +36,13 @@ export interface FaultSpec {
 
 /** The `--faults` syntax, for --help and the README. */
 export const FAULT_SPEC_HELP = `comma-separated faults:
-  disconnect:<n>[:mid]        close the connection after every n live events on it; with :mid, in the
-                              middle of the next record (which the next connection then gets whole)
-  stall:<n>:<ms>              after every n live events, send nothing for ms (connection stays open)
+  cut:<min>-<max>             close each connection after a byte budget drawn from [min, max] (bytes,
+                              or with k/M suffixes: cut:4M-10M), wherever that falls: a network that
+                              carries only so much per connection
+  disconnect:<n>[:mid]        close the connection after every n events on it; with :mid, in the
+                              middle of the next record (a live one is then sent whole first on the
+                              next connection)
+  stall:<n>:<ms>              after every n events, send nothing for ms (connection stays open)
   status:<429|503>[:every=<k>][:retry=<s>]
                               answer every k-th connection (k, 2k, ...; default 2) with that status
                               and Retry-After: s (default 1)
@@ -45,10 +51,10 @@ export const FAULT_SPEC_HELP = `comma-separated faults:
   truncated:<f>               after an event, a copy of it cut short
   oversized:<f>               after an event, a copy of it padded beyond 1 MiB
   duplicate:<f>               after an event, an exact copy of an earlier served line
-  <f> is a probability in (0, 1] (e.g. 0.01) or every=<n> (every n-th live event).
-Faults apply to live events only (not to since_* catch-up) and are placed by --seed; every event
-is always sent whole as well, so only the extra lines are bad.
-example: disconnect:500,stall:2000:3000,status:503:every=3,malformed:0.01,truncated:every=250`;
+  <f> is a probability in (0, 1] (e.g. 0.01) or every=<n> (every n-th event).
+Faults apply to since_* catch-up as to live events and are placed by --seed; line faults only add
+lines (every event is also sent whole), cuts and disconnects only end connections.
+example: cut:4M-10M,stall:2000:3000,status:503:every=3,malformed:0.01,truncated:every=250`;
 
 const LINE_FAULTS = ['malformed', 'invalid', 'truncated', 'oversized', 'duplicate'] as const;
 type LineFault = (typeof LINE_FAULTS)[number];
@@ -71,6 +77,15 @@ export function parseFaultSpec(spec: string): FaultSpec {
     if (part === '') continue;
     const [kind, ...args] = part.split(':');
     switch (kind) {
+      case 'cut': {
+        const range = /^(\d+(?:\.\d+)?[kKmM]?)(?:-(\d+(?:\.\d+)?[kKmM]?))?$/.exec(args.join(':'));
+        if (args.length !== 1 || !range) throw bad(spec, `"${part}": expected cut:<bytes> or cut:<min>-<max> (e.g. cut:4M-10M)`);
+        const min = byteSize(range[1]!);
+        const max = range[2] === undefined ? min : byteSize(range[2]);
+        if (min < 1 || max < min) throw bad(spec, `"${part}": the byte budget must be at least 1 and min ≤ max`);
+        faults.cut = { min, max };
+        break;
+      }
       case 'disconnect':
         if (args.length < 1 || args.length > 2 || (args[1] !== undefined && args[1] !== 'mid')) throw bad(spec, `"${part}": expected disconnect:<n> or disconnect:<n>:mid`);
         faults.disconnect = positiveInt(spec, 'disconnect <n>', args[0]);
@@ -99,7 +114,7 @@ export function parseFaultSpec(spec: string): FaultSpec {
       }
       default: {
         if (!(LINE_FAULTS as readonly string[]).includes(kind ?? '')) {
-          throw bad(spec, `unknown fault "${kind ?? ''}" (disconnect, stall, status, ${LINE_FAULTS.join(', ')})`);
+          throw bad(spec, `unknown fault "${kind ?? ''}" (cut, disconnect, stall, status, ${LINE_FAULTS.join(', ')})`);
         }
         if (args.length !== 1) throw bad(spec, `"${part}": expected ${kind}:<probability> or ${kind}:every=<n>`);
         faults[kind as LineFault] = parseFrequency(spec, args[0]!);
@@ -107,6 +122,13 @@ export function parseFaultSpec(spec: string): FaultSpec {
     }
   }
   return faults;
+}
+
+/** "4M" → 4,194,304; "512k" → 524,288; "1000" → 1000. */
+function byteSize(text: string): number {
+  const unit = text.at(-1)!.toLowerCase();
+  const scale = unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1;
+  return Math.floor(Number(scale === 1 ? text : text.slice(0, -1)) * scale);
 }
 
 function parseFrequency(spec: string, value: string): Frequency {
@@ -119,11 +141,20 @@ function parseFrequency(spec: string, value: string): Frequency {
 /** Stable small numbers per fault kind, so each kind draws its own seeded decisions. */
 const KIND_SALT: Record<LineFault, number> = { malformed: 1, invalid: 2, truncated: 3, oversized: 4, duplicate: 5 };
 
-/** Whether a per-event fault fires after the live event at timeline position `index`. */
-export function fires(frequency: Frequency | undefined, kind: LineFault, seed: number, index: number): boolean {
+/**
+ * Whether a per-event fault fires after an event. Live events: by timeline position `index` (the
+ * n-th live event). Catch-up events: by their count `n` on the connection and, for a probability,
+ * drawn again on each connection (a record served twice is not bad twice by necessity).
+ */
+export function fires(frequency: Frequency | undefined, kind: LineFault, seed: number, index: number, catchup?: { connection: number; n: number }): boolean {
   if (!frequency) return false;
-  if ('every' in frequency) return (index + 1) % frequency.every === 0;
-  return hash01(seed, KIND_SALT[kind], index) < frequency.probability;
+  if ('every' in frequency) return ((catchup ? catchup.n : index) + 1) % frequency.every === 0;
+  return (catchup ? hash01(seed, KIND_SALT[kind], index, catchup.connection) : hash01(seed, KIND_SALT[kind], index)) < frequency.probability;
+}
+
+/** The byte budget of the n-th connection (1-based) under a `cut` fault: uniform in [min, max], by seed. */
+export function cutBudget(cut: { min: number; max: number }, seed: number, connection: number): number {
+  return cut.min + Math.floor(hash01(seed, 41, connection) * (cut.max - cut.min + 1));
 }
 
 /** The status fault (if any) for the n-th connection (1-based). */

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { UserError } from '../errors.ts';
 import type { Feed } from './feed.ts';
 import {
+  cutBudget,
   fires,
   invalidLine,
   malformedLine,
@@ -76,7 +77,7 @@ export interface ConnectionRecord {
   /** Lines written (events, duplicates and injected lines). */
   lines: number;
   /** How it ended, once it has. */
-  end?: 'disconnect-fault' | 'client' | 'server-close';
+  end?: 'disconnect-fault' | 'byte-budget' | 'client' | 'server-close';
 }
 
 /** What the server served so far: the ground truth integration tests compare a lake against. */
@@ -120,9 +121,10 @@ const BATCH_BYTES = 64 * 1024;
  * position (the feed re-renders or re-reads any record), and writes wait for 'drain', so a slow
  * client costs a cursor, not a buffer.
  *
- * Every record is always sent whole; faults only add lines (bad ones, duplicates) or cut the
- * connection at a line boundary, so "the events served" is exactly the set of whole event lines
- * written (see `log()`), and a record sent in a truncated copy has also been sent whole.
+ * Faults only add lines (bad ones, duplicates) or end a connection (at a line boundary, in the
+ * middle of a record, or after a byte budget), during catch-up as during live events, so "the
+ * events served" is exactly the set of whole event lines written (see `log()`); a record cut
+ * short is logged as injected `cut`, and a record sent in a truncated copy has also been sent whole.
  */
 export async function startSourceServer(options: SourceServerOptions): Promise<SourceServer> {
   const sources = [options.replay?.length ? 1 : 0, options.generate ? 1 : 0, options.feed ? 1 : 0].reduce((a, b) => a + b, 0);
@@ -208,8 +210,11 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
     let live = publish(0);
     const catchup = catchupPositions(live, sinceMtime, sinceCount);
     let c = 0;
-    let liveSinceDisconnect = 0;
-    let liveSinceStall = 0;
+    let sinceDisconnect = 0;
+    let sinceStall = 0;
+    // A `cut` fault's byte budget for this connection, and the payload bytes written so far.
+    const budget = faults.cut ? cutBudget(faults.cut, seed, connection) : Number.POSITIVE_INFINITY;
+    let sent = 0;
 
     // `closed` follows the 'close' event, which comes a tick after destroy(): check both, or a
     // destroyed response would spin here without yielding to the event loop.
@@ -217,6 +222,28 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
       const parts: Array<string | Buffer> = [];
       let bytes = 0;
       let action: 'disconnect' | 'stall' | undefined;
+      /** Queues a line and its newline; false when the byte budget ends inside it (its head is queued, the connection is then cut). */
+      const queue = (line: string | Buffer, after: number): boolean => {
+        if (budget !== Number.POSITIVE_INFINITY) {
+          const whole = Buffer.isBuffer(line) ? line : Buffer.from(line);
+          if (sent + whole.length + 1 > budget) {
+            const head = whole.subarray(0, budget - sent);
+            sent = budget;
+            if (head.length > 0) {
+              parts.push(head);
+              record.lines += 1;
+              injected.push({ kind: 'cut', line: head.toString(), connection, after });
+            }
+            action = 'disconnect';
+            return false;
+          }
+          sent += whole.length + 1;
+        }
+        parts.push(line, '\n');
+        bytes += line.length + 1;
+        record.lines += 1;
+        return true;
+      };
       while (bytes < BATCH_BYTES && action === undefined) {
         let index: number;
         let via: ServedEvent['via'];
@@ -231,9 +258,11 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
           via = 'live';
         } else break;
         const line = feed.line(index);
-        parts.push(line, '\n');
-        bytes += line.length + 1;
-        record.lines += 1;
+        if (!queue(line, index)) {
+          // Cut inside a live record: it is owed, whole, to the next connection.
+          if (via === 'live') owed.push(index);
+          break;
+        }
         const id = feed.id(index);
         if (id === undefined) injected.push({ kind: 'capture', line: line.toString(), connection, after: index });
         else {
@@ -241,34 +270,35 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
           served.connection.push(connection);
           served.via.push(via);
         }
-        if (via !== 'live') continue;
-        for (const extra of faultLines(index, line)) {
-          parts.push(extra.line, '\n');
-          bytes += extra.line.length + 1;
-          record.lines += 1;
+        for (const extra of faultLines(index, line, via === 'catchup' ? { connection, n: c - 1 } : undefined)) {
+          if (!queue(extra.line, index)) break;
           if (extra.kind === 'duplicate') {
             served.index.push(extra.of);
             served.connection.push(connection);
             served.via.push('duplicate');
           } else injected.push({ kind: extra.kind, line: extra.line, connection, after: index });
         }
-        liveSinceDisconnect += 1;
-        liveSinceStall += 1;
-        if (faults.disconnect && liveSinceDisconnect >= faults.disconnect) {
+        if (action !== undefined) break;
+        sinceDisconnect += 1;
+        sinceStall += 1;
+        if (faults.disconnect && sinceDisconnect >= faults.disconnect) {
           action = 'disconnect';
-          if (faults.disconnectMidLine && live < publish(live + 1)) {
-            // The network cut a record short: it is owed, whole, to the next connection.
-            const cutIndex = live++;
-            owed.push(cutIndex);
-            const whole = feed.line(cutIndex).toString();
-            const cut = whole.slice(0, Math.max(1, Math.floor(whole.length * (0.1 + 0.8 * hash01(seed, 31, cutIndex)))));
+          const next = !faults.disconnectMidLine ? undefined : c < catchup.length ? catchup[c] : live < publish(live + 1) ? live : undefined;
+          if (next !== undefined) {
+            // The network cut a record short. A live one is owed, whole, to the next connection;
+            // a catch-up one is still published, for the next since_* request to serve again.
+            if (next === live) {
+              live++;
+              owed.push(next);
+            } else c++;
+            const whole = feed.line(next).toString();
+            const cut = whole.slice(0, Math.max(1, Math.floor(whole.length * (0.1 + 0.8 * hash01(seed, 31, next)))));
             parts.push(cut);
             record.lines += 1;
-            injected.push({ kind: 'cut', line: cut, connection, after: cutIndex });
+            injected.push({ kind: 'cut', line: cut, connection, after: next });
           }
-        }
-        else if (faults.stall && liveSinceStall >= faults.stall.every) {
-          liveSinceStall = 0;
+        } else if (faults.stall && sinceStall >= faults.stall.every) {
+          sinceStall = 0;
           action = 'stall';
         }
       }
@@ -277,9 +307,9 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
         const flushed = new Promise<void>((resolve) => res.write(chunk, () => resolve()));
         if (res.writableNeedDrain) await waitFor(res, 'drain');
         if (action === 'disconnect') {
-          // Hand the lines to the kernel first, so the cut falls on a line boundary.
+          // Hand the bytes to the kernel first, so the cut falls exactly where it was placed.
           await Promise.race([flushed, waitFor(res, 'close')]);
-          record.end = 'disconnect-fault';
+          record.end = sent === budget ? 'byte-budget' : 'disconnect-fault';
           res.socket?.destroy();
           return;
         }
@@ -305,13 +335,14 @@ export async function startSourceServer(options: SourceServerOptions): Promise<S
   }
 
   type Extra = { kind: InjectedKind; line: string } | { kind: 'duplicate'; line: string; of: number };
-  function faultLines(index: number, line: string | Buffer): Extra[] {
+  /** The bad lines and duplicates that follow the event at `index` (live, or the n-th catch-up event of a connection). */
+  function faultLines(index: number, line: string | Buffer, catchup?: { connection: number; n: number }): Extra[] {
     const out: Extra[] = [];
-    if (fires(faults.malformed, 'malformed', seed, index)) out.push({ kind: 'malformed', line: malformedLine(seed, index) });
-    if (fires(faults.invalid, 'invalid', seed, index)) out.push({ kind: 'invalid', line: invalidLine(seed, index) });
-    if (fires(faults.truncated, 'truncated', seed, index)) out.push({ kind: 'truncated', line: truncatedLine(line.toString(), seed, index) });
-    if (fires(faults.oversized, 'oversized', seed, index)) out.push({ kind: 'oversized', line: oversizedLine(line.toString()) });
-    if (fires(faults.duplicate, 'duplicate', seed, index)) {
+    if (fires(faults.malformed, 'malformed', seed, index, catchup)) out.push({ kind: 'malformed', line: malformedLine(seed, index) });
+    if (fires(faults.invalid, 'invalid', seed, index, catchup)) out.push({ kind: 'invalid', line: invalidLine(seed, index) });
+    if (fires(faults.truncated, 'truncated', seed, index, catchup)) out.push({ kind: 'truncated', line: truncatedLine(line.toString(), seed, index) });
+    if (fires(faults.oversized, 'oversized', seed, index, catchup)) out.push({ kind: 'oversized', line: oversizedLine(line.toString()) });
+    if (fires(faults.duplicate, 'duplicate', seed, index, catchup)) {
       // An exact copy of one of the last 100 records (this one included), by seed.
       let of = index - Math.floor(hash01(seed, 21, index) * Math.min(100, index + 1));
       if (feed.id(of) === undefined) of = index;

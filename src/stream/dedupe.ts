@@ -1,11 +1,12 @@
 /**
  * The set of (id, mtime) pairs already stored, to drop exact duplicates re-sent by the source.
  *
- * Why a window is enough: after a reconnect the streamer asks for `since_mtime = H − W` (H the
- * highest mtime stored, W the resume window), so a re-sent record has mtime ≥ H − W. Keeping
- * every pair with mtime ≥ H − 2W therefore catches every re-sent duplicate, with W of margin for
- * "older records mixed in" that the source sends beyond the requested window. H only grows, so
- * a pair dropped from the window is never asked for again. Below `minKeep` pairs nothing is
+ * Why a window is enough: a resume re-sends either the last positions of the timeline
+ * (`since_count`: records that arrived most recently, whatever their mtime — the ids first seen
+ * most recently are kept whatever their mtime) or the records with mtime ≥ H − W (`since_mtime`,
+ * H the highest mtime stored, W the resume window: every pair with mtime ≥ H − 2W is kept, with
+ * W of margin for "older records mixed in" that the source sends beyond the requested window).
+ * H only grows, so a pair dropped from the window is never asked for again. Below `minKeep` pairs nothing is
  * evicted (a slow real stream keeps hours of pairs for a few MB), and above `maxKeep` the
  * lowest mtimes go first so memory stays bounded even when a fast source puts millions of
  * records inside one window; a duplicate older than what is kept then lands in the lake, where
@@ -16,6 +17,11 @@ export interface DedupeOptions {
   windowMs: number;
   minKeep?: number;
   maxKeep?: number;
+  /**
+   * The ids first seen most recently (default 20,000) are kept whatever their mtime, and saved
+   * by toJSON: a since_count resume re-sends the last positions, old mtimes included.
+   */
+  recentKeep?: number;
 }
 
 export class DedupeWindow {
@@ -35,10 +41,12 @@ export class DedupeWindow {
   readonly windowMs: number;
   readonly minKeep: number;
   readonly maxKeep: number;
+  readonly recentKeep: number;
 
   constructor(options: DedupeOptions) {
     this.windowMs = options.windowMs;
     this.minKeep = options.minKeep ?? 50_000;
+    this.recentKeep = Math.min(this.minKeep, options.recentKeep ?? 20_000);
     this.maxKeep = Math.max(this.minKeep, options.maxKeep ?? 1_000_000);
     this.nextPruneAt = Math.ceil(this.minKeep * 1.25);
   }
@@ -91,7 +99,7 @@ export class DedupeWindow {
     const base = this.base ?? 0;
     if (this.count > this.minKeep) {
       const floor = this.floorMtime - base;
-      this.forget(this.count - this.minKeep, (m) => m < floor);
+      this.forget(this.count - this.minKeep, (m) => m < floor, this.pairs.size - this.recentKeep);
     }
     if (this.count > this.maxKeep) {
       const sorted: number[] = [];
@@ -108,10 +116,10 @@ export class DedupeWindow {
     this.nextPruneAt = Math.ceil(Math.max(this.minKeep, this.count) * 1.25);
   }
 
-  /** Drops up to `excess` pairs whose mtime matches, oldest added ids first. */
-  private forget(excess: number, drop: (mtime: number) => boolean): void {
+  /** Drops up to `excess` pairs whose mtime matches, oldest added ids first, looking at the first `scan` ids only. */
+  private forget(excess: number, drop: (mtime: number) => boolean, scan = Number.POSITIVE_INFINITY): void {
     for (const [id, kept] of this.pairs) {
-      if (excess <= 0) break;
+      if (excess <= 0 || scan-- <= 0) break;
       if (typeof kept === 'number') {
         if (drop(kept)) {
           this.pairs.delete(id);
@@ -136,18 +144,20 @@ export class DedupeWindow {
 
   /**
    * The pairs a restart needs, grouped by mtime, for the checkpoint: { "<mtime>": ["id", ...] }.
-   * Only pairs at or above the floor: after a restart the source re-sends nothing older (pairs
-   * kept below it only catch old records the live stream mixes in, which a restart does not
-   * repeat), and this keeps the checkpoint small however long the stream runs. Pairs in
+   * Pairs at or above the floor (what a since_mtime resume can re-send), and those of the ids
+   * seen most recently (what a since_count resume re-sends, old mtimes included); older pairs
+   * below the floor are left out, which keeps the checkpoint bounded however long the stream runs. Pairs in
    * `exclude` (as `<mtime>\u0000<id>`: records not yet durable) are left out.
    */
   toJSON(exclude?: ReadonlySet<string>): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     const base = this.base ?? 0;
     const floor = this.floorMtime - base;
+    let older = this.pairs.size - this.recentKeep;
     for (const [id, kept] of this.pairs) {
+      const recent = older-- <= 0;
       for (const mtime of typeof kept === 'number' ? [kept] : kept) {
-        if (mtime < floor) continue;
+        if (mtime < floor && !recent) continue;
         const m = String(base + mtime);
         if (exclude?.has(`${m}\u0000${id}`)) continue;
         (out[m] ??= []).push(String(id));

@@ -69,6 +69,14 @@ export class PendingRecords {
     return { seq: this.headSeq + k, id: this.ids[i]!, mtime: this.mtimes[i]!, position: this.positions[i]! };
   }
 
+  /** Up to `k` records with sequence numbers ≤ seq, the newest of them, oldest first. */
+  lastThrough(seq: number, k: number): Array<{ seq: number; id: string; mtime: number; position: number }> {
+    const end = Math.min(this.count, seq - this.headSeq + 1);
+    const out = [];
+    for (let j = Math.max(0, end - k); j < end; j++) out.push(this.at(j)!);
+    return out;
+  }
+
   /** Calls fn for every record held, oldest first. */
   forEach(fn: (id: string, mtime: number) => void): void {
     const cap = this.mtimes.length;

@@ -17,6 +17,7 @@ import { isOversized, LineFramer, type Framed } from './framing.ts';
 import { openHttpStream, proxyDispatcher, type HttpStream } from './http-source.ts';
 import { LakeSink } from './lake-sink.ts';
 import { PendingRecords } from './pending.ts';
+import { loadResumePoint, ResumePlanner, resumeKey, saveResumePoint, type ResumeQuery } from './resume.ts';
 import type { Sink, SinkNoticeKind } from './sink.ts';
 
 /** The stream settings the streamer uses (config `stream.*`). */
@@ -39,6 +40,8 @@ export interface StreamStats {
   invalid: number;
   /** Exact (id, mtime) duplicates dropped. */
   duplicates: number;
+  /** Records of a catch-up set aside until it showed it reaches back to what is stored (they come again). */
+  setAside: number;
   /** Partial records dropped because the connection ended mid-record (the source re-sends them on resume). */
   cutOff: number;
   /** Objects the sink published in this run (raw files for the lake sink). */
@@ -103,6 +106,8 @@ const WRITE_BATCH_BYTES = 1024 * 1024;
 const MAX_BATCH_AGE_MS = 1000;
 /** The checkpoint (with its dedupe window, up to a few MB) is written at most this often, and on every stop. */
 const MIN_CHECKPOINT_INTERVAL_MS = 1000;
+/** The resume point (small) is written this often while data arrives: a restart re-fetches what is not durable. */
+const RESUME_INTERVAL_MS = 500;
 
 /**
  * Streams open_events from `url` into a sink (the lake by default) until stopped (stopSignal)
@@ -132,6 +137,10 @@ class Streamer {
   private readonly framer: LineFramer;
   private readonly dedupe: DedupeWindow;
   private readonly pending = new PendingRecords();
+  private readonly planner: ResumePlanner;
+  private lastResume = { atMs: 0, bytes: -1, checkpointed: -1 };
+  /** The resume point names records received in this run (written once the first arrive). */
+  private anchored = false;
   private readonly tickMs: number;
   private readonly dispatcher: Dispatcher | undefined;
   private lease: Lease | undefined;
@@ -155,7 +164,7 @@ class Streamer {
   private stopping = false;
   private stoppedBy: StreamSummary['stoppedBy'] = 'signal';
   private state: StreamStats['state'] = 'reconnecting';
-  private readonly counts = { events: 0, durable: 0, bytes: 0, reconnects: 0, invalid: 0, duplicates: 0, cutOff: 0, files: 0 };
+  private readonly counts = { events: 0, durable: 0, bytes: 0, reconnects: 0, invalid: 0, duplicates: 0, setAside: 0, cutOff: 0, files: 0 };
   private lastEventAtMs: number | undefined;
   private lastStats = { atMs: 0, events: 0, bytes: 0 };
   private readonly startedAtMs: number;
@@ -195,7 +204,8 @@ class Streamer {
     this.sink = options.sink ?? new LakeSink(options.store, this.writer, this.s, options.tmpDir);
     this.framer = new LineFramer(this.s.maxRecordBytes, QUARANTINE_KEEP_BYTES);
     this.dedupe = new DedupeWindow({ windowMs: 2 * this.s.resumeWindowMs });
-    this.tickMs = Math.max(20, Math.min(1000, this.s.stallTimeoutMs / 4, this.s.rotateAgeMs / 2, this.s.statsIntervalMs / 2));
+    this.planner = new ResumePlanner({ resumeWindowMs: this.s.resumeWindowMs, now: this.now });
+    this.tickMs = Math.max(20, Math.min(RESUME_INTERVAL_MS, this.s.stallTimeoutMs / 4, this.s.rotateAgeMs / 2, this.s.statsIntervalMs / 2));
     this.dispatcher = options.dispatcher ?? proxyDispatcher();
     this.batchBytes = Math.min(WRITE_BATCH_BYTES, this.s.rotateBytes);
     this.buffers = new BatchPool(3, this.batchBytes + 128 * 1024);
@@ -216,8 +226,9 @@ class Streamer {
         if (this.stopping) break;
         this.counts.reconnects++;
         this.state = 'reconnecting';
-        if (outcome.progressed) attempt = 0;
-        const delay = reconnectDelayMs(attempt, { initialMs: this.s.backoffInitialMs, maxMs: this.s.backoffMaxMs }, outcome.retryAfterMs, this.random);
+        // A connection that brought records (a network cut, not a failing source) is followed at once; failures back off.
+        if (outcome.progressed) attempt = -1;
+        const delay = attempt < 0 ? 0 : reconnectDelayMs(attempt, { initialMs: this.s.backoffInitialMs, maxMs: this.s.backoffMaxMs }, outcome.retryAfterMs, this.random);
         attempt++;
         const message = `disconnected: ${outcome.reason}; reconnecting in ${delay} ms`;
         this.notice('disconnected', message);
@@ -280,24 +291,33 @@ class Streamer {
 
   // ---- connection ---------------------------------------------------------------------------
 
-  private resumeUrl(): string {
+  /** Valid records received in this run, new or not. */
+  private received(): number {
+    return this.counts.events + this.counts.duplicates + this.counts.setAside;
+  }
+
+  /** The stream URL with the resume planner's since_count or since_mtime. */
+  private resumeUrl(query: ResumeQuery): string {
     const url = new URL(this.o.url);
-    const highest = this.dedupe.highestMtime;
-    if (Number.isFinite(highest)) {
+    if ('sinceCount' in query || 'sinceMtime' in query) {
       url.searchParams.delete('since_count');
-      url.searchParams.set('since_mtime', String(Math.max(0, highest - this.s.resumeWindowMs)));
+      url.searchParams.delete('since_mtime');
     }
+    if ('sinceCount' in query) url.searchParams.set('since_count', String(query.sinceCount));
+    if ('sinceMtime' in query) url.searchParams.set('since_mtime', String(query.sinceMtime));
     return url.toString();
   }
 
   /** One connection, until it breaks or the streamer stops. */
   private async connectOnce(): Promise<{ reason: string; retryAfterMs?: number; progressed: boolean }> {
-    const url = this.resumeUrl();
+    const query = this.planner.query();
+    const url = this.resumeUrl(query);
     const shown = redact(url);
     const abort = new AbortController();
     const onStop = (): void => abort.abort();
     this.o.stopSignal?.addEventListener('abort', onStop);
     let progressed = false;
+    const receivedBefore = this.received();
     try {
       this.notice('connecting', `connecting to ${shown}`);
       let res: HttpStream;
@@ -309,10 +329,12 @@ class Streamer {
           ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
         });
       } catch (error) {
+        this.planner.disconnected(false);
         return { reason: describeError(error), progressed };
       }
       if (res.status !== 200) {
         res.close();
+        this.planner.disconnected(false);
         const retryAfterMs = parseRetryAfter(res.headers['retry-after'], this.now());
         if (res.status === 429 || res.status >= 500) {
           return { reason: `HTTP ${res.status}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), progressed };
@@ -322,6 +344,7 @@ class Streamer {
         });
       }
       this.state = 'running';
+      this.planner.connected(query);
       this.notice('connected', `connected to ${shown}`);
       let reason = 'the source closed the stream';
       let ownAbort = false;
@@ -352,7 +375,8 @@ class Streamer {
         if (this.counts.events > before) progressed = true;
         // A busy stream never lets the timer win the race: do the time-driven work here too.
         if (this.now() >= this.nextMaintainAtMs) await this.maintain();
-        if (this.stopping) {
+        if (this.stopping || this.planner.reconnectReason) {
+          if (this.planner.reconnectReason) reason = this.planner.reconnectReason;
           ownAbort = true;
           abort.abort();
           break;
@@ -371,7 +395,10 @@ class Streamer {
         this.counts.cutOff++;
         this.log('warn', 'connection ended mid-record; the record is expected again on resume', { bytes: partial.length });
       }
-      return { reason: this.stopping ? 'stopped' : reason, progressed };
+      this.planner.disconnected(progressed);
+      // A connection that carried records was cut by the network (or dropped to ask again): reconnect
+      // at once. Backing off is for a source that fails; growing it here stretched catch-ups (issue 15).
+      return { reason: this.stopping ? 'stopped' : reason, progressed: progressed || this.received() > receivedBefore };
     } finally {
       this.o.stopSignal?.removeEventListener('abort', onStop);
     }
@@ -401,16 +428,26 @@ class Streamer {
         this.reject(hour, nowMs, v.reason, line, line.length);
         continue;
       }
-      if (!this.dedupe.add(v.id, v.mtime)) {
+      // While a catch-up has not yet shown it reaches back to what is stored, its records are set
+      // aside (they may lie beyond a gap; the answer that proves it brings them again).
+      const checking = this.planner.checking;
+      const known = checking ? this.dedupe.has(v.id, v.mtime) : !this.dedupe.add(v.id, v.mtime);
+      const position = this.planner.record(v.id, v.mtime, known);
+      if (position === undefined) {
+        this.counts.setAside++;
+        continue;
+      }
+      if (known) {
         this.counts.duplicates++;
         continue;
       }
+      if (checking) this.dedupe.add(v.id, v.mtime); // the record that proved the catch-up, new
       let slot = batch.slot;
       if (!slot || batch.bytes + line.length + 1 > slot.buffer.length) slot = await this.startBatch(hour, nowMs, line.length + 1);
       batch.bytes += line.copy(slot.buffer, batch.bytes);
       slot.buffer[batch.bytes++] = NL;
       slot.add(batch.records++, batch.bytes, v.id);
-      this.pending.push(v.id, v.mtime, 0);
+      this.pending.push(v.id, v.mtime, position);
       this.nextSeq++;
       this.counts.events++;
       this.lastEventAtMs = nowMs;
@@ -422,6 +459,11 @@ class Streamer {
     this.framed.length = 0;
     if (batch.bytes >= this.batchBytes) await this.writeBatch();
     if (this.quarantineBytes >= MAX_PENDING_QUARANTINE_BYTES) await this.settle({ quarantineAll: true });
+    // The first records of a fresh run are named at once, before anything more is read.
+    if (!this.anchored && this.counts.events > 0) {
+      this.anchored = true;
+      await this.saveResume(true);
+    }
   }
 
   /** Hands the open batch (if any) to the sink and starts one with room for `bytes`. */
@@ -506,6 +548,8 @@ class Streamer {
     await this.sink.tick(nowMs);
     const quarantineDue = this.quarantine.length > 0 && nowMs - Date.parse(this.quarantine[0]!.entry.receivedAt) >= this.s.rotateAgeMs;
     await this.settle(quarantineDue ? { quarantineDue: true } : {});
+    this.planner.tick();
+    await this.saveResume();
     if (nowMs - this.lastStats.atMs >= this.s.statsIntervalMs) this.report();
   }
 
@@ -565,6 +609,7 @@ class Streamer {
   private async checkpoint(): Promise<void> {
     await this.holdWriter();
     const durable = this.durable;
+    this.planner.durable(this.pending.lastThrough(durable, 4));
     this.highestDurableMtime = Math.max(this.highestDurableMtime, this.pending.dropThrough(durable));
     this.dedupe.prune();
     let exclude: Set<string> | undefined;
@@ -586,6 +631,24 @@ class Streamer {
     });
     this.checkpointed = durable;
     this.lastCheckpointAtMs = this.now();
+    await this.saveResume(true);
+  }
+
+  /**
+   * Writes the resume point when something changed (at most every RESUME_INTERVAL_MS unless
+   * forced): the first records not yet durable and how many positions followed them, so that a
+   * restart fetches them again whatever the sink's rotation.
+   */
+  private async saveResume(force = false): Promise<void> {
+    const nowMs = this.now();
+    const last = this.lastResume;
+    if (last.bytes === this.counts.bytes && last.checkpointed === this.checkpointed && !force) return;
+    if (!force && nowMs - last.atMs < RESUME_INTERVAL_MS) return;
+    const point = this.planner.point(this.writer, this.checkpointed + 1, this.pending.size > 0 ? this.pending.minMtime() : null);
+    if (!point) return; // nothing received yet
+    await this.holdWriter();
+    await saveResumePoint(this.o.store, point);
+    this.lastResume = { atMs: nowMs, bytes: this.counts.bytes, checkpointed: this.checkpointed };
   }
 
   /**
@@ -594,7 +657,8 @@ class Streamer {
    * crash wrote after the checkpoint.
    */
   private async recover(): Promise<void> {
-    const saved = await loadCheckpoint(this.o.store, this.writer);
+    const [saved, resume] = await Promise.all([loadCheckpoint(this.o.store, this.writer), loadResumePoint(this.o.store, this.writer)]);
+    this.planner.restore(resume, saved?.highestMtime ?? null);
     if (saved) {
       this.nextQuarantineSeq = saved.nextQuarantineSeq;
       this.quarantineHour = saved.quarantineHour;
@@ -623,6 +687,9 @@ class Streamer {
     this.pending.reset(this.nextSeq);
     const orphans = await this.recoverQuarantine(saved?.quarantineHour ?? null);
     if (recovery.durableThrough > checkpointed || orphans > 0) await this.checkpoint();
+    // A run starting afresh says so before it connects: should it die before naming its first
+    // record, the next run knows records may have been received and asks for them.
+    if (this.planner.isFresh) await this.saveResume(true);
   }
 
   /** Moves nextQuarantineSeq past quarantine files a crash wrote after the checkpoint; returns how many. */
@@ -661,6 +728,8 @@ class Streamer {
     await this.writeBatch();
     await this.sink.close();
     await this.settle({ force: true, quarantineAll: true });
+    // A fresh run that received nothing leaves nothing to resume from.
+    if (this.planner.isFresh) await this.o.store.delete(resumeKey(this.writer));
     await this.lease!.release();
     this.state = 'stopped';
     this.report();

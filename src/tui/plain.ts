@@ -2,6 +2,7 @@ import { bytes, compact, count, duration } from './format.ts';
 import { backfillTargets } from './model/lake-grid.ts';
 import { lagMs, type PaneData, type PipelineSnapshot } from './model/types.ts';
 import { hourDetail } from './state/lake-view.ts';
+import { transportLine } from './state/stream-view.ts';
 
 /**
  * The monitor's model as plain text, for `status` and for `monitor` when not on a terminal.
@@ -24,11 +25,14 @@ export function statusText(s: PipelineSnapshot, logLines = 10): string {
   if (st) {
     out.push(`  events ${count(st.events)}  bytes ${bytes(st.bytes)}  lag ${duration(lagMs(st, s.atMs))}`);
     out.push(`  reconnects ${count(st.reconnects)}  invalid ${count(st.invalid)}  duplicates ${count(st.duplicates)}`);
+    const transport = transportLine(st, s.atMs);
+    if (transport) out.push(`  ${transport}`);
+    if (st.host) out.push(`  streamer instance ${st.host.id} ${st.host.state}`);
   }
   out.push('');
   out.push(`Lake${stale(s.panes.lake)}: ${lakeSummary(s)}`);
   for (const hour of s.panes.lake.data?.hours ?? []) {
-    if (hour.files > 0 || hour.missing) out.push(`  ${hourDetail(hour)}`);
+    if (hour.files > 0 || hour.missing || hour.inFlight) out.push(`  ${hourDetail(hour)}`);
   }
   out.push('');
   out.push(`Jobs${stale(s.panes.jobs)}: ${jobsSummary(s)}`);

@@ -25,6 +25,8 @@ import { CAPTURE } from '../helpers/fixtures.ts';
 import { readFile } from 'node:fs/promises';
 
 const moto = useMoto();
+/** The IAM roles `infra up` makes for this config (Firehose configured without a role of its own: its role too). */
+const ROLES = ['openevents-streamer', 'openevents-lander', 'openevents-emr-steps', 'openevents-scheduler', 'openevents-operator', 'openevents-firehose'];
 let s3: S3Client;
 let cache: string;
 
@@ -87,6 +89,7 @@ describe('openevents infra against moto_server', { timeout: 600_000 }, () => {
       ['create', 'website-bucket', 'infra-site'],
       ['create', 'log-group', '/openevents/infra-test'],
       ['create', 'kinesis-stream', 'infra-events'],
+      ...ROLES.map((name) => ['create', 'iam-role', name]),
       ['create', 'firehose', 'infra-firehose'],
     ]);
     expect(await bucketNames()).not.toContain('infra-lake');
@@ -96,7 +99,7 @@ describe('openevents infra against moto_server', { timeout: 600_000 }, () => {
   it('up creates every resource as configured; a second up changes nothing', async () => {
     const run = await infra(['up']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/5 resource\(s\) changed/);
+    expect(run.stdout).toMatch(new RegExp(`${5 + ROLES.length} resource\\(s\\) changed`));
 
     // The lake bucket is private: every Block Public Access setting on
     const lakeBlock = await s3.send(new GetPublicAccessBlockCommand({ Bucket: 'infra-lake' }));
@@ -123,7 +126,7 @@ describe('openevents infra against moto_server', { timeout: 600_000 }, () => {
     // A second run finds everything as configured
     const again = await infra(['up', '--json']);
     expect(again.code, again.stderr).toBe(0);
-    expect((JSON.parse(again.stdout) as PlanJson).plan.map((c) => c.action)).toEqual(['none', 'none', 'none', 'none', 'none']);
+    expect((JSON.parse(again.stdout) as PlanJson).plan.map((c) => c.action)).toEqual(Array(5 + ROLES.length).fill('none'));
     const now = await status();
     expect(now.inSync).toBe(true);
     expect(now.resources.find((r) => r.kind === 'website-bucket')?.details.website).toBe(`${moto().endpoint}/infra-site/dash/index.html`);
@@ -149,6 +152,7 @@ describe('openevents infra against moto_server', { timeout: 600_000 }, () => {
       'website-bucket': ['website hosting is off'],
       'log-group': ['retention 7 days, want 30 days'],
       'kinesis-stream': ['2 shards open, want 1 shard'],
+      'iam-role': [],
       firehose: [],
     });
     const text = await infra(['status'], oneShard);
@@ -157,7 +161,7 @@ describe('openevents infra against moto_server', { timeout: 600_000 }, () => {
     // When up runs, it changes exactly those four, and then all is as configured
     const run = await infra(['up', '--json'], oneShard);
     expect(run.code, run.stderr).toBe(0);
-    expect((JSON.parse(run.stdout) as PlanJson).plan.map((c) => c.action)).toEqual(['update', 'update', 'update', 'update', 'none']);
+    expect((JSON.parse(run.stdout) as PlanJson).plan.map((c) => c.action)).toEqual(['update', 'update', 'update', 'update', ...ROLES.map(() => 'none'), 'none']);
     expect((await status(oneShard)).inSync).toBe(true);
     logs.destroy();
   });
@@ -202,6 +206,7 @@ describe('openevents infra against moto_server', { timeout: 600_000 }, () => {
     const dry = await infra(['down', '--force', '--dry-run', '--json']);
     expect((JSON.parse(dry.stdout) as PlanJson).plan.map((c) => [c.action, c.resource.kind])).toEqual([
       ['delete', 'firehose'],
+      ...ROLES.map(() => ['delete', 'iam-role']),
       ['delete', 'kinesis-stream'],
       ['delete', 'log-group'],
       ['delete', 'website-bucket'],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { parseFaultSpec } from '../../src/source/faults.ts';
 import { createGenerator } from '../../src/source/generator.ts';
-import { readStream, useServers } from '../helpers/source-client.ts';
+import { decodeChunked, rawRequest, readStream, useServers } from '../helpers/source-client.ts';
 
 const serve = useServers();
 
@@ -35,9 +35,12 @@ describe('fault spec', () => {
     });
     expect(parseFaultSpec('')).toEqual({});
     expect(parseFaultSpec('disconnect:5:mid')).toEqual({ disconnect: 5, disconnectMidLine: true });
+    expect(parseFaultSpec('cut:4M-10M')).toEqual({ cut: { min: 4 * 1024 * 1024, max: 10 * 1024 * 1024 } });
+    expect(parseFaultSpec('cut:1.5k-2000,malformed:0.01')).toEqual({ cut: { min: 1536, max: 2000 }, malformed: { probability: 0.01 } });
+    expect(parseFaultSpec('cut:5000')).toEqual({ cut: { min: 5000, max: 5000 } });
   });
 
-  it.each(['bogus:1', 'disconnect', 'disconnect:5:sideways', 'disconnect:0', 'stall:5', 'status:500', 'status:503:often', 'malformed:2', 'malformed:0', 'truncated:every=x'])(
+  it.each(['cut', 'cut:0', 'cut:10-4', 'cut:4M-', 'cut:x', 'cut:1:2', 'bogus:1', 'disconnect', 'disconnect:5:sideways', 'disconnect:0', 'stall:5', 'status:500', 'status:503:often', 'malformed:2', 'malformed:0', 'truncated:every=x'])(
     'rejects "%s" with a UserError that shows the syntax',
     (spec) => {
       expect(() => parseFaultSpec(spec)).toThrow(UserError);
@@ -189,3 +192,70 @@ describe('mid-line disconnect', () => {
     expect(log.events.map((e) => e.index)).toEqual([...Array(40).keys()]);
   });
 });
+
+describe('faults a network and a busy source put anywhere', () => {
+  it('cut:<min>-<max> ends each connection after a byte budget drawn per connection, mid-record, during catch-up as live', async () => {
+    // Given a stream whose connections each carry 20–60 KB, asked to catch up on more than that
+    const server = await serve({ generate: { seed: SEED, count: 400 }, faults: 'cut:20k-60k' });
+    while (server.published() < 150) {
+      const warm = await readStream(server.url, { idleMs: 2_000 });
+      expect(warm.end === 'closed' || warm.end === 'error').toBe(true);
+    }
+    const before = server.log().connections.length;
+
+    // When clients connect with since_count (catch-up) several times, reading the raw bytes
+    const bodies: Buffer[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const raw = await rawRequest(`${server.url}?since_count=100`, { readMs: 5_000 });
+      const head = raw.indexOf('\r\n\r\n');
+      const { data, complete } = decodeChunked(raw.subarray(head + 4));
+      expect(complete).toBe(false); // no terminating chunk: the connection was cut
+      bodies.push(data);
+    }
+
+    // Then each carried a budget between 20 KiB and 60 KiB, not all the same, and ended inside a record
+    const sizes = bodies.map((b) => b.length);
+    for (const size of sizes) {
+      expect(size).toBeGreaterThanOrEqual(20 * 1024);
+      expect(size).toBeLessThanOrEqual(60 * 1024);
+    }
+    expect(new Set(sizes).size).toBeGreaterThan(1);
+    const log = server.log();
+    const cuts = log.injected.filter((x) => x.kind === 'cut');
+    for (const [i, body] of bodies.entries()) {
+      const text = body.toString('utf8');
+      const rest = text.slice(text.lastIndexOf('\n') + 1);
+      const connection = before + i + 1;
+      expect(log.connections[connection - 1]).toMatchObject({ sinceCount: 100, end: 'byte-budget' });
+      // the partial record is logged as cut, and is the head of a real record
+      const cut = cuts.find((x) => x.connection === connection)!;
+      expect(cut.line).toBe(rest);
+      expect(generated400.some((g) => Buffer.from(g).subarray(0, Buffer.byteLength(rest)).toString() === rest && g !== rest), rest).toBe(true);
+      // every whole line before it is an event of the catch-up, in timeline order
+      const whole = text.slice(0, text.lastIndexOf('\n')).split('\n');
+      expect(whole).toEqual(log.events.filter((e) => e.connection === connection).map((e) => generated400[e.index]));
+      expect(log.events.filter((e) => e.connection === connection).every((e) => e.via === 'catchup')).toBe(true);
+    }
+  });
+
+  it('line faults follow catch-up events too, and disconnect:n counts them', async () => {
+    // Given a stream that puts a malformed line after every 4th event and cuts after every 10
+    const server = await serve({ generate: { seed: SEED, count: COUNT }, faults: 'malformed:every=4,disconnect:10' });
+    await readStream(server.url, { idleMs: 2_000 }); // 10 live events publish the start of the timeline
+
+    // When a client asks to catch up on the last 8 and keeps reading
+    const read = await readStream(`${server.url}?since_count=8`, { idleMs: 2_000 });
+
+    // Then it got 8 catch-up events and 2 live ones, a malformed line after the 4th and 8th catch-up
+    // events (counted on the connection) and after live event 12 (every 4th of the timeline)
+    const bad = read.lines.map((l, i) => [l, i] as const).filter(([l]) => parses(l) === undefined);
+    const good = read.lines.filter((l) => parses(l) !== undefined);
+    expect(good).toEqual([...generated.slice(2, 10), ...generated.slice(10, 12)]);
+    expect(bad.map(([, i]) => i)).toEqual([4, 9, 12]);
+    const log = server.log();
+    expect(log.connections[1]).toMatchObject({ sinceCount: 8, end: 'disconnect-fault' });
+    expect(log.injected.filter((x) => x.connection === 2).map((x) => x.kind)).toEqual(['malformed', 'malformed', 'malformed']);
+  });
+});
+
+const generated400 = [...createGenerator({ seed: SEED, count: 400 })].map((r) => r.line);

@@ -51,19 +51,33 @@ describe('DedupeWindow', () => {
     expect(d.has('e0', 0)).toBe(false);
   });
 
-  it('keeps everything of a small stream in memory, and persists what a restart needs: the pairs at or above the floor', () => {
-    // Given 500 pairs over 500 ms and a window of 100 ms
-    const d = new DedupeWindow({ windowMs: 100 });
+  it('keeps everything of a small stream in memory, and persists what a restart needs: the pairs at or above the floor, and those of the ids seen last', () => {
+    // Given 500 pairs of 97 ids over 500 ms, a window of 100 ms, and the 50 ids seen last kept whatever their mtime
+    const d = new DedupeWindow({ windowMs: 100, recentKeep: 50 });
     for (let i = 0; i < 500; i++) d.add(`id-${i % 97}`, 1_000 + i);
     // Then all of them are remembered in memory (fewer than minKeep) ...
     expect(d.size).toBe(500);
     for (let i = 0; i < 500; i++) expect(d.has(`id-${i % 97}`, 1_000 + i)).toBe(true);
-    // ... and a save/load round trip restores exactly those with mtime ≥ highest − window
+    // ... and a save/load round trip restores exactly those with mtime ≥ highest − window, and every pair of ids 47..96 (first seen last)
     const restored = new DedupeWindow({ windowMs: 100 });
     restored.load(JSON.parse(JSON.stringify(d.toJSON())) as Record<string, string[]>);
     const floor = 1_499 - 100;
-    expect(restored.size).toBe(1_499 - floor + 1);
-    for (let i = 0; i < 500; i++) expect(restored.has(`id-${i % 97}`, 1_000 + i)).toBe(1_000 + i >= floor);
+    const kept = (i: number): boolean => 1_000 + i >= floor || i % 97 >= 47;
+    expect(restored.size).toBe([...Array(500).keys()].filter(kept).length);
+    for (let i = 0; i < 500; i++) expect(restored.has(`id-${i % 97}`, 1_000 + i)).toBe(kept(i));
     expect(restored.highestMtime).toBe(1_499);
+    // ... and without that, the floor alone
+    const plain = new DedupeWindow({ windowMs: 100, recentKeep: 0 });
+    for (let i = 0; i < 500; i++) plain.add(`id-${i % 97}`, 1_000 + i);
+    expect(Object.values(plain.toJSON()).flat().length).toBe(1_499 - floor + 1);
+  });
+
+  it('never forgets the ids seen last, whatever their mtime, while pruning to minKeep', () => {
+    const d = new DedupeWindow({ windowMs: 100, minKeep: 100, recentKeep: 30, maxKeep: 10_000 });
+    // 1,000 records of recent mtime, then 20 of very old mtime (a burst of old records just received)
+    for (let i = 0; i < 1000; i++) d.add(`new-${i}`, 1_000_000 + i);
+    for (let i = 0; i < 20; i++) d.add(`old-${i}`, 5 + i);
+    d.prune();
+    for (let i = 0; i < 20; i++) expect(d.has(`old-${i}`, 5 + i)).toBe(true);
   });
 });

@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 describe('streamer memory', () => {
-  it('stays bounded under a source far faster than it: a 390 MB stream passes through a process that never holds much of it', { timeout: 180_000 }, async () => {
+  it('stays bounded under a source far faster than it: a 390 MB stream passes through a process that never holds much of it', { timeout: 600_000 }, async () => {
     // Given a source that serves 160,000 events of real size from memory, several times faster
     // than the streamer can compress them (so only backpressure keeps the streamer's memory flat)
     const records: CaptureRecord[] = [];

@@ -17,14 +17,15 @@ afterEach(async () => {
 
 describe('raw lake writing', () => {
   it('rotates by size and at the hour boundary, names files by contiguous sequence ranges, and closes the hour after the grace period', async () => {
-    // Given the capture served at 400 events/s, and a clock on which the UTC hour ends 0.8 s into the run
+    // Given the capture served at 400 events/s, and a clock on which the UTC hour ends 0.8 s after
+    // the streamer connects (it stands still before that, however long a busy machine takes to get there)
     const server: SourceServer = await startSourceServer({ replay: [CAPTURE], rate: 400 });
     cleanups.push(() => server.close());
     const lake = await mkdtemp(path.join(os.tmpdir(), 'oe-rotation-'));
     cleanups.push(() => rm(lake, { recursive: true, force: true }));
     const boundary = Math.ceil(Date.now() / 3_600_000 + 1) * 3_600_000;
-    const offset = boundary - 800 - Date.now();
-    const now = (): number => Date.now() + offset;
+    let connectedAt: number | undefined;
+    const now = (): number => boundary - 800 + (connectedAt === undefined ? 0 : Date.now() - connectedAt);
     const settings = configSchema.parse({ stream: { rotateBytes: 60_000, rotateAgeMs: 30_000, hourGraceMs: 300, statsIntervalMs: 200 } }).stream;
     const before = new Date(boundary - 1).toISOString().slice(0, 13);
     const after = new Date(boundary).toISOString().slice(0, 13);
@@ -38,6 +39,9 @@ describe('raw lake writing', () => {
       settings,
       now,
       stopSignal: stop.signal,
+      onNotice: (n) => {
+        if (n.kind === 'connected') connectedAt ??= Date.now();
+      },
       onStats: (s) => {
         if (s.events >= 758 && now() > boundary + 600) stop.abort();
       },

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSourceServer } from '../../src/source/server.ts';
-import { runCli, spawnCli } from '../helpers/cli.ts';
+import { spawnCli } from '../helpers/cli.ts';
 import { rawFiles, readRawLines, tally, waitUntil } from '../helpers/stream-lake.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -15,6 +15,17 @@ async function lakeDir(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'oe-lease-stream-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** runCli, with the process killed after the test if it is still running (a failed assertion must not leave a streamer behind). */
+async function runCliOwned(args: string[], options: Parameters<typeof spawnCli>[1] = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnCli(args, options);
+  cleanups.push(async () => void child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return { code: await exited(child), stdout, stderr };
 }
 
 function exited(child: ReturnType<typeof spawnCli>): Promise<number | null> {
@@ -44,7 +55,7 @@ describe('one streamer per writer id', () => {
     await waitUntil(async () => (await readFile(checkpoint).catch(() => undefined)) !== undefined, 30_000, 'A to make events durable');
 
     // When B starts with the same writer id
-    const b = await runCli(['stream', '--url', server.url, '--lake', lake, '--max-events', '500', '-q']);
+    const b = await runCliOwned(['stream', '--url', server.url, '--lake', lake, '--max-events', '500', '-q']);
 
     // Then B refuses at once, naming A, and writes nothing
     expect(b.code).toBe(1);
@@ -53,13 +64,13 @@ describe('one streamer per writer id', () => {
     expect(b.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack
 
     // And another writer id runs beside A
-    const other = await runCli(['stream', '--url', server.url, '--lake', lake, '--writer', 'w2', '--max-events', '200', '-q', '--json']);
+    const other = await runCliOwned(['stream', '--url', server.url, '--lake', lake, '--writer', 'w2', '--max-events', '200', '-q', '--json']);
     expect(other.code, other.stderr).toBe(0);
 
     // When A is killed, a new w1 streamer takes over at once (A's process is gone) and continues A's files
     a.kill('SIGKILL');
     await exited(a);
-    const c = await runCli(['stream', '--url', server.url, '--lake', lake, '--max-events', '300', '--json', '-q']);
+    const c = await runCliOwned(['stream', '--url', server.url, '--lake', lake, '--max-events', '300', '--json', '-q']);
     expect(c.code, c.stderr).toBe(0);
     expect((JSON.parse(c.stdout) as { durable: number }).durable).toBe(300);
     // and released its lease on the way out
@@ -72,13 +83,14 @@ describe('one streamer per writer id', () => {
     expect([...pairs].filter(([, n]) => n > 1)).toEqual([]);
   });
 
-  it('a holder that stops renewing (frozen) is taken over only after its lease expires, and then stops without writing more', async () => {
+  it('a holder that stops renewing (frozen) is taken over only after its lease expires, and then stops without writing more', { timeout: 300_000 }, async () => {
     const server = await startSourceServer({ generate: { seed: 4, count: 20_000 }, rate: 500 });
     cleanups.push(() => server.close());
     const lake = await lakeDir();
-    const env = { ...process.env, OPENEVENTS_STREAM_LEASE_TTL_MS: '6000' };
+    // (a lease long enough for a second streamer to start and ask before it expires, on a busy machine too)
+    const env = { ...process.env, OPENEVENTS_STREAM_LEASE_TTL_MS: '20000' };
     const args = ['stream', '--url', server.url, '--lake', lake, '--rotate-age', '200', '-q'];
-    // Given A holds w1 with a 6 s lease, and is frozen (SIGSTOP)
+    // Given A holds w1 with a 20 s lease, and is frozen (SIGSTOP)
     const a = spawnCli(args, { env });
     cleanups.push(async () => void a.kill('SIGKILL'));
     let aErr = '';
@@ -89,13 +101,16 @@ describe('one streamer per writer id', () => {
     const lease = (await leaseHolder(lake, 'w1'))!;
 
     // When B tries before the lease has expired, it is refused
-    if (Date.now() < lease.expiresAtMs - 3000) {
-      const early = await runCli([...args, '--max-events', '50'], { env });
-      expect(early.code).toBe(1);
-      expect(early.stderr).toMatch(`in use by pid ${a.pid}`);
+    if (Date.now() < lease.expiresAtMs - 15_000) {
+      const early = spawnCli([...args, '--max-events', '50'], { env });
+      cleanups.push(async () => void early.kill('SIGKILL'));
+      let earlyErr = '';
+      early.stderr!.on('data', (d: Buffer) => (earlyErr += d.toString()));
+      expect(await exited(early)).toBe(1);
+      expect(earlyErr).toMatch(`in use by pid ${a.pid}`);
     }
     // After it expired, B takes over
-    await waitUntil(() => Date.now() > lease.expiresAtMs + 100, 10_000, 'the lease to expire');
+    await waitUntil(() => Date.now() > lease.expiresAtMs + 100, 30_000, 'the lease to expire');
     const b = spawnCli(args, { env });
     cleanups.push(async () => void b.kill('SIGKILL'));
     await waitUntil(async () => (await leaseHolder(lake, 'w1'))?.pid === b.pid, 30_000, 'B to hold the lease');

@@ -56,7 +56,8 @@ describeWith(['tmux'], 'monitor in tmux against a live local pipeline', () => {
     const withData = await tmux.waitFor((s) => /^\d{4}-\d{2}-\d{2}T\d{2}\s+\d+ files?\s/m.test(s), 'raw data in the selected hour');
     const hour = /^(\d{4}-\d{2}-\d{2}T\d{2})\s+\d+ files?/m.exec(withData)![1]!;
     tmux.send('e');
-    const done = await tmux.waitFor((s) => new RegExp(`^${hour}\\s.*ETL done`, 'm').test(s), `${hour} to turn done`, 120_000);
+    // (The Lake and Jobs panes refresh on their own: wait for both to say so.)
+    const done = await tmux.waitFor((s) => new RegExp(`^${hour}\\s.*ETL done`, 'm').test(s) && /succeeded\s+etl \d{4}/.test(s), `${hour} to turn done`, 120_000);
     expect(done).toMatch(/succeeded\s+etl \d{4}/);
 
     // When q is pressed, the monitor exits with 0

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, appendFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, appendFileSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { createLocalPipeline } from '../../src/tui/model/local.ts';
 import { refreshSnapshot } from '../../src/tui/model/snapshot.ts';
+import { hourDetail, lakeCell } from '../../src/tui/state/lake-view.ts';
 import { LocalTelemetryFeed } from '../../src/tui/model/telemetry-feed.ts';
 import type { PipelineSources } from '../../src/tui/model/sources.ts';
 import { hourBefore, writeEtlHour, writeRawHour, writeStreamStats, writeTelemetry } from '../helpers/tui-lake.ts';
@@ -75,6 +76,44 @@ describe('local pipeline sources', () => {
     expect(h2).toMatchObject({ files: 2, records: 100, closed: false, etl: 'waiting', late: true });
     expect(hours.find((h) => h.hour === hourBefore(now, 1))?.missing).toBe(false);
     expect(snap.panes.logs.data!.lines.map((l) => l.msg)).toEqual(['stall detected']);
+  });
+
+  it('fills the open hour as events arrive: records the streamer holds count before their file is published', async () => {
+    // Given a running streamer that accepted 500 events and made none durable yet (its first file is open)
+    const now = Date.now();
+    const current = hourBefore(now, 0);
+    writeStreamStats(lake, now - 300, { eventsPerSec: 100, events: 500, durable: 0, state: 'running' });
+    const { sources } = await createLocalPipeline({ config: config(lake), cwd: lake });
+    const open = (await refreshSnapshot(sources)).panes.lake.data!.hours.at(-1)!;
+    // Then the current hour is filling, not "no data"
+    expect(open).toMatchObject({ hour: current, files: 0, inFlight: 500, missing: false });
+    expect(lakeCell(open, true, false, 34)).toMatch(/filling\s+0f\s+\+500/);
+    expect(hourDetail(open)).toContain('+500 received, not written yet');
+
+    // When the first file (records 1–200) is published and the streamer holds 450 more
+    const key = writeRawHour(lake, current, 200);
+    writeStreamStats(lake, now - 100, { eventsPerSec: 100, events: 650, durable: 200, state: 'running' });
+    const filled = (await refreshSnapshot(sources)).panes.lake.data!.hours.at(-1)!;
+    // Then the hour has the file, its arrival time, and what is still in flight
+    const mtime = statSync(path.join(lake, key)).mtimeMs;
+    expect(filled).toMatchObject({ files: 1, records: 200, inFlight: 450, firstArrivalMs: mtime, lastArrivalMs: mtime, closed: false });
+    expect(lakeCell(filled, false, false, 34)).toMatch(/ 650 .* fill/);
+
+    // When the streamer stops (its last record: everything flushed), nothing is in flight
+    writeStreamStats(lake, now, { eventsPerSec: 0, events: 650, durable: 650, state: 'stopped' });
+    const stopped = (await refreshSnapshot(sources)).panes.lake.data!.hours.at(-1)!;
+    expect(stopped.inFlight).toBeUndefined();
+  });
+
+  it('gives a closed hour its arrival times from its objects, listed once per manifest', async () => {
+    const now = Date.now();
+    const hour = hourBefore(now, 3);
+    const key = writeRawHour(lake, hour, 120, { manifest: true });
+    const mtime = statSync(path.join(lake, key)).mtimeMs;
+    const { sources } = await createLocalPipeline({ config: config(lake), cwd: lake });
+    const h = (await refreshSnapshot(sources)).panes.lake.data!.hours.find((x) => x.hour === hour)!;
+    expect(h).toMatchObject({ closed: true, records: 120, firstArrivalMs: mtime, lastArrivalMs: mtime });
+    expect(hourDetail(h)).toContain(`arrived ${new Date(mtime).toISOString().slice(11, 19)}Z–`);
   });
 
   it('marks a failing source stale with its error, keeps its last data, and leaves the others alone', async () => {

@@ -173,7 +173,7 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
   ml.command('predict')
     .summary('Classify a text with a run')
     .description(
-      'Classify texts with a run: prints the class and its probability for each. One text with --text; many from stdin (one text a line) or from --input, a file of open_events NDJSON (plain or gzip; name + description of each event). Output: class<TAB>probability<TAB>event id or text, in input order; --json: one JSON object a line.',
+      'Classify texts with a run: prints the class and its probability for each. One text with --text; many from stdin (one text a line) or from --input, a file of open_events NDJSON (plain or gzip; name + description of each event). Output: class, probability and the event id or text, tab-separated, in input order; --json: one JSON object a line.',
     )
     .option('--lake <dir|s3://bucket/prefix>', LAKE_HELP)
     .option('--run <id>', 'the run to ask (default: the newest in models/)')

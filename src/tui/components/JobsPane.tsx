@@ -21,6 +21,14 @@ export function elapsed(job: JobView, nowMs: number): number | undefined {
   return (job.endedAtMs ?? nowMs) - job.startedAtMs;
 }
 
+/** A job's label with what its runner adds: an EMR cluster's state, its steps done and its normalised instance hours. */
+export function jobLabel(job: JobView): string {
+  if (!job.phase) return job.label;
+  const steps = job.steps ? ` ${job.steps.done}/${job.steps.total} steps` : '';
+  const nih = job.instanceHours !== undefined ? ` ${job.instanceHours} NIH` : '';
+  return `${job.label} [${job.phase}${steps}${nih}]`;
+}
+
 /** Jobs, local and EMR alike: state (an EMR cluster's own state beside it), elapsed time, and the selected job's state-change reason and logs. */
 export function JobsPane({ pane, width, lines, focused, selected, nowMs }: JobsPaneProps) {
   const color = useColor();
@@ -37,7 +45,7 @@ export function JobsPane({ pane, width, lines, focused, selected, nowMs }: JobsP
     const index = Math.max(0, first) + i;
     const mark = index === selected && focused ? '▶' : ' ';
     const time = duration(elapsed(job, nowMs)).padStart(6);
-    const label = job.phase ? `${job.label} [${job.phase}]` : job.label;
+    const label = jobLabel(job);
     const text = fit(`${mark}${job.state.padEnd(9)} ${fit(label, Math.max(4, width - 19))} ${time}`, width);
     return (
       <Text key={job.id} color={color(TONE[job.state])}>

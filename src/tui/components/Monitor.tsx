@@ -41,7 +41,7 @@ export function Monitor(props: MonitorProps) {
   const [state, dispatch] = useMonitorState(props.initial ?? emptySnapshot(props.sources, now()), readonly);
   const { columns, rows } = useTerminalSize(props.size);
   const layout = monitorLayout(columns, rows);
-  const refreshNow = useRefresh(props.sources, props.refreshMs, dispatch);
+  const refreshNow = useRefresh(props.sources, props.refreshMs, dispatch, now);
   useMonitorKeys({
     state,
     dispatch,

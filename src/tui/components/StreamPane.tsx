@@ -3,6 +3,7 @@ import { buckets, bytes, compact, clip, count, duration, sparkline } from '../fo
 import { lagMs, type PaneData, type StreamView } from '../model/types.ts';
 import { useColor } from '../theme.ts';
 import { PaneTitle } from './PaneTitle.tsx';
+import { transportLine } from '../state/stream-view.ts';
 
 export interface StreamPaneProps {
   pane: PaneData<StreamView>;
@@ -30,8 +31,9 @@ export function StreamPane({ pane, width, lines, focused, nowMs }: StreamPanePro
   const s = pane.data;
   const body: Array<{ text: string; color?: string }> = [];
   if (s) {
+    const where = s.host ? `  ${s.host.id} ${s.host.state}` : '';
     body.push({
-      text: `● ${s.state}  ${compact(s.eventsPerSec)} ev/s  ${bytes(s.bytesPerSec)}/s${note(s, nowMs)}`,
+      text: `● ${s.state}  ${compact(s.eventsPerSec)} ev/s  ${bytes(s.bytesPerSec)}/s${where}${note(s, nowMs)}`,
       color: STATE_COLOR[s.state],
     });
     const sparkWidth = Math.max(8, width - 12);
@@ -39,9 +41,11 @@ export function StreamPane({ pane, width, lines, focused, nowMs }: StreamPanePro
     const max = Math.max(0, ...series.map((v) => v ?? 0));
     body.push({ text: `${sparkline(series)} ${compact(max)}`, color: 'cyan' });
     body.push({ text: `events ${count(s.events)}  bytes ${bytes(s.bytes)}  lag ${duration(lagMs(s, nowMs))}` });
+    const transport = transportLine(s, nowMs);
+    if (transport) body.push({ text: transport, ...(s.lander?.quiet || s.lander?.state === 'stopped' ? { color: 'yellow' } : {}) });
     body.push({ text: `reconnects ${count(s.reconnects)}  invalid ${count(s.invalid)}  dup ${count(s.duplicates)}` });
-    if (lines > 4) body.push({ text: `last 10 min, max ${compact(max)} ev/s` });
-    if (lines > 5) body.push({ text: s.statsAtMs !== undefined ? `stats ${duration(nowMs - s.statsAtMs)} ago` : '' });
+    if (lines > body.length) body.push({ text: `last 10 min, max ${compact(max)} ev/s` });
+    if (lines > body.length) body.push({ text: s.statsAtMs !== undefined ? `stats ${duration(nowMs - s.statsAtMs)} ago` : '' });
   }
   while (body.length < lines) body.push({ text: '' });
   return (

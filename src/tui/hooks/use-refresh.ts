@@ -1,78 +1,62 @@
 import { useCallback, useEffect, useRef, type Dispatch } from 'react';
-import { refreshSnapshot } from '../model/snapshot.ts';
+import { PaneRefresher } from '../model/refresh.ts';
 import type { PipelineSources } from '../model/sources.ts';
-import type { PipelineSnapshot } from '../model/types.ts';
+import type { PaneData, PaneName, PipelineSnapshot } from '../model/types.ts';
 import type { MonitorAction } from '../state/monitor-state.ts';
 
-/** An unchanged screen is still redrawn this often, so ages and elapsed times move on. */
+/** An unchanged screen is still redrawn this often, so the clock, ages and elapsed times move on. */
 export const IDLE_REDRAW_MS = 5_000;
+/** Pane updates that arrive this close together are drawn as one frame. */
+const BATCH_MS = 30;
 
 /**
- * Refreshes the snapshot every `refreshMs`: the fetch is async I/O, so keys are handled while it
- * runs; the next one is scheduled after the last finished, so a slow source never piles up
- * fetches. A snapshot with the same data as the one shown is not drawn again for
- * IDLE_REDRAW_MS: drawing a full frame costs more than fetching, and an idle monitor should
- * cost next to nothing. Returns a function that refreshes now (after an action). Stops on unmount.
+ * Refreshes each pane on its own schedule (see PaneRefresher: a slow source holds up only its
+ * own pane); fetches are async I/O, so keys are handled while they run. A pane whose data did not
+ * change is not drawn again: drawing a frame costs more than fetching, and an idle monitor should
+ * cost next to nothing — but the screen is redrawn at least every IDLE_REDRAW_MS, so a source
+ * that stopped answering shows its staleness growing. Returns a function that refreshes now.
  */
-export function useRefresh(
-  sources: PipelineSources,
-  refreshMs: number,
-  dispatch: Dispatch<MonitorAction>,
-  onSnapshot?: (snapshot: PipelineSnapshot) => void,
-): () => void {
-  const last = useRef<PipelineSnapshot | undefined>(undefined);
-  const shown = useRef<{ fingerprint: string; atMs: number } | undefined>(undefined);
-  const forced = useRef(false);
-  const timer = useRef<NodeJS.Timeout | undefined>(undefined);
-  const running = useRef(false);
-  const again = useRef(false);
-  const alive = useRef(true);
-
-  const tick = useCallback(async () => {
-    if (running.current) {
-      again.current = true;
-      return;
-    }
-    running.current = true;
-    clearTimeout(timer.current);
-    try {
-      const snapshot = await refreshSnapshot(sources, last.current);
-      if (!alive.current) return;
-      last.current = snapshot;
-      const print = fingerprint(snapshot);
-      const same = shown.current?.fingerprint === print && snapshot.atMs - shown.current.atMs < IDLE_REDRAW_MS;
-      if (!same || forced.current) {
-        shown.current = { fingerprint: print, atMs: snapshot.atMs };
-        forced.current = false;
-        dispatch({ type: 'snapshot', snapshot });
-      }
-      onSnapshot?.(snapshot);
-    } finally {
-      running.current = false;
-      if (alive.current) {
-        const now = again.current;
-        again.current = false;
-        timer.current = setTimeout(() => void tick(), now ? 0 : refreshMs);
-      }
-    }
-  }, [sources, refreshMs, dispatch, onSnapshot]);
+export function useRefresh(sources: PipelineSources, refreshMs: number, dispatch: Dispatch<MonitorAction>, now: () => number = Date.now): () => void {
+  const refresher = useRef<PaneRefresher | undefined>(undefined);
 
   useEffect(() => {
-    alive.current = true;
-    void tick();
-    return () => {
-      alive.current = false;
-      clearTimeout(timer.current);
+    const shown = new Map<PaneName, string>();
+    let pending: Partial<PipelineSnapshot['panes']> = {};
+    let batch: NodeJS.Timeout | undefined;
+    let drawnAtMs = 0;
+    const draw = (): void => {
+      batch = undefined;
+      drawnAtMs = now();
+      const panes = pending;
+      pending = {};
+      dispatch({ type: 'panes', panes, atMs: drawnAtMs });
     };
-  }, [tick]);
+    const onPane = (name: PaneName, pane: PaneData<unknown>): void => {
+      const print = fingerprint(pane);
+      if (shown.get(name) === print) return;
+      shown.set(name, print);
+      (pending as Record<PaneName, PaneData<unknown>>)[name] = pane;
+      batch ??= setTimeout(draw, BATCH_MS);
+    };
+    // The clock: a frame when nothing else drew one for IDLE_REDRAW_MS.
+    const clock = setInterval(() => {
+      if (batch === undefined && now() - drawnAtMs >= IDLE_REDRAW_MS - 50) draw();
+    }, IDLE_REDRAW_MS);
+    const r = new PaneRefresher({ sources, refreshMs, onPane, now });
+    refresher.current = r;
+    r.start();
+    return () => {
+      r.stop();
+      clearInterval(clock);
+      clearTimeout(batch);
+      refresher.current = undefined;
+    };
+  }, [sources, refreshMs, dispatch, now]);
 
-  return useCallback(() => {
-    forced.current = true;
-    void tick();
-  }, [tick]);
+  return useCallback(() => refresher.current?.refreshNow(), []);
 }
 
-/** The snapshot's data without the times that change on every fetch. */
-function fingerprint(snapshot: PipelineSnapshot): string {
-  return JSON.stringify(snapshot.panes, (key, value: unknown) => (key === 'updatedAtMs' ? undefined : value));
+/** A pane's data without the time that changes on every fetch. */
+function fingerprint(pane: PaneData<unknown>): string {
+  return JSON.stringify(pane, (key, value: unknown) => (key === 'updatedAtMs' ? undefined : value));
 }

@@ -8,6 +8,9 @@ export interface RawHourInfo {
   records?: number;
   bytes: number;
   closed: boolean;
+  /** Object mtimes: the first and newest arrival. */
+  firstArrivalMs?: number;
+  lastArrivalMs?: number;
 }
 
 /** What the ETL state says about one hour. */
@@ -26,6 +29,8 @@ export interface LakeGridInput {
   graceMs: number;
   /** The streamer is running now: hours since its data began and without data are missing. */
   streaming: boolean;
+  /** Records the streamer accepted and has not written to an object yet: they belong to the current hour. */
+  inFlight?: number;
   /** Grid size (default 24). */
   count?: number;
 }
@@ -41,7 +46,9 @@ export function gridHours(nowMs: number, count = 24): HourId[] {
  * running; otherwise the ETL's own state; without one, the newest job that processed the hour.
  * Late: the hour ended more than `graceMs` ago, has raw data and no ETL has run on it.
  * Missing: a past hour without raw data between hours that have some (or after the first one
- * while the streamer runs): data should be there and is not.
+ * while the streamer runs): data should be there and is not. The current hour also counts what
+ * the streamer holds in its open file (`inFlight`), so it fills as events arrive, not only when a
+ * file rotates.
  */
 export function buildLakeGrid(input: LakeGridInput): LakeHour[] {
   const hours = gridHours(input.nowMs, input.count);
@@ -55,6 +62,7 @@ export function buildLakeGrid(input: LakeGridInput): LakeHour[] {
     const { state, reason } = etlStateOf(hour, input.etl.get(hour), input.jobs);
     const ended = hourStartMs(hour) + 3_600_000;
     const late = files > 0 && ended + input.graceMs < input.nowMs && state === 'waiting';
+    const inFlight = hour === current && input.inFlight ? input.inFlight : 0;
     const missing =
       files === 0 &&
       hour !== current &&
@@ -67,6 +75,9 @@ export function buildLakeGrid(input: LakeGridInput): LakeHour[] {
       ...(raw?.records !== undefined ? { records: raw.records } : {}),
       bytes: raw?.bytes ?? 0,
       closed: raw?.closed ?? false,
+      ...(raw?.firstArrivalMs !== undefined ? { firstArrivalMs: raw.firstArrivalMs } : {}),
+      ...(raw?.lastArrivalMs !== undefined ? { lastArrivalMs: raw.lastArrivalMs } : {}),
+      ...(inFlight > 0 ? { inFlight } : {}),
       etl: state,
       ...(reason ? { etlReason: reason } : {}),
       late,

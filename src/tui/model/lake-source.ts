@@ -1,5 +1,5 @@
 import { getJson, type ObjectInfo, type ObjectStore } from '../../lake/store.ts';
-import { rawHourPrefix, manifestKey, type HourId, type HourManifest } from '../../lake/layout.ts';
+import { hourOfKey, rawHourPrefix, manifestKey, type HourId, type HourManifest } from '../../lake/layout.ts';
 import { isRawDataKey } from '../../lake/manifest.ts';
 import { readHourStates } from '../../etl/state.ts';
 import { errorMessage } from '../../errors.ts';
@@ -18,8 +18,12 @@ export interface LakeSourceOptions {
   jobs: () => Promise<JobView[]>;
   streaming: () => Promise<boolean>;
   graceMs: number;
+  /** Records the streamer holds that are in no object yet (see StreamView.inFlight); they fill the current hour. */
+  inFlight?: () => Promise<number | undefined>;
   listRawHours?: RawHourLister;
   readEtlState?: EtlStateReader;
+  /** Fetch no more often than this (a remote lake: each fetch is a few LIST requests). */
+  intervalMs?: number;
   now?: () => number;
 }
 
@@ -29,20 +33,24 @@ export interface LakeSourceOptions {
  */
 export class LakeSource implements PaneSource<LakeView> {
   private readonly now: () => number;
+  readonly intervalMs: number | undefined;
 
   constructor(private readonly options: LakeSourceOptions) {
     this.now = options.now ?? Date.now;
+    this.intervalMs = options.intervalMs;
   }
 
   async fetch(): Promise<LakeView> {
     const nowMs = this.now();
     const hours = gridHours(nowMs);
     const o = this.options;
-    const [raw, etl, jobs, streaming] = await Promise.all([
-      (o.listRawHours ?? listRawHoursByPrefix)(o.store, hours),
+    const [raw, etl, jobs, streaming, inFlight] = await Promise.all([
+      (o.listRawHours ?? rawHourLister(o.store))(o.store, hours),
       (o.readEtlState ?? readEtlHours)(o.store, hours),
       o.jobs(),
       o.streaming(),
+      // Only a hint: the telemetry being unreachable must not take the lake pane down with it.
+      o.inFlight?.().catch(() => undefined),
     ]);
     return {
       url: o.store.url,
@@ -53,16 +61,27 @@ export class LakeSource implements PaneSource<LakeView> {
         jobs,
         graceMs: o.graceMs,
         streaming,
+        ...(inFlight ? { inFlight } : {}),
       }),
     };
   }
 }
 
 /**
- * Raw hours of the grid. A closed hour is read from its `_manifest.json` (one small read, no
- * listing); an open one by listing `raw/YYYY/MM/DD/HH/`: files (not `_`/`.`-prefixed), bytes, and
- * records from the deterministic object names `<writer>-<first>-<last>.*` (last - first + 1),
- * else unknown. Listing every hour each refresh would stat every raw object of the day each second.
+ * The lister that suits the store. A folder lake reads a closed hour's `_manifest.json` and lists
+ * only open hours (listing every hour each second would stat every raw object of the day); a
+ * remote lake (S3) lists the grid's days instead: two or three LIST pages a refresh rather than
+ * 24 GETs and LISTs, each a request that costs time and money.
+ */
+export function rawHourLister(store: ObjectStore): RawHourLister {
+  return store.localPath('.') === undefined ? listRawHoursByDay : listRawHoursByPrefix;
+}
+
+/**
+ * Raw hours of the grid from a folder lake. A closed hour is read from its `_manifest.json` (one
+ * small read, no listing; its arrival times are listed once per manifest); an open one by listing
+ * `raw/YYYY/MM/DD/HH/`: files (not `_`/`.`-prefixed), bytes, arrival times, and records from the
+ * deterministic object names `<writer>-<first>-<last>.*` (last - first + 1), else unknown.
  */
 export async function listRawHoursByPrefix(store: ObjectStore, hours: readonly HourId[]): Promise<RawHourInfo[]> {
   return Promise.all(
@@ -80,25 +99,103 @@ export async function listRawHoursByPrefix(store: ObjectStore, hours: readonly H
           bytes: typeof manifest.bytes === 'number' ? manifest.bytes : manifest.files.reduce((n, f) => n + (f.bytes ?? 0), 0),
           closed: true,
           ...(typeof manifest.records === 'number' ? { records: manifest.records } : {}),
+          ...(await closedArrivals(store, hour, String(manifest.closedAt))),
         };
       }
-      const objects: ObjectInfo[] = [];
-      for await (const info of store.list(rawHourPrefix(hour))) if (isRawDataKey(info.key)) objects.push(info);
-      const bytes = objects.reduce((sum, o) => sum + o.size, 0);
-      let records: number | undefined;
-      let sum = 0;
-      for (const o of objects) {
-        const m = /-(\d+)-(\d+)\.[^/]*$/.exec(o.key);
-        if (!m) {
-          sum = NaN;
-          break;
-        }
-        sum += Number(m[2]) - Number(m[1]) + 1;
-      }
-      if (Number.isFinite(sum) && objects.length > 0) records = sum;
-      return { hour, files: objects.length, bytes, closed: false, ...(records !== undefined ? { records } : {}) };
+      return { ...summarise(hour, await rawObjects(store, rawHourPrefix(hour))), closed: false };
     }),
   );
+}
+
+/**
+ * Raw hours of the grid from a remote lake, by listing each day of the grid once: objects per
+ * hour with their sizes and arrival times, and whether the hour has its manifest. A closed hour's
+ * record count comes from its manifest, read again only when the manifest object changes.
+ */
+export async function listRawHoursByDay(store: ObjectStore, hours: readonly HourId[]): Promise<RawHourInfo[]> {
+  const byHour = new Map<HourId, { objects: ObjectInfo[]; manifest?: ObjectInfo }>(hours.map((h) => [h, { objects: [] }]));
+  const days = [...new Set(hours.map((h) => rawHourPrefix(h).slice(0, -3)))];
+  await Promise.all(
+    days.map(async (day) => {
+      for await (const info of store.list(day)) {
+        const entry = byHour.get(hourOfKey(info.key) ?? '');
+        if (!entry) continue;
+        if (info.key.endsWith('/_manifest.json')) entry.manifest = info;
+        else if (isRawDataKey(info.key)) entry.objects.push(info);
+      }
+    }),
+  );
+  return Promise.all(
+    hours.map(async (hour): Promise<RawHourInfo> => {
+      const { objects, manifest } = byHour.get(hour)!;
+      const info = summarise(hour, objects);
+      if (!manifest) return { ...info, closed: false };
+      const records = await manifestRecords(store, manifest);
+      return { ...info, closed: true, ...(records !== undefined ? { records } : {}) };
+    }),
+  );
+}
+
+async function rawObjects(store: ObjectStore, prefix: string): Promise<ObjectInfo[]> {
+  const objects: ObjectInfo[] = [];
+  for await (const info of store.list(prefix)) if (isRawDataKey(info.key)) objects.push(info);
+  return objects;
+}
+
+/** Files, bytes, arrival times, and records from the deterministic object names (unknown if any name is not one). */
+function summarise(hour: HourId, objects: readonly ObjectInfo[]): Omit<RawHourInfo, 'closed'> {
+  let records = 0;
+  for (const o of objects) {
+    const m = /-(\d+)-(\d+)\.[^/]*$/.exec(o.key);
+    if (!m) {
+      records = NaN;
+      break;
+    }
+    records += Number(m[2]) - Number(m[1]) + 1;
+  }
+  return {
+    hour,
+    files: objects.length,
+    bytes: objects.reduce((sum, o) => sum + o.size, 0),
+    ...(Number.isFinite(records) && objects.length > 0 ? { records } : {}),
+    ...arrivals(objects),
+  };
+}
+
+function arrivals(objects: readonly ObjectInfo[]): Pick<RawHourInfo, 'firstArrivalMs' | 'lastArrivalMs'> {
+  if (objects.length === 0) return {};
+  const times = objects.map((o) => o.mtimeMs).filter(Number.isFinite);
+  return times.length ? { firstArrivalMs: Math.min(...times), lastArrivalMs: Math.max(...times) } : {};
+}
+
+/** Small caches keyed by what would change with the object, so an unchanged lake costs no reads. */
+const arrivalCache = new Map<string, Pick<RawHourInfo, 'firstArrivalMs' | 'lastArrivalMs'>>();
+const manifestCache = new Map<string, number | undefined>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size > 1000) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+/** A closed hour's arrival times: listed once per manifest (a late file rewrites the manifest). */
+async function closedArrivals(store: ObjectStore, hour: HourId, closedAt: string): Promise<Pick<RawHourInfo, 'firstArrivalMs' | 'lastArrivalMs'>> {
+  const key = `${store.url}|${hour}|${closedAt}`;
+  return arrivalCache.get(key) ?? remember(arrivalCache, key, arrivals(await rawObjects(store, rawHourPrefix(hour))));
+}
+
+/** A manifest's record count, read again only when the manifest object changes; undefined when unreadable. */
+async function manifestRecords(store: ObjectStore, info: ObjectInfo): Promise<number | undefined> {
+  const key = `${store.url}|${info.key}|${info.etag ?? ''}|${info.size}|${info.mtimeMs}`;
+  if (manifestCache.has(key)) return manifestCache.get(key);
+  let records: number | undefined;
+  try {
+    const manifest = await getJson<HourManifest>(store, info.key);
+    records = typeof manifest?.records === 'number' ? manifest.records : undefined;
+  } catch {
+    records = undefined; // the listing still says what the hour holds
+  }
+  return remember(manifestCache, key, records);
 }
 
 /**

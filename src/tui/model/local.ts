@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { LocalJobRunner, osUser } from '../../jobs/local.ts';
-import { isActive } from '../../jobs/types.ts';
+import { isActive, type JobRecord } from '../../jobs/types.ts';
+import { errorMessage } from '../../errors.ts';
+import { PartialFetchError, withTimeout } from './snapshot.ts';
 import { listJobs, type JobRunner } from '../../jobs/runner.ts';
 import type { HourId } from '../../lake/layout.ts';
 import { createRuntime, type Runtime } from '../../config/runtime.ts';
@@ -14,7 +16,7 @@ import type { JobView } from './types.ts';
 import { LakeSource, type EtlStateReader, type RawHourLister } from './lake-source.ts';
 import { LogsSource } from './logs-source.ts';
 import type { ActionResult, PipelineActions, PipelineSources } from './sources.ts';
-import { StreamSource } from './stream-source.ts';
+import { StreamSource, type StreamSourceOptions } from './stream-source.ts';
 import { TelemetryHub } from './telemetry-feed.ts';
 
 export interface LocalPipelineOptions {
@@ -32,6 +34,14 @@ export interface LocalPipelineOptions {
   readEtlState?: EtlStateReader;
   /** Runners whose jobs the Jobs pane shows beside the local ones (EMR on the aws profile). */
   otherRunners?: JobRunner[];
+  /** What the Stream pane shows beside telemetry (aws: the EC2 streamer's instance, the Kinesis shards). */
+  stream?: Pick<StreamSourceOptions, 'host' | 'kinesis'>;
+  /** Read the lake no more often than this (a remote lake's listing costs requests). */
+  lakeIntervalMs?: number;
+  /** Poll telemetry no more often than this (CloudWatch Logs). */
+  telemetryIntervalMs?: number;
+  /** The actions, given the local ones and the local runner (aws: EMR runs, the EC2 streamer). */
+  actions?: (local: PipelineActions, runner: JobRunner) => PipelineActions;
 }
 
 /** The local pipeline as the monitor sees it: its sources, its actions, and where audit lines go. */
@@ -45,7 +55,8 @@ export interface LocalPipeline {
 }
 
 /**
- * Wires the monitor to the pipeline of the config: its telemetry (read and written through the
+ * Wires the monitor to the pipeline of the config (the aws profile adds its parts through the
+ * options, see run-monitor.ts): its telemetry (read and written through the
  * runtime: JSON lines locally, CloudWatch Logs on the aws profile) and local jobs, whose files
  * live under the lake (an S3 lake keeps them under ./.openevents/jobs).
  */
@@ -64,30 +75,49 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
     // The source URL travels in the environment, not argv: a token in it stays out of `ps` and job records.
     env: { ...options.jobEnv, OPENEVENTS_SOURCE_URL: config.source.url },
   });
-  const hub = new TelemetryHub((await runtime.telemetryReader()).feed());
-  // Three panes ask for the jobs each refresh: they share one read of the job files.
-  const allJobs = coalesce(() => listJobs([runner, ...(options.otherRunners ?? [])]));
-  const jobs = (): Promise<JobView[]> => allJobs().then((rs) => rs.map(jobView));
-  const streamer = async (): Promise<{ id: string } | undefined> => (await allJobs()).find((r) => r.kind === 'stream' && r.runner === 'local' && isActive(r));
+  const hub = new TelemetryHub((await runtime.telemetryReader()).feed(), options.telemetryIntervalMs ?? 0, now);
+  // Three panes ask for the jobs each refresh: they share one read.
+  const allJobs = coalesce(jobLister(runner, options.otherRunners ?? []));
+  const jobs = (): Promise<JobView[]> => allJobs().then(({ records }) => records.map(jobView));
+  const streamer = async (): Promise<{ id: string } | undefined> => (await allJobs()).records.find((r) => r.kind === 'stream' && r.runner === 'local' && isActive(r));
+  const stream = new StreamSource({
+    hub,
+    streamerJob: streamer,
+    statsIntervalMs: config.stream.statsIntervalMs,
+    // A record polled every telemetryIntervalMs can be that much older when seen, plus shipping (CloudWatch: about 2 s).
+    telemetryDelayMs: options.telemetryIntervalMs ? options.telemetryIntervalMs + 2_000 : 0,
+    now,
+    ...options.stream,
+  });
   const sources: PipelineSources = {
     profile: config.profile,
     location: config.lake,
-    stream: new StreamSource({ hub, streamerJob: streamer, statsIntervalMs: config.stream.statsIntervalMs, now }),
+    stream,
     lake: new LakeSource({
       store,
       jobs,
       streaming: async () => (await streamer()) !== undefined,
+      inFlight: () => stream.inFlight(),
+      ...(options.lakeIntervalMs ? { intervalMs: options.lakeIntervalMs } : {}),
       graceMs: config.stream.hourGraceMs,
       now,
       ...(options.listRawHours ? { listRawHours: options.listRawHours } : {}),
       ...(options.readEtlState ? { readEtlState: options.readEtlState } : {}),
     }),
-    jobs: { fetch: jobs },
+    jobs: {
+      async fetch() {
+        const { records, problems } = await allJobs();
+        const views = records.map(jobView);
+        if (problems.length) throw new PartialFetchError(views, problems.join('; '));
+        return views;
+      },
+    },
     logs: new LogsSource(hub),
   };
   const lakeArg = root ?? config.lake;
   const telemetry = await runtime.telemetry('monitor');
-  return { sources, actions: localActions(runner, lakeArg, config), runner, telemetry, store, who };
+  const local = localActions(runner, lakeArg, config);
+  return { sources, actions: options.actions ? options.actions(local, runner) : local, runner, telemetry, store, who };
 }
 
 /** The one-key actions as local jobs running `openevents` subcommands. */
@@ -146,6 +176,35 @@ export function localActions(runner: JobRunner, lake: string, config: Config): P
       const job = await runner.start({ kind: 'backfill', label: `backfill ${hours.length} hour(s)`, steps: hours.map(etlStep) });
       return started(`backfill of ${hours.length} hour(s)`, job.id);
     },
+  };
+}
+
+/** How long another runner (EMR) may take to list its jobs before the local ones are shown without its fresh ones. */
+export const OTHER_RUNNER_TIMEOUT_MS = 5_000;
+
+/**
+ * Lists the jobs of the local runner (its failure is the pane's) and of the other runners: one
+ * that fails or does not answer in time gives its last known jobs and a problem to show, so an
+ * EMR outage never takes the local jobs, the lake grid or the streamer's state down with it.
+ */
+export function jobLister(local: JobRunner, others: readonly JobRunner[], timeoutMs = OTHER_RUNNER_TIMEOUT_MS): () => Promise<{ records: JobRecord[]; problems: string[] }> {
+  const last = new Map<JobRunner, JobRecord[]>();
+  return async () => {
+    const problems: string[] = [];
+    const lists = await Promise.all([
+      listJobs([local]),
+      ...others.map(async (runner) => {
+        try {
+          const records = await withTimeout(listJobs([runner]), timeoutMs);
+          last.set(runner, records);
+          return records;
+        } catch (error) {
+          problems.push(`${runner.name}: ${errorMessage(error)}`);
+          return last.get(runner) ?? [];
+        }
+      }),
+    ]);
+    return { records: lists.flat().sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)), problems };
   };
 }
 

@@ -9,6 +9,8 @@ import type { JobView, LakeView, LogView, StreamView } from './types.ts';
  */
 export interface PaneSource<T> {
   fetch(): Promise<T>;
+  /** Fetch no more often than this (a source that costs requests, e.g. an S3 listing); default: every refresh. */
+  readonly intervalMs?: number;
 }
 
 export interface PipelineSources {

@@ -11,17 +11,25 @@ export { LocalTelemetryFeed, type TelemetryFeed } from '../../telemetry/feed.ts'
 export class TelemetryHub {
   private readonly consumers: Array<(records: readonly TelemetryRecord[]) => void> = [];
   private inflight: Promise<void> | undefined;
+  private lastPollMs = -Infinity;
 
-  constructor(private readonly feed: TelemetryFeed) {}
+  constructor(
+    private readonly feed: TelemetryFeed,
+    /** Poll at most this often (CloudWatch Logs: FilterLogEvents has a small per-account rate); syncs in between see the last poll. */
+    private readonly minIntervalMs = 0,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   subscribe(consumer: (records: readonly TelemetryRecord[]) => void): void {
     this.consumers.push(consumer);
   }
 
   sync(): Promise<void> {
+    if (!this.inflight && this.now() - this.lastPollMs < this.minIntervalMs) return Promise.resolve();
     this.inflight ??= this.feed
       .poll()
       .then((records) => {
+        this.lastPollMs = this.now();
         for (const consume of this.consumers) consume(records);
       })
       .finally(() => (this.inflight = undefined));

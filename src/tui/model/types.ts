@@ -31,10 +31,35 @@ export interface StreamView {
   lastEventAgeMs?: number;
   /** When the newest stats record was written. */
   statsAtMs?: number;
+  /**
+   * Records the streamer accepted that are not durable yet (its open raw file, or batches on
+   * their way to Kinesis) as of its newest stats record: the open hour's share not yet listed.
+   */
+  inFlight?: number;
   /** events/s samples over the last minutes, oldest first. */
   history: StreamSample[];
   /** The local streamer job, when one is running. */
   jobId?: string;
+  /** Where the streamer runs when it is not a local job: its EC2 instance and the instance's state. */
+  host?: { id: string; state: string };
+  /** The Kinesis stream between streamer and lake (aws): its open and closed (resharded) shards. */
+  kinesis?: { stream: string; open: number; closed: number };
+  /** The lander (Kinesis → lake), from its stats records. */
+  lander?: LanderView;
+}
+
+/** The lander as its newest `kind:'stats', component:'land'` record tells it. */
+export interface LanderView {
+  state: 'running' | 'stopped' | 'unknown';
+  recordsPerSec?: number;
+  records?: number;
+  /** MillisBehindLatest, the largest of its shards': how far the lake trails the stream. */
+  lagMs?: number;
+  /** Shards it holds. */
+  shards?: number;
+  statsAtMs: number;
+  /** No stats for three intervals. */
+  quiet?: boolean;
 }
 
 export type EtlState = 'waiting' | 'running' | 'done' | 'failed';
@@ -48,6 +73,11 @@ export interface LakeHour {
   bytes: number;
   /** The hour's _manifest.json exists (the streamer closed it). */
   closed: boolean;
+  /** When the hour's first and newest raw objects arrived (object mtimes), when known. */
+  firstArrivalMs?: number;
+  lastArrivalMs?: number;
+  /** The current hour only: records the streamer holds that no object has yet (the hour filling). */
+  inFlight?: number;
   etl: EtlState;
   /** Why ETL failed, when it did. */
   etlReason?: string;

@@ -21,9 +21,16 @@ export function hourTone(hour: LakeHour): string {
 export function lakeCell(hour: LakeHour, selected: boolean, compactCell: boolean, width: number): string {
   const mark = selected ? '▶' : ' ';
   const hh = hour.hour.slice(11, 13);
-  const flag = hour.missing ? (compactCell ? '?' : 'missing') : hour.late ? (compactCell ? '!' : 'late') : '';
+  const inFlight = hour.inFlight ?? 0;
+  const flag = hour.missing ? (compactCell ? '?' : 'missing') : hour.late ? (compactCell ? '!' : 'late') : inFlight > 0 ? (compactCell ? '+' : 'fill') : '';
+  if (hour.files === 0 && inFlight > 0) {
+    // The open hour before its first file is published: what the streamer holds for it.
+    const held = `+${compact(inFlight)}`;
+    return fit(compactCell ? `${mark}${hh} fill ${held.padStart(5)}` : `${mark}${hh} filling ${'0f'.padStart(4)} ${held.padStart(6)}`, width);
+  }
   if (hour.files === 0) return fit(`${mark}${hh} ${compactCell ? '·' : '· no data'} ${flag}`, width);
-  const records = hour.records === undefined ? '?' : compact(hour.records);
+  // The open hour counts what is in its objects and what the streamer holds for it.
+  const records = hour.records === undefined ? '?' : compact(hour.records + inFlight);
   const text = compactCell
     ? `${mark}${hh} ${SHORT_STATE[hour.etl].padEnd(4)} ${records.padStart(5)} ${bytes(hour.bytes).padStart(5)} ${flag}`
     : `${mark}${hh} ${FULL_STATE[hour.etl].padEnd(7)} ${`${hour.files}f`.padStart(4)} ${records.padStart(6)} ${bytes(hour.bytes).padStart(5)} ${flag}`;
@@ -32,18 +39,26 @@ export function lakeCell(hour: LakeHour, selected: boolean, compactCell: boolean
 
 /** The detail line of the selected hour: everything the cell had no room for. */
 export function hourDetail(hour: LakeHour): string {
-  if (hour.files === 0) return `${hour.hour}  no raw data${hour.missing ? '  MISSING: the stream wrote none' : ''}`;
+  const held = hour.inFlight ? `+${count(hour.inFlight)} received, not written yet` : '';
+  if (hour.files === 0) return `${hour.hour}  ${held ? `open, no file yet  ${held}` : 'no raw data'}${hour.missing ? '  MISSING: the stream wrote none' : ''}`;
   const parts = [
     hour.hour,
     `${count(hour.files)} file${hour.files === 1 ? '' : 's'}`,
     `${hour.records === undefined ? '?' : count(hour.records)} records`,
     bytes(hour.bytes),
     hour.closed ? 'closed' : 'open',
-    `ETL ${hour.etl}`,
   ];
+  if (held) parts.push(held);
+  if (hour.firstArrivalMs !== undefined && hour.lastArrivalMs !== undefined) parts.push(`arrived ${clock(hour.firstArrivalMs)}–${clock(hour.lastArrivalMs)}`);
+  parts.push(`ETL ${hour.etl}`);
   if (hour.late) parts.push('LATE: hour over, never processed');
   if (hour.etlReason) parts.push(`why: ${hour.etlReason}`);
   return parts.join('  ');
+}
+
+/** 'HH:MM:SSZ' of a time. */
+function clock(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)}Z`;
 }
 
 /** The grid in column-major order (oldest top-left, newest bottom-right): rows of cells. */

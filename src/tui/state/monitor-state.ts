@@ -56,6 +56,8 @@ export interface KeyPress {
 
 export type MonitorAction =
   | { type: 'snapshot'; snapshot: PipelineSnapshot }
+  /** One pane's new data (panes refresh on their own schedules); `atMs` is the time the screen shows. */
+  | { type: 'panes'; panes: Partial<PipelineSnapshot['panes']>; atMs: number }
   /**
    * A key press. Keys go through the reducer (not a handler closed over the last render's state)
    * so that keys typed faster than React re-renders each see the state the previous one left.
@@ -91,6 +93,10 @@ export function monitorReducer(state: MonitorState, action: MonitorAction): Moni
       if (selectedHour) next.selectedHour = selectedHour;
       else delete next.selectedHour;
       return next;
+    }
+    case 'panes': {
+      const { snapshot } = state;
+      return monitorReducer(state, { type: 'snapshot', snapshot: { ...snapshot, atMs: action.atMs, panes: { ...snapshot.panes, ...action.panes } } });
     }
     case 'key':
       return onKey(state, action.key, action.gridRows, action.atMs);
@@ -225,9 +231,10 @@ export function visibleLogs(state: MonitorState): LogLine[] {
   return lines.filter((l) => `${l.level} ${l.component} ${l.msg}`.toLowerCase().includes(filter));
 }
 
-/** The streamer runs (or is starting) per the stream pane. */
+/** The streamer runs (or is starting) per the stream pane: its EC2 instance where it has one, else its local job or its stats. */
 export function streamerRunning(state: MonitorState): boolean {
   const s = state.snapshot.panes.stream.data;
+  if (s?.host) return s.host.state === 'running' || s.host.state === 'pending';
   return s?.jobId !== undefined || s?.state === 'running' || s?.state === 'reconnecting';
 }
 
@@ -235,17 +242,19 @@ export function streamerRunning(state: MonitorState): boolean {
 export function requestForKey(state: MonitorState, key: string): { request: ActionRequest } | { error: string } | undefined {
   const hour = selectedLakeHour(state);
   const hasRaw = hour !== undefined && hour.files > 0;
+  const noRaw = (what: string): string =>
+    hour?.inFlight ? `${hour.hour} has no raw file yet to ${what} (${hour.inFlight} records still in the streamer's open file)` : `${hour?.hour} has no raw data to ${what}`;
   switch (key) {
     case 's':
       return { request: { kind: 'stream', stop: streamerRunning(state) } };
     case 'e':
       if (!hour) return { error: 'no hour selected (the lake pane has no data yet)' };
-      if (!hasRaw) return { error: `${hour.hour} has no raw data to process` };
+      if (!hasRaw) return { error: noRaw('process') };
       if (hour.etl === 'running') return { error: `${hour.hour} is already being processed` };
       return { request: { kind: 'etl', hour: hour.hour } };
     case 'r':
       if (!hour) return { error: 'no hour selected (the lake pane has no data yet)' };
-      if (!hasRaw) return { error: `${hour.hour} has no raw data to rerun` };
+      if (!hasRaw) return { error: noRaw('rerun') };
       if (hour.etl === 'running') return { error: `${hour.hour} is already being processed` };
       return { request: { kind: 'rerun', hour: hour.hour } };
     case 'm':
