@@ -1,11 +1,18 @@
 """The curated-tables ETL on Spark: the same SQL (src/etl/sql/) as the embedded DuckDB engine.
 
-    spark-submit --master 'local[*]' spark/jobs/etl.py --lake file:///abs/lake --hours 2015-03-08T06,...
-    spark-submit spark/jobs/etl.py --lake s3://bucket/prefix --hours ...   (needs hadoop-aws; EMR has it)
+    spark-submit --master 'local[*]' spark/jobs/etl.py --plan plan.json --out file:///abs/scratch/out
 
-main() = session -> extract (raw objects -> records) -> transform (pure: DataFrames in, DataFrames
-out, no I/O) -> load (each hour's partition of every curated table replaced). One JSON line per
-hour is printed to stdout with its counts.
+The plan (written by src/etl/engines/spark.ts, or by src/etl/engines/emr.ts to S3) lists batches of
+hours: each batch's raw objects (hour, key, url: file:// or s3://), and the unit each hour is written
+under. Each batch is one
+Spark job inside this one application: extract (raw objects -> records; an object that cannot be
+read fails its hour only) -> transform (pure: DataFrames in, DataFrames out, no I/O) -> load (one
+Parquet file per table per unit under --out/<table>/_unit=<unit>/). Results are JSON lines on
+stdout, tagged with the batch: per hour its counts or error, per file its table, unit, path and
+rows, then {"batch": i, "done": true} or {"batch": i, "error": ...}. The caller publishes the files
+and commits each batch as its done line arrives, so a killed run keeps its finished batches.
+On EMR (--publish, --results) the job moves each file to its content-named key in the lake itself
+and writes each batch's lines to <results>/batch-<i>.json, which the engine polls for.
 """
 import argparse
 import json
@@ -15,6 +22,8 @@ import sys
 from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from pyspark.sql import functions as F  # noqa: E402
 
 from jobs.framing import frame_records  # noqa: E402
 from jobs.sqlgen import DEFAULT_SQL_DIR, Expander  # noqa: E402
@@ -100,55 +109,38 @@ def _fs(spark, url):
     return path.getFileSystem(conf), path
 
 
-def list_raw_objects(spark, lake, hour):
-    """Data objects of a raw hour (names starting with '_' or '.' are not data), in name order."""
-    fs, path = _fs(spark, f"{lake}/raw/{hour_path(hour)}")
-    if not fs.exists(path):
-        return []
-    names = []
-    for status in fs.listStatus(path):
-        name = status.getPath().getName()
-        if status.isFile() and not name.startswith("_") and not name.startswith("."):
-            names.append(status.getPath().toString())
-    return sorted(names)
+def _same_file(url):
+    """binaryFiles spells file:///x as file:/x: one spelling for both."""
+    return re.sub(r"^file:/+", "file:/", url)
 
 
-def source_key(path):
-    """The object's key relative to the lake root: raw/YYYY/MM/DD/HH/<name>."""
-    return "/".join(path.rstrip("/").split("/")[-6:])
+def records_or_error(hour, key, data):
+    """(hour, key, line_no, raw, error) rows of one object; one row with the error if it cannot be framed."""
+    try:
+        return [(hour, key, i + 1, rec, None) for i, rec in enumerate(frame_records(bytes(data)))]
+    except Exception as e:  # noqa: BLE001 - any unreadable object fails its hour, with why
+        return [(hour, key, 0, None, f"{key} cannot be read: {e}")]
 
 
-def records_of(hour, path, data):
-    key = source_key(path)
-    return [(hour, key, i + 1, rec) for i, rec in enumerate(frame_records(bytes(data)))]
+def extract(spark, inputs):
+    """raw_records(arrival_hour, source_key, line_no, raw) of the inputs, and {hour: error} for the
+    hours with an object that cannot be read (their records are left out).
 
-
-def extract(spark, lake, hours):
-    """raw_records(arrival_hour, source_key, line_no, raw) of the hours' raw objects."""
-    paths = {}
-    for hour in hours:
-        for p in list_raw_objects(spark, lake, hour):
-            paths[p] = hour
-    if not paths:
-        return spark.createDataFrame([], RAW_SCHEMA)
+    inputs: [{"hour", "key", "url"}], url a file:// or s3:// URL of the raw object.
+    """
+    if not inputs:
+        return spark.createDataFrame([], RAW_SCHEMA), {}
     ship_jobs_package(spark)
-    by_path = dict(paths)
-    # One partition per raw object: objects are rotated well below a partition's comfortable size.
-    rdd = spark.sparkContext.binaryFiles(",".join(paths.keys()), minPartitions=len(paths)).flatMap(
-        lambda kv: records_of(_hour_for(by_path, kv[0]), kv[0], kv[1])
+    by_url = {_same_file(hadoop_url(i["url"])): (i["hour"], i["key"]) for i in inputs}
+    urls = ",".join(hadoop_url(i["url"]) for i in inputs)
+    # Small objects (an archive's sparse hours) are read a few per task; big ones one each.
+    rdd = spark.sparkContext.binaryFiles(urls, minPartitions=min(len(inputs), 64)).flatMap(
+        lambda kv: records_or_error(*by_url[_same_file(kv[0])], kv[1])
     )
-    return spark.createDataFrame(rdd, RAW_SCHEMA)
-
-
-def _hour_for(by_path, path):
-    if path in by_path:
-        return by_path[path]
-    # binaryFiles may spell the URI differently (file:/x vs file:///x): match on the key.
-    key = source_key(path)
-    for p, hour in by_path.items():
-        if source_key(p) == key:
-            return hour
-    raise KeyError(path)
+    df = spark.createDataFrame(rdd, RAW_SCHEMA + ", error STRING").persist()
+    errors = {r["arrival_hour"]: r["error"] for r in df.where("error IS NOT NULL").select("arrival_hour", "error").collect()}
+    raw = df.where(~df["arrival_hour"].isin(list(errors))) if errors else df
+    return raw.drop("error"), errors
 
 
 # ---- transform (pure) ------------------------------------------------------------------------
@@ -207,49 +199,159 @@ TABLE_KEYS = {
 }
 
 
-def load(spark, outputs, lake, hours):
-    """Replaces each hour's partition of every table: the old partition is removed, then written."""
+def load(spark, outputs, out, units):
+    """Writes each table as one Parquet file per unit under out/<table>/_unit=<unit>/, rows in hour
+    and key order like the DuckDB engine writes them; returns [(table, unit, path, rows)]."""
+    units_df = spark.createDataFrame(sorted(units.items()), "arrival_hour STRING, _unit STRING")
+    files = []
     for table in CURATED_TABLES:
-        base = f"{lake}/curated/{table}"
-        for hour in hours:
-            fs, path = _fs(spark, f"{base}/arrival_hour={hour}")
-            if fs.exists(path):
-                fs.delete(path, True)
         df = outputs[table]
-        # One file per hour, rows in key order, like the DuckDB engine writes them.
-        df = df.repartition("arrival_hour")
-        if TABLE_KEYS[table]:
-            df = df.sortWithinPartitions(*TABLE_KEYS[table])
-        df.write.mode("append").partitionBy("arrival_hour").parquet(base)
+        cols = df.columns
+        df = df.join(F.broadcast(units_df), "arrival_hour").select(*cols, "_unit").persist()
+        counts = {r["_unit"]: r["count"] for r in df.groupBy("_unit").count().collect()}
+        if not counts:
+            df.unpersist()
+            continue
+        target = f"{out}/{table}"
+        (
+            df.repartition("_unit")
+            .sortWithinPartitions("_unit", "arrival_hour", *[k for k in TABLE_KEYS[table] if k != "arrival_hour"])
+            .write.mode("overwrite")
+            .option("compression", "zstd")
+            .partitionBy("_unit")
+            .parquet(target)
+        )
+        df.unpersist()
+        for unit, rows in sorted(counts.items()):
+            fs, path = _fs(spark, f"{target}/_unit={unit}")
+            parts = [st.getPath().toString() for st in fs.listStatus(path) if st.getPath().getName().endswith(".parquet")]
+            if len(parts) != 1:
+                raise RuntimeError(f"expected one file for {table} unit {unit}, found {len(parts)}")
+            files.append((table, unit, parts[0], rows))
+    return files
+
+
+def run_batch(spark, batch, out, sql_dir, processed_at, lake=None):
+    """One batch: extract, transform, load; prints its JSON lines (and returns them). With `lake`,
+    each file is published into the lake under its content-named key (see `publish`)."""
+    index = batch["index"]
+    lines = []
+
+    def say(obj):
+        lines.append(obj)
+        emit(obj)
+
+    raw_records, errors = extract(spark, batch["inputs"])
+    for hour, error in sorted(errors.items()):
+        say({"batch": index, "hour": hour, "error": error})
+    hours = [h for h in batch["hours"] if h not in errors]
+    if hours:
+        units = {h: batch["units"][h] for h in hours}
+        outputs = transform(spark, raw_records, hours, processed_at, sql_dir)
+        for table, unit, path, rows in load(spark, outputs, f"{out}/batch-{index}", units):
+            unit_hours = sorted(h for h in hours if units[h] == unit)
+            line = {"batch": index, "table": table, "unit": unit, "hours": unit_hours, "rows": rows}
+            if lake:
+                key, size = publish(spark, path, lake, table, unit_hours)
+                line.update({"key": key, "bytes": size})
+            else:
+                line["file"] = path
+            say(line)
+        for row in outputs["hours"].collect():
+            say({
+                "batch": index,
+                "hour": row["arrival_hour"],
+                "raw_records": row["raw_records"],
+                "valid_records": row["valid_records"],
+                "quarantined": row["quarantined"],
+            })
+    spark.catalog.clearCache()
+    return lines
+
+
+def segment_key(table, hours, sha256):
+    """The content-addressed key of a segment file (src/etl/segments.ts segmentFileKey)."""
+    return f"curated/{table}/{hours[0]}_{hours[-1]}-{sha256[:16]}.parquet"
+
+
+def publish(spark, url, lake, table, hours):
+    """Moves a written file into the lake under its content-named key; returns (key, bytes). The
+    caller's commit (the table manifest) is what makes it live; an uncommitted one is swept."""
+    import hashlib
+
+    digest, size = spark.sparkContext.binaryFiles(url).map(lambda kv: (hashlib.sha256(bytes(kv[1])).hexdigest(), len(kv[1]))).first()
+    key = segment_key(table, hours, digest)
+    fs, src = _fs(spark, url)
+    dst = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(f"{lake}/{key}")
+    if not lake.startswith("s3"):
+        fs.mkdirs(dst.getParent())  # a folder for file:// (an object store has none: s3a would write a marker object)
+    # Same name, same content: a file already there (an earlier attempt) is this one.
+    if not fs.rename(src, dst) and not fs.exists(dst):
+        raise RuntimeError(f"cannot move {url} to {lake}/{key}")
+    fs.delete(src, False)
+    return key, size
+
+
+def read_text(spark, url):
+    """A small text file from a local path or any Hadoop URL (s3://, file://)."""
+    if "://" not in url:
+        with open(url, encoding="utf-8") as f:
+            return f.read()
+    fs, path = _fs(spark, hadoop_url(url))
+    stream = fs.open(path)
+    try:
+        return spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
+
+
+def write_text(spark, url, text):
+    """Writes a small text file through Hadoop (s3://: one PUT when closed, so readers see it whole)."""
+    fs, path = _fs(spark, hadoop_url(url))
+    stream = fs.create(path, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def emit(obj):
+    print(json.dumps(obj), flush=True)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lake", required=True, help="file:///abs/path or s3://bucket/prefix")
-    parser.add_argument("--hours", required=True, help="comma-separated UTC arrival hours YYYY-MM-DDTHH")
+    parser.add_argument("--plan", required=True, help="the batches (JSON, a path or s3:// URL): {id?, batches: [{index, hours, units, inputs: [{hour, key, url}]}]} or the list alone")
+    parser.add_argument("--out", required=True, help="where the files are written: file:///abs/path or s3://...")
+    parser.add_argument("--publish", default=None, help="the lake (s3://bucket/prefix): move each file to its content-named key there")
+    parser.add_argument("--results", default=None, help="also write each batch's lines to <results>/batch-<index>.json (for a caller that cannot read stdout: EMR)")
     parser.add_argument("--sql-dir", default=DEFAULT_SQL_DIR, help="the shared SQL (default: src/etl/sql of this checkout)")
     parser.add_argument("--processed-at", default=None, help="UTC timestamp recorded in the hours table (default: now)")
     parser.add_argument("--master", default=None, help="Spark master when not given to spark-submit")
     args = parser.parse_args(argv)
 
-    hours = sorted(set(h for h in args.hours.split(",") if h))
-    for h in hours:
-        hour_path(h)
     processed_at = args.processed_at or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-    lake = hadoop_url(args.lake)
+    out = hadoop_url(args.out)
+    lake = hadoop_url(args.publish) if args.publish else None
 
     spark = build_session(master=args.master)
     try:
-        raw_records = extract(spark, lake, hours)
-        outputs = transform(spark, raw_records, hours, processed_at, args.sql_dir)
-        load(spark, outputs, lake, hours)
-        for row in outputs["hours"].collect():
-            print(json.dumps({
-                "hour": row["arrival_hour"],
-                "raw_records": row["raw_records"],
-                "valid_records": row["valid_records"],
-                "quarantined": row["quarantined"],
-            }), flush=True)
+        plan = json.loads(read_text(spark, args.plan))
+        plan_id = plan.get("id") if isinstance(plan, dict) else None
+        batches = plan["batches"] if isinstance(plan, dict) else plan
+        for batch in batches:
+            for h in batch["hours"]:
+                hour_path(h)
+        for batch in batches:
+            try:
+                lines = run_batch(spark, batch, out, args.sql_dir, processed_at, lake)
+                lines.append({"batch": batch["index"], "done": True})
+                emit(lines[-1])
+            except Exception as e:  # noqa: BLE001 - a failed batch is reported; the caller splits it
+                lines = [{"batch": batch["index"], "error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:2000]}]
+                emit(lines[0])
+            if args.results:
+                write_text(spark, f"{args.results.rstrip('/')}/batch-{batch['index']}.json", json.dumps({"plan": plan_id, "lines": lines}))
     finally:
         spark.stop()
 

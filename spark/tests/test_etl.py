@@ -131,22 +131,27 @@ def test_configure_points_s3a_at_the_endpoint_from_the_environment():
     assert "spark.hadoop.fs.s3a.endpoint" not in etl.configure(Builder(), {}).conf
     assert etl.hadoop_url("s3://bucket/lake/") == "s3a://bucket/lake"
     assert etl.hadoop_url("file:///tmp/lake") == "file:///tmp/lake"
-    assert etl.source_key("file:/tmp/lake/raw/2015/03/08/06/w-1-2.ndjson.gz") == "raw/2015/03/08/06/w-1-2.ndjson.gz"
 
 
-def test_extract_reads_an_hours_data_objects_in_any_form(spark, tmp_path):
+def test_extract_reads_objects_in_any_form_and_fails_only_the_hour_of_an_unreadable_one(spark, tmp_path):
     import gzip
 
-    # Given a raw hour with gzip (no .gz name), plain NDJSON, a manifest and a temporary file
+    # Given raw objects: gzip without a .gz name, Firehose-style plain, and a corrupt gzip in another hour
     hour_dir = tmp_path / "raw" / "2015" / "03" / "08" / "06"
     hour_dir.mkdir(parents=True)
     (hour_dir / "w-1-2.ndjson").write_bytes(gzip.compress(b'{"id":"a"}\n{"id":"b"}\n'))
     (hour_dir / "firehose-1").write_bytes(b'{"id":"c"}{"id":"d"}')
-    (hour_dir / "_manifest.json").write_bytes(b'{"hour":"x"}')
-    (hour_dir / ".w-3-3.ndjson.gz.tmp").write_bytes(b'{"id":"ghost"}\n')
-    # When the hour is extracted (an hour without raw objects too)
-    df = etl.extract(spark, f"file://{tmp_path}", [H1, "2015-03-08T05"])
-    # Then every record of the data objects is there, keyed by object and position
+    bad_dir = tmp_path / "raw" / "2015" / "03" / "08" / "07"
+    bad_dir.mkdir(parents=True)
+    (bad_dir / "w-3-4.ndjson.gz").write_bytes(gzip.compress(b'{"id":"e"}\n' * 50)[:-8])
+    inputs = [
+        {"hour": H1, "key": "raw/2015/03/08/06/firehose-1", "url": f"file://{hour_dir}/firehose-1"},
+        {"hour": H1, "key": "raw/2015/03/08/06/w-1-2.ndjson", "url": f"file://{hour_dir}/w-1-2.ndjson"},
+        {"hour": H2, "key": "raw/2015/03/08/07/w-3-4.ndjson.gz", "url": f"file://{bad_dir}/w-3-4.ndjson.gz"},
+    ]
+    # When they are extracted
+    df, errors = etl.extract(spark, inputs)
+    # Then every record of the readable objects is there, keyed by object and position
     rows = sorted((r["arrival_hour"], r["source_key"], r["line_no"], r["raw"]) for r in df.collect())
     assert rows == [
         (H1, "raw/2015/03/08/06/firehose-1", 1, '{"id":"c"}'),
@@ -154,3 +159,53 @@ def test_extract_reads_an_hours_data_objects_in_any_form(spark, tmp_path):
         (H1, "raw/2015/03/08/06/w-1-2.ndjson", 1, '{"id":"a"}'),
         (H1, "raw/2015/03/08/06/w-1-2.ndjson", 2, '{"id":"b"}'),
     ]
+    # And the corrupt object fails its hour, named
+    assert list(errors) == [H2] and errors[H2].startswith("raw/2015/03/08/07/w-3-4.ndjson.gz cannot be read:")
+
+
+def test_load_writes_one_sorted_file_per_table_and_unit(spark, tmp_path):
+    # Given two hours of two units
+    rows = [
+        (H1, "raw/a", 1, ev(id="e2", mtime=1)),
+        (H1, "raw/a", 2, ev(id="e1", mtime=1)),
+        ("2015-04-01T00", "raw/b", 1, ev(id="e3", mtime=2)),
+    ]
+    out = etl.transform(spark, raw(spark, rows), [H1, "2015-04-01T00"], "2026-01-01 00:00:00")
+    # When loaded
+    files = etl.load(spark, out, f"file://{tmp_path}", {H1: "2015-03", "2015-04-01T00": "2015-04"})
+    # Then each table has one file per unit, rows in hour and key order
+    events = [(u, n) for t, u, _, n in files if t == "events"]
+    assert events == [("2015-03", 2), ("2015-04", 1)]
+    path = next(p for t, u, p, _ in files if t == "events" and u == "2015-03")
+    assert [r["event_id"] for r in spark.read.parquet(path).collect()] == ["e1", "e2"]
+
+
+def test_a_batch_published_into_a_lake_lands_under_content_named_keys(spark, tmp_path):
+    import hashlib
+
+    # Given a batch of one hour with one raw object, and a lake to publish into (as on EMR: --publish)
+    hour_dir = tmp_path / "raw" / "2015" / "03" / "08" / "06"
+    hour_dir.mkdir(parents=True)
+    (hour_dir / "w-1-2.ndjson").write_text(json.dumps(ev(id="e1")) + "\n" + json.dumps(ev(id="e2", mtime=5)) + "\n")
+    batch = {"index": 3, "hours": [H1], "units": {H1: "2015-03"}, "inputs": [{"hour": H1, "key": "raw/2015/03/08/06/w-1-2.ndjson", "url": f"file://{hour_dir}/w-1-2.ndjson"}]}
+    lake = tmp_path / "lake"
+    # When it runs
+    lines = etl.run_batch(spark, batch, f"file://{tmp_path}/out", etl.DEFAULT_SQL_DIR, "2026-01-01 00:00:00", lake=f"file://{lake}")
+    # Then each file is in the lake under curated/<table>/<first>_<last>-<sha256/16>.parquet of its own bytes
+    files = [l for l in lines if "table" in l]
+    assert {l["table"] for l in files} >= {"events", "groups", "hours"}
+    for line in files:
+        path = lake / line["key"]
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert line["key"] == f"curated/{line['table']}/{H1}_{H1}-{digest[:16]}.parquet"
+        assert line["bytes"] == path.stat().st_size and line["hours"] == [H1] and "file" not in line
+        assert spark.read.parquet(str(path)).count() == line["rows"]
+    # And the hour's counts are reported with the batch
+    assert [l for l in lines if l.get("hour") == H1] == [{"batch": 3, "hour": H1, "raw_records": 2, "valid_records": 2, "quarantined": 0}]
+
+
+def test_plans_and_results_go_through_hadoop_urls(spark, tmp_path):
+    url = f"file://{tmp_path}/results/batch-0.json"
+    etl.write_text(spark, url, '{"plan": "p", "lines": []}')
+    assert json.loads(etl.read_text(spark, url)) == {"plan": "p", "lines": []}
+    assert json.loads(etl.read_text(spark, str(tmp_path / "results" / "batch-0.json")))["plan"] == "p"

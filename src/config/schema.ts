@@ -127,7 +127,12 @@ export const configSchema = z
       .prefault({}),
     etl: z
       .strictObject({
-        engine: z.enum(['duckdb', 'spark']).default('duckdb'),
+        /** duckdb (in-process), spark (local spark-submit) or emr (Spark as EMR steps; the lake in S3, settings in aws.emr). */
+        engine: z.enum(['duckdb', 'spark', 'emr']).default('duckdb'),
+        /** One engine pass covers at most this many raw records ... */
+        batchRecords: positiveInt.default(100_000),
+        /** ... and this many raw bytes (as stored); a bigger hour is a pass of its own. */
+        batchBytes: positiveInt.default(256 * 1024 * 1024),
       })
       .prefault({}),
     ml: z

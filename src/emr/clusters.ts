@@ -71,10 +71,20 @@ export class EmrClusters {
 
   /** Active clusters of the pipeline whose tag `key` is this key. */
   async activeWithKey(key: string): Promise<JobRecord[]> {
+    return this.active((record) => record.key === key);
+  }
+
+  /** The active cluster of the pipeline with a step that reads this file (an ETL plan), if any. */
+  async activeRunning(uri: string): Promise<JobRecord | undefined> {
+    return (await this.active((record) => record.steps.some((s) => s.argv.includes(uri))))[0];
+  }
+
+  /** Active clusters of the pipeline that match. */
+  private async active(match: (record: JobRecord) => boolean): Promise<JobRecord[]> {
     const found: JobRecord[] = [];
     for (const summary of await this.summaries({ states: ACTIVE_STATES, limit: 500 })) {
       const record = await this.record(summary.id);
-      if (record && record.key === key) found.push(record);
+      if (record && match(record)) found.push(record);
     }
     return found;
   }

@@ -9,7 +9,7 @@ import { s3Location } from './settings.ts';
  * (src/etl/sql), the classifier's stopwords (src/ml/stopwords) and the bootstrap action with its
  * requirements (provisioning/emr), at their paths in this repository — so the jobs' defaults
  * (`--sql-dir`, `--stopwords-dir`) hold on the nodes as they do here. Uploaded once per hash to
- * `<codeUri><hash>/`; the bootstrap action copies it to every node (see provisioning/emr/).
+ * `<codeUri><hash>/`; the bootstrap action copies it to every node, at `EMR_CODE_DIR` (see provisioning/emr/).
  */
 export interface CodeBundle {
   /** The first 16 hex digits of the SHA-256 over every path and content. */
@@ -17,8 +17,6 @@ export interface CodeBundle {
   files: Array<{ path: string; body: Buffer }>;
 }
 
-/** Where a copy of the bundle sits on every node: the bootstrap action links it here. */
-export const NODE_CODE_DIR = '/home/hadoop/openevents/current';
 /** The bootstrap action, relative to the bundle. */
 export const BOOTSTRAP_SCRIPT = 'provisioning/emr/bootstrap.sh';
 /** Written last: its presence says the whole bundle is there. */

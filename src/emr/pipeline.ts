@@ -1,7 +1,7 @@
 import { isHourId, type HourId } from '../lake/layout.ts';
 import { UserError } from '../errors.ts';
-import type { JobSpec, JobStepSpec } from '../jobs/runner.ts';
-import { NODE_CODE_DIR } from './code.ts';
+import type { JobSpec } from '../jobs/runner.ts';
+import { etlStep, type EtlPlan } from '../etl/engines/emr.ts';
 import type { EmrSettings } from './settings.ts';
 
 /** The pipeline stages `openevents emr run --steps` can put on a cluster, in the order they run. */
@@ -18,23 +18,22 @@ export function parseStages(value: string): EmrStage[] {
   return EMR_STAGES.filter((s) => asked.includes(s));
 }
 
-/**
- * spark-submit on the cluster, through command-runner.jar: the job script from the code the
- * bootstrap action installed on every node, in client mode (the driver on the primary node, so
- * its output is the step's stdout log), one YARN attempt (a failed step fails at once).
- */
-export function sparkStep(script: string, args: readonly string[]): string[] {
-  return ['spark-submit', '--deploy-mode', 'client', '--conf', 'spark.yarn.maxAppAttempts=1', `${NODE_CODE_DIR}/${script}`, ...args];
+/** Checks `--hour`. */
+export function parseHour(hour: string): HourId {
+  if (!isHourId(hour)) throw new UserError(`--hour must be an hour like 2026-11-28T06, got "${hour}"`);
+  return hour;
 }
 
-/** The job of `openevents emr run`: the asked stages for one hour, as EMR steps, keyed by hour and stages. */
-export function pipelineJob(settings: EmrSettings, hour: HourId, stages: readonly EmrStage[]): JobSpec {
-  if (!isHourId(hour)) throw new UserError(`--hour must be an hour like 2026-11-28T06, got "${hour}"`);
-  const steps: JobStepSpec[] = stages.map((stage) => {
+/**
+ * The job of `openevents emr run`: the asked stages for one hour, as EMR steps, keyed by hour and
+ * stages. The etl step runs the hour's ETL plan — the batches the ETL makes of it
+ * (src/etl/engines/emr.ts), read from the lake by spark/jobs/etl.py.
+ */
+export function pipelineJob(settings: EmrSettings, hour: HourId, stages: readonly EmrStage[], plan: { etl: EtlPlan }): JobSpec {
+  const steps = stages.map((stage) => {
     switch (stage) {
       case 'etl':
-        // spark/jobs/etl.py reads the hour's raw objects and replaces its curated partitions (s3:// is read through s3a).
-        return { label: `etl ${hour}`, hour, argv: sparkStep('spark/jobs/etl.py', ['--lake', settings.lake, '--hours', hour]) };
+        return { ...etlStep(plan.etl, settings.lake), label: `etl ${hour}`, hour };
     }
   });
   return { kind: 'emr', label: `${stages.join(',')} ${hour}`, key: `${hour}/${stages.join(',')}`, steps };

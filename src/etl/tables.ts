@@ -1,8 +1,8 @@
 /**
  * The curated tables' contract: names, columns, Parquet/DuckDB types and keys. Other stages code
- * against these names (see docs/tables.md). Every table is stored as hive-style partitions by
- * arrival hour under `curated/<table>/arrival_hour=YYYY-MM-DDTHH/*.parquet`; the current-state
- * tables (`current: true`) are read through a view that keeps the newest `mtime` per key.
+ * against these names (see docs/tables.md). Every table is stored as segments of per-hour rows
+ * (`arrival_hour` is a column; segments.ts); the current-state tables (`current: true`) are read
+ * through a snapshot that keeps the newest `mtime` per key (curated.ts).
  */
 export interface TableDef {
   name: CuratedTable;
@@ -26,7 +26,7 @@ export const CURATED_TABLES = [
 ] as const;
 export type CuratedTable = (typeof CURATED_TABLES)[number];
 
-/** Table definitions, in dependency order. `arrival_hour` is the partition column of every table. */
+/** Table definitions, in dependency order. Every table has `arrival_hour`, the hour its row came from. */
 export const TABLES: Record<CuratedTable, TableDef> = {
   categories: {
     name: 'categories',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { errorMessage } from '../errors.ts';
 import { checkCurated } from '../etl/check.ts';
 import { runEtl } from '../etl/run.ts';
-import { ETL_LAST_RUN, ETL_STATE, type EtlHourState } from '../etl/state.ts';
+import { ETL_LAST_RUN, type EtlHourState } from '../etl/state.ts';
 import { unreadable } from './import.ts';
 import { STATE, hourOfKey, isHourId, manifestKey, rawHourPrefix, type HourId, type HourManifest } from './layout.ts';
 import { closeHour, hourIsDue, isRawDataKey } from './manifest.ts';
@@ -32,6 +32,8 @@ export interface Finding {
   /** The object or folder concerned, relative to the lake. */
   key: string;
   hour?: HourId;
+  /** Every hour concerned, when more than one (a curated file holds many). */
+  hours?: HourId[];
   /** What is wrong. */
   message: string;
   /** What `--repair` does about it; absent when nothing rebuilt from raw data can mend it (then `remedy` says what can). */
@@ -194,14 +196,16 @@ async function scan(store: ObjectStore, options: CheckOptions): Promise<CheckRep
     options.onProgress?.(++done, hours.size);
   }
 
-  // State: every JSON under _state/ parses; the ETL's hour states are checked against the raw data.
-  const states: EtlHourState[] = [];
+  // State: every JSON under _state/ parses; the ETL's hour states (one document per month, or a
+  // record per hour from earlier versions) are checked against the raw data.
+  const states: Array<{ state: EtlHourState; key: string }> = [];
   for await (const info of store.list(`${STATE}/`)) {
     if (!info.key.endsWith('.json') || !isRawDataKey(info.key)) continue;
-    const parsed = await readJson<EtlHourState>(store, info.key);
-    const hour = /^_state\/etl\/hours\/(.+)\.json$/.exec(info.key)?.[1];
+    const parsed = await readJson<EtlHourState & { hours?: Record<HourId, EtlHourState> }>(store, info.key);
+    const name = /^_state\/etl\/hours\/(.+)\.json$/.exec(info.key)?.[1];
+    const etlHour = name !== undefined && isHourId(name) ? name : undefined;
+    const etlMonth = name !== undefined && /^\d{4}-\d{2}$/.test(name) ? name : undefined;
     if (!parsed.ok) {
-      const etlHour = hour !== undefined && isHourId(hour) ? hour : undefined;
       findings.push({
         kind: 'state-corrupt',
         severity: 'error',
@@ -210,18 +214,20 @@ async function scan(store: ObjectStore, options: CheckOptions): Promise<CheckRep
         message: `does not parse: ${parsed.error}`,
         ...(etlHour
           ? { repair: ETL_REPAIR }
-          : info.key === ETL_LAST_RUN
-            ? { repair: 'remove it (the next etl run writes it again)' }
+          : info.key === ETL_LAST_RUN || etlMonth
+            ? { repair: etlMonth ? `remove it (the month's hours are then pending: \`openevents etl\` processes them again)` : 'remove it (the next etl run writes it again)' }
             : { remedy: 'move it aside; the component that wrote it starts afresh (a stream checkpoint: the next streamer resumes from the lake)' }),
       });
       continue;
     }
-    if (hour === undefined || !info.key.startsWith(`${ETL_STATE}/hours/`) || parsed.value?.hour !== hour) continue;
+    const found = etlMonth ? Object.values(parsed.value?.hours ?? {}) : etlHour && parsed.value?.hour === etlHour ? [parsed.value] : [];
+    for (const state of found) states.push({ state, key: info.key });
+  }
+  for (const { state, key } of states) {
+    const hour = state.hour;
     checked.etlStates++;
-    const state = parsed.value;
-    states.push(state);
     if (state.status === 'failed') {
-      findings.push({ kind: 'etl-failed', severity: 'warning', key: info.key, hour, message: `the last ETL run of the hour failed: ${state.error ?? 'no reason recorded'}`, repair: ETL_REPAIR });
+      findings.push({ kind: 'etl-failed', severity: 'warning', key, hour, message: `the last ETL run of ${hour} failed: ${state.error ?? 'no reason recorded'}`, repair: ETL_REPAIR });
     }
     const manifest = manifests.get(hour);
     const raw = hours.get(hour);
@@ -231,7 +237,7 @@ async function scan(store: ObjectStore, options: CheckOptions): Promise<CheckRep
       findings.push({
         kind: 'curated-incomplete',
         severity: 'error',
-        key: info.key,
+        key,
         hour,
         message: `the ETL read ${state.rawRecords} records of the ${manifest.records} the manifest lists`,
         repair: ETL_REPAIR,
@@ -239,9 +245,15 @@ async function scan(store: ObjectStore, options: CheckOptions): Promise<CheckRep
     }
   }
 
-  const curated = await checkCurated(store, states);
+  const curated = await checkCurated(store, states.map((s) => s.state));
   checked.curatedFiles = curated.files;
-  for (const f of curated.findings) findings.push({ ...f, severity: 'error', repair: ETL_REPAIR });
+  for (const f of curated.findings) {
+    findings.push(
+      f.hour === undefined
+        ? { ...f, severity: 'error', remedy: 'move curated/ aside and run `openevents etl --all`: the tables are rebuilt from raw' }
+        : { ...f, severity: 'error', repair: ETL_REPAIR },
+    );
+  }
 
   findings.push(...(await strayTemps(store)));
 
@@ -279,7 +291,8 @@ async function strayTemps(store: ObjectStore): Promise<Finding[]> {
   for (const e of entries) {
     const rel = path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join('/');
     const temp = e.isFile() ? /^\..*\.(\d+)\.[0-9a-f]+\.tmp(\.wal)?$/.exec(e.name) : undefined;
-    const scratch = e.isDirectory() && !rel.includes('/') ? /^\.etl-(\d+)-[0-9a-f]+$/.exec(e.name) : undefined;
+    // An ETL's scratch folder: .etl-<host>-<pid>-<hex> (.etl-<pid>-<hex> in earlier versions).
+    const scratch = e.isDirectory() && !rel.includes('/') ? /^\.etl-(?:.+-)?(\d+)-[0-9a-f]+$/.exec(e.name) : undefined;
     const match = temp ?? scratch;
     if (!match || alive(Number(match[1]))) continue;
     out.push({
@@ -322,7 +335,7 @@ async function repair(store: ObjectStore, findings: readonly Finding[], options:
   for (const f of todo.filter((f) => f.kind === 'stray-temp')) {
     if (root) await attempt([f], () => fs.rm(path.join(root, ...f.key.split('/')), { recursive: true, force: true }));
   }
-  for (const f of todo.filter((f) => f.kind === 'state-corrupt' && f.key === ETL_LAST_RUN)) await attempt([f], () => store.delete(f.key));
+  for (const f of todo.filter((f) => f.kind === 'state-corrupt' && f.hour === undefined)) await attempt([f], () => store.delete(f.key));
   const closes = todo.filter((f) => f.kind === 'manifest-corrupt' || f.kind === 'manifest-missing');
   for (const f of closes) {
     await attempt([f], async () => {
@@ -332,7 +345,7 @@ async function repair(store: ObjectStore, findings: readonly Finding[], options:
     });
   }
   const reruns = todo.filter((f) => f.repair === ETL_REPAIR);
-  const hours = [...new Set(reruns.map((f) => f.hour!))].sort();
+  const hours = [...new Set(reruns.flatMap((f) => f.hours ?? [f.hour!]))].sort();
   if (hours.length > 0) await attempt(reruns, async () => void (await runEtl(store, { select: { hours } })));
   return failures;
 }

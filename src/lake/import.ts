@@ -17,6 +17,8 @@ const gzipAsync = promisify(gzip);
 export type PartitionBy = 'arrival' | 'mtime';
 
 export interface ImportOptions {
+  /** Called every 20,000 lines with the lines read so far, for progress on a long file. */
+  onLines?: (lines: number) => void;
   /** `arrival`: all records in `arrivalHour`; `mtime`: each record in the hour of its mtime. */
   partitionBy: PartitionBy;
   /** Names the objects (`<writer>-<first>-<last>.ndjson.gz`); the same writer and input give the same names. */
@@ -66,8 +68,10 @@ export interface ImportResult {
 interface HourBuffer {
   parts: Buffer[];
   bytes: number;
+  /** Sequence numbers of the first and last record (they name the object; with mtime partitioning other hours' records fall between). */
   first: number;
   last: number;
+  records: number;
 }
 
 const NL = Buffer.from('\n');
@@ -102,7 +106,7 @@ export async function importLines(
     if (buffer.parts.length === 0) return;
     const key = rawObjectKey(hour, options.writer, buffer.first, buffer.last);
     await store.put(key, await gzipAsync(Buffer.concat(buffer.parts), { level: 1 }), { contentType: 'application/x-ndjson' });
-    counts.set(key, buffer.last - buffer.first + 1);
+    counts.set(key, buffer.records);
     result.objects.push(key);
     buffers.delete(hour);
   };
@@ -113,10 +117,11 @@ export async function importLines(
     seenRecord = true;
     const hour = options.partitionBy === 'mtime' ? hourIdOf(v.mtime) : arrivalHour;
     let buffer = buffers.get(hour);
-    if (!buffer) buffers.set(hour, (buffer = { parts: [], bytes: 0, first: seq, last: seq }));
+    if (!buffer) buffers.set(hour, (buffer = { parts: [], bytes: 0, first: seq, last: seq, records: 0 }));
     buffer.parts.push(bytes, NL);
     buffer.bytes += bytes.length + 1;
     buffer.last = seq;
+    buffer.records++;
     if (!result.hours.includes(hour)) result.hours.push(hour);
     if (buffer.bytes >= rotateBytes) await flushHour(hour, buffer);
   };
@@ -128,6 +133,7 @@ export async function importLines(
 
   for await (const item of lines) {
     lineNo++;
+    if (lineNo % 20_000 === 0) options.onLines?.(lineNo);
     let line = typeof item === 'string' ? Buffer.from(item) : item;
     if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
     // A byte order mark starts a file (or a file appended to another); it is no part of a record.
@@ -191,7 +197,22 @@ export async function importLines(
 }
 
 /** Options of importFiles: those of importLines except what each file determines itself. */
-export type ImportFilesOptions = Omit<ImportOptions, 'writer' | 'arrivalHour' | 'source' | 'replace' | 'closeHours'>;
+export type ImportFilesOptions = Omit<ImportOptions, 'writer' | 'arrivalHour' | 'source' | 'replace' | 'closeHours' | 'onLines'> & {
+  /** Called as the import advances (each file, and every 20,000 lines of a long one). */
+  onProgress?: (progress: ImportProgress) => void;
+};
+
+/** How far an import is: files and input bytes (as stored) done of the total, records written so far. */
+export interface ImportProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  records: number;
+  quarantined: number;
+  /** The file being read. */
+  file?: string;
+}
 
 /**
  * Imports captures (NDJSON, optionally gzipped) and Firehose bucket copies (folders of
@@ -208,12 +229,23 @@ export async function importFiles(store: ObjectStore, inputs: readonly string[],
   for (const input of inputs) files.push(...(await expand(path.resolve(input))));
   const results: ImportResult[] = [];
   const kept = new Map<string, Set<string>>();
-  for (const file of files) {
+  const sizes = await Promise.all(files.map(async (f) => (await fs.stat(f).catch(() => undefined))?.size ?? 0));
+  const progress: ImportProgress = { filesDone: 0, filesTotal: files.length, bytesDone: 0, bytesTotal: sizes.reduce((a, b) => a + b, 0), records: 0, quarantined: 0 };
+  const advance = (i: number): void => {
+    progress.filesDone = i + 1;
+    progress.bytesDone += sizes[i] ?? 0;
+    const r = results.at(-1);
+    progress.records += r?.records ?? 0;
+    progress.quarantined += r?.quarantined ?? 0;
+    options.onProgress?.({ ...progress });
+  };
+  for (const [i, file] of files.entries()) {
     let content: Buffer;
     try {
       content = await decodeObject(await fs.readFile(file));
     } catch (error) {
       results.push({ ...emptyResult(''), source: file, error: unreadable(error) });
+      advance(i);
       continue;
     }
     const folderHour = hourOfKey(file.split(path.sep).join('/'));
@@ -228,8 +260,10 @@ export async function importFiles(store: ObjectStore, inputs: readonly string[],
       ...(folderHour ? { arrivalHour: folderHour } : {}),
       // Manifests are written once, below, after stale objects are gone.
       closeHours: false,
+      onLines: () => options.onProgress?.({ ...progress, file }),
     });
     results.push(result);
+    advance(i);
     const set = kept.get(writer) ?? new Set<string>();
     for (const key of [...result.objects, ...result.quarantineObjects]) set.add(key);
     kept.set(writer, set);

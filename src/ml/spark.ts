@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import { runSparkSubmit } from '../jobs/spark-submit.ts';
 import os from 'node:os';
 import path from 'node:path';
 import type { LabelledDoc } from './labels.ts';
@@ -7,7 +7,8 @@ import type { ModelParams, WordImportance } from './model.ts';
 import { STOPWORDS_DIR } from './text.ts';
 
 /**
- * The Spark engine: runs spark/jobs/ml.py with the project's spark-submit on local[*]. Rows go
+ * The Spark engine: runs spark/jobs/ml.py with the project's spark-submit on local[*] (launched,
+ * as every Spark job, by src/jobs/spark-submit.ts). Rows go
  * to the job as NDJSON with the split already decided (so both engines see the same split);
  * predictions, top words and the fitted PipelineModel come back in an output folder.
  */
@@ -97,47 +98,15 @@ async function readPredictions(file: string): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [r.event_id, r.probability]));
 }
 
-/** The spark-submit the toolkit uses. */
-export function sparkSubmitPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.SPARK_SUBMIT ?? path.join(ROOT, '.venv/bin/spark-submit');
-}
-
-/**
- * Runs spark/jobs/ml.py with spark-submit: the one place this module launches Spark (so it can
- * move onto the project's shared spark-submit launcher, src/jobs/spark-submit.ts, as one call).
- */
+/** Runs spark/jobs/ml.py through the toolkit's one spark-submit launcher (src/jobs/spark-submit.ts). */
 async function runJob(args: string[], options: SparkRunOptions): Promise<void> {
-  const submit = options.sparkSubmit ?? sparkSubmitPath();
-  if (!existsSync(submit)) throw new Error(`spark-submit not found at ${submit} (run scripts/setup.sh --test, or set SPARK_SUBMIT)`);
-  const venvBin = path.dirname(submit);
-  const env = {
-    ...process.env,
-    // spark-submit finds pyspark (and the job its Python) through PATH.
-    PATH: `${venvBin}${path.delimiter}${process.env.PATH ?? ''}`,
-    PYSPARK_PYTHON: process.env.PYSPARK_PYTHON ?? path.join(venvBin, 'python'),
-  };
-  const child = spawn(
-    submit,
-    ['--master', options.master ?? 'local[*]', '--driver-memory', '2g', '--conf', 'spark.ui.enabled=false', '--conf', 'spark.sql.shuffle.partitions=8', ML_JOB, ...args],
-    { env, stdio: ['ignore', 'ignore', 'pipe'] },
+  const result = await runSparkSubmit(
+    { script: ML_JOB, args, ...(options.master ? { master: options.master } : {}), conf: { 'spark.sql.shuffle.partitions': '8' } },
+    { ...(options.sparkSubmit ? { sparkSubmit: options.sparkSubmit } : {}), ...(options.signal ? { signal: options.signal } : {}) },
   );
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-20_000);
-  });
-  const onAbort = (): void => void child.kill('SIGTERM');
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (c) => resolve(c));
-    });
-    if (options.signal?.aborted) throw new Error('spark job stopped');
-    if (code !== 0) {
-      const tail = stderr.split('\n').filter((l) => !/ (INFO|WARN) /.test(l)).slice(-15).join('\n');
-      throw new Error(`spark ml job failed (exit ${code}):\n${tail}`);
-    }
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+  if (result.stopped) throw new Error('spark job stopped');
+  if (result.code !== 0) {
+    const tail = result.stderr.split('\n').filter((l) => !/ (INFO|WARN) /.test(l)).slice(-15).join('\n');
+    throw new Error(`spark ml job failed (exit ${result.code}):\n${tail}`);
   }
 }

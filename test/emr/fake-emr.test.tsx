@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { EmrJobRunner } from '../../src/jobs/emr.ts';
 import { emrSettings } from '../../src/emr/settings.ts';
 import { pipelineJob } from '../../src/emr/pipeline.ts';
+import { etlPlan } from '../../src/etl/engines/emr.ts';
 import { JobsPane } from '../../src/tui/components/JobsPane.tsx';
 import { createLocalPipeline } from '../../src/tui/model/local.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -26,6 +27,10 @@ const LAKE = 's3://lake/oe';
 beforeAll(async () => {
   s3 = new S3Client({ endpoint: moto().endpoint, forcePathStyle: true, region: 'us-east-1' });
   await s3.send(new CreateBucketCommand({ Bucket: 'lake' }));
+  // Raw objects of the hours the clusters are for (`emr run` refuses an hour without any).
+  for (const hour of ['06', '07']) {
+    await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: `oe/raw/2026/11/28/${hour}/w-1-1.ndjson`, Body: '{"id":"e1","mtime":1}\n' }));
+  }
   // The fake writes a failed step's stderr where EMR would: <LogUri><cluster>/steps/<step>/stderr.gz.
   fake = await startFakeEmr({
     putLog: async (uri, gzipped, body) => {
@@ -52,11 +57,13 @@ const env = (): NodeJS.ProcessEnv => ({
 const cli = (args: string[]) => runCli(args, { env: env(), cwd: work });
 
 describe('EMR clusters that progress (fake EMR endpoint)', () => {
-  it('emr run --wait polls the cluster through STARTING → BOOTSTRAPPING → RUNNING → TERMINATED and exits 0', async () => {
-    fake.next = { tickMs: 1_300 };
+  it('emr run --wait polls the cluster through STARTING → BOOTSTRAPPING → RUNNING → TERMINATED, then finds no result to commit', async () => {
+    // (the step does nothing here, so the hour has no result and fails, named: test/emr/s3a.test.ts
+    // runs the step for real and commits its results)
+    fake.next = { tickMs: 3_000 };
     const run = await cli(['emr', 'run', '--hour', '2026-11-28T06', '--wait']);
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error: 1 hour(s) failed: 2026-11-28T06');
     const clusterId = /started cluster (j-\w+)/.exec(run.stdout)?.[1];
     expect(clusterId).toBeDefined();
     // Each progress line names the cluster state; the states seen, in order, without repeats.
@@ -127,7 +134,8 @@ describe('EMR clusters that progress (fake EMR endpoint)', () => {
       cacheMs: 0,
     });
     fake.next = { tickMs: 300, failStep: { index: 0, message: 'Step failed with exitCode 2.' } };
-    const job = await runner.start(pipelineJob(settings, '2026-11-28T08', ['etl']));
+    const batch = { index: 0, hours: ['2026-11-28T08'], inputs: [], units: { '2026-11-28T08': '2026-11-28' }, processedAt: new Date() };
+    const job = await runner.start(pipelineJob(settings, '2026-11-28T08', ['etl'], { etl: etlPlan(settings, [batch]) }));
     expect(job.state).toBe('pending');
     const ended = await runner.wait(job.id, { pollMs: 200, timeoutMs: 30_000 });
     expect(ended.state).toBe('failed');

@@ -1,11 +1,12 @@
 import { DescribeClusterCommand, EMRClient, ListBootstrapActionsCommand, ListClustersCommand, ListInstanceGroupsCommand, ListStepsCommand } from '@aws-sdk/client-emr';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
+import { captureLines } from '../helpers/etl-lake.ts';
 import { ROOT, useMoto } from '../helpers/moto.ts';
 
 // `openevents emr run` against moto_server: S3 for the code, EMR for the cluster (moto's clusters
@@ -21,6 +22,11 @@ beforeAll(async () => {
   emr = new EMRClient(client);
   s3 = new S3Client({ ...client, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: 'lake' }));
+  // Raw objects for the hours the tests run (an hour without any is refused).
+  const lines = captureLines().slice(0, 4).join('\n') + '\n';
+  for (const hour of ['05', '06', '07', '09']) {
+    await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: `oe/raw/2026/11/28/${hour}/w-1-4.ndjson`, Body: lines }));
+  }
   work = mkdtempSync(path.join(tmpdir(), 'oe-emr-moto-'));
 });
 afterAll(() => {
@@ -65,8 +71,10 @@ describe('openevents emr run against moto_server', () => {
     expect(core.InstanceTypeConfigs.map((t: { InstanceType: string }) => t.InstanceType)).toEqual(['m5.xlarge', 'm5a.xlarge', 'm6i.xlarge']);
     expect(core.LaunchSpecifications.SpotSpecification).toMatchObject({ TimeoutAction: 'SWITCH_TO_ON_DEMAND', TimeoutDurationMinutes: 10 });
     expect(plan.request.Instances.KeepJobFlowAliveWhenNoSteps).toBe(false);
+    // The ETL plan it would upload: the hour's one batch, its raw object by s3:// URL.
+    expect(plan.etl).toMatchObject({ batches: 1, objects: 1, uri: expect.stringMatching(/^s3:\/\/lake\/oe\/_emr\/etl\/2026-11-28T05_2026-11-28T05-[0-9a-f]{16}\/plan\.json$/) });
     expect(await clusters()).toEqual([]);
-    expect((await s3.send(new ListObjectsV2Command({ Bucket: 'lake' }))).KeyCount).toBe(0);
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: 'oe/_emr/' }))).KeyCount).toBe(0);
   });
 
   it('uploads the code by content hash, starts the cluster with the steps, tags and arguments asked; a second run starts nothing', async () => {
@@ -113,12 +121,29 @@ describe('openevents emr run against moto_server', () => {
       'openevents:key': '2026-11-28T06/etl',
     });
     const { Steps: steps } = await emr.send(new ListStepsCommand({ ClusterId: job.id }));
-    expect(steps!.map((s) => ({ name: s.Name, jar: s.Config?.Jar, args: s.Config?.Args, onFailure: s.ActionOnFailure }))).toEqual([
+    expect(steps!.map((s) => ({ name: s.Name, jar: s.Config?.Jar, onFailure: s.ActionOnFailure }))).toEqual([{ name: 'etl 2026-11-28T06', jar: 'command-runner.jar', onFailure: 'TERMINATE_CLUSTER' }]);
+    // The step runs the hour's ETL plan: spark-submit of etl.py reading the plan from the lake,
+    // publishing its files into the lake and its results beside the plan.
+    const args = steps![0]!.Config!.Args!;
+    const planUri = args[args.indexOf('--plan') + 1]!;
+    expect(planUri).toMatch(/^s3:\/\/lake\/oe\/_emr\/etl\/2026-11-28T06_2026-11-28T06-[0-9a-f]{16}\/plan\.json$/);
+    const folder = planUri.slice(0, -'plan.json'.length);
+    expect(args).toEqual([
+      'spark-submit', '--deploy-mode', 'client', '--conf', 'spark.yarn.maxAppAttempts=1', '/home/hadoop/openevents/current/spark/jobs/etl.py',
+      '--plan', planUri, '--out', `${folder}out`, '--results', `${folder}results`, '--publish', 's3://lake/oe',
+      '--processed-at', expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/),
+    ]);
+    // The plan in the lake: one batch of the hour, its raw object by URL, written under the hour's unit
+    // (its day while the month is open, the month once closed: docs/tables.md).
+    const planKey = planUri.slice('s3://lake/'.length);
+    const doc = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: 'lake', Key: planKey }))).Body!.transformToString());
+    const unit = Date.now() >= Date.UTC(2026, 11, 1) + 5 * 60_000 ? '2026-11' : '2026-11-28';
+    expect(doc.batches).toEqual([
       {
-        name: 'etl 2026-11-28T06',
-        jar: 'command-runner.jar',
-        args: ['spark-submit', '--deploy-mode', 'client', '--conf', 'spark.yarn.maxAppAttempts=1', '/home/hadoop/openevents/current/spark/jobs/etl.py', '--lake', 's3://lake/oe/', '--hours', '2026-11-28T06'],
-        onFailure: 'TERMINATE_CLUSTER',
+        index: 0,
+        hours: ['2026-11-28T06'],
+        units: { '2026-11-28T06': unit },
+        inputs: [{ hour: '2026-11-28T06', key: 'raw/2026/11/28/06/w-1-4.ndjson', url: 's3://lake/oe/raw/2026/11/28/06/w-1-4.ndjson' }],
       },
     ]);
     const { BootstrapActions: bootstrap } = await emr.send(new ListBootstrapActionsCommand({ ClusterId: job.id }));
@@ -142,7 +167,7 @@ describe('openevents emr run against moto_server', () => {
     expect(other.code).toBe(0);
     expect(other.stdout).toContain(`code ${hash} already at s3://lake/${prefix}`);
     expect(await clusters()).toHaveLength(2);
-  });
+  }, 300_000);
 
   it('two emr runs for one hour at the same moment start one cluster', async () => {
     const before = (await clusters()).length;
@@ -152,6 +177,12 @@ describe('openevents emr run against moto_server', () => {
     expect(results.map((r) => r.started).sort()).toEqual([false, true]);
     expect(results[0].job.id).toBe(results[1].job.id);
     expect(await clusters()).toHaveLength(before + 1);
+  });
+
+  it('an hour without raw objects starts nothing', async () => {
+    const run = await cli(['emr', 'run', '--hour', '2026-11-28T11']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error: the lake has no raw objects for hour 2026-11-28T11: nothing to run');
   });
 
   it('a lake that is not in S3 is a clear error', async () => {

@@ -19,7 +19,7 @@ describe('openevents etl / query / stats', () => {
 
   it('runs the ETL and prints a JSON summary', async () => {
     const run = await runCli(['etl', '--lake', lake.dir, '--all', '--json']);
-    expect(run.stderr).toContain(`[1/1] ${H1} 3 records (2 valid, 1 quarantined)`);
+    expect(run.stderr).toContain(`[batch 1/1] ${H1}: 1 hour(s), 3 records (2 valid, 1 quarantined)`);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ engine: 'duckdb', hours: [H1], rawRecords: 3, validRecords: 2, quarantined: 1, failed: [] });
   });

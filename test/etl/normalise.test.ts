@@ -54,7 +54,7 @@ describe('normalisation and quarantine (DuckDB engine)', () => {
     const e1 = await queryRows(db, `SELECT description_text FROM events WHERE event_id = 'e1'`);
     expect(e1[0]?.description_text).toBe('Salsa & bachata');
     const edge = await one(`SELECT description_text, description_html FROM (
-      SELECT * FROM read_parquet('${lake.dir}/curated/events/*/*.parquet', hive_partitioning = true)) WHERE event_id = 'e1' AND mtime = 1000`);
+      SELECT * FROM read_parquet('${lake.dir}/curated/events/*.parquet')) WHERE event_id = 'e1' AND mtime = 1000`);
     expect(edge.description_text).toBe(EDGE_TEXT);
     expect(String(edge.description_html)).toContain('&#x263A;');
     const none = await one(`SELECT description_html, description_text, venue_key, time_utc FROM events WHERE event_id = 'e3'`);
@@ -62,7 +62,7 @@ describe('normalisation and quarantine (DuckDB engine)', () => {
   });
 
   it('derives one venue key for the same venue written differently', async () => {
-    const keys = await queryRows(db, `SELECT DISTINCT venue_key FROM (SELECT * FROM read_parquet('${lake.dir}/curated/venues/*/*.parquet', hive_partitioning = true))`);
+    const keys = await queryRows(db, `SELECT DISTINCT venue_key FROM (SELECT * FROM read_parquet('${lake.dir}/curated/venues/*.parquet'))`);
     // e1 ("Lineage Performing Arts Center", "Pasadena", "US", 34.144001) and e2's spelling of it
     // (other case and spaces, " us ", coordinates as strings equal to 4 decimals) are one venue.
     expect(keys).toHaveLength(1);

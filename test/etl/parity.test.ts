@@ -5,13 +5,15 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEtl, type EtlResult } from '../../src/etl/run.ts';
 import { computeStats, type Stats } from '../../src/etl/stats.ts';
-import { captureLines, tempLake, writeRawObject } from '../helpers/etl-lake.ts';
+import { captureLines, repeatedRealRecords, sparseHours, tempLake, writeRawObject, writeSpread } from '../helpers/etl-lake.ts';
 import { H1, H2, writeEdgeLake } from '../helpers/etl-fixtures.ts';
 import { dumpTables } from '../helpers/etl-tables.ts';
 import { ROOT } from '../helpers/moto.ts';
 import { describeWith, itWith } from '../helpers/requires.ts';
 
 const PYTHON = path.join(ROOT, '.venv/bin/python');
+const SPREAD = sparseHours('2015-04-20T02', 30, 61);
+const CORRUPT = '2015-03-09T11';
 
 describeWith(['java', 'venv'], 'engine parity: DuckDB and spark-submit run the same SQL on the same raw hours', () => {
   let duck: Awaited<ReturnType<typeof tempLake>>;
@@ -19,7 +21,8 @@ describeWith(['java', 'venv'], 'engine parity: DuckDB and spark-submit run the s
   let sparkRun: EtlResult;
 
   beforeAll(async () => {
-    // Given two lakes with the same raw hours: the edge cases plus 150 real records in two hours
+    // Given two lakes with the same raw hours: the edge cases plus 150 real records in two hours,
+    // 300 more real records over 30 sparse hours of three months, and an hour whose gzip is cut short
     duck = await tempLake();
     spark = await tempLake();
     for (const lake of [duck, spark]) {
@@ -27,23 +30,26 @@ describeWith(['java', 'venv'], 'engine parity: DuckDB and spark-submit run the s
       const lines = captureLines().slice(0, 150);
       await writeRawObject(lake.store, H1, 'real-1-75.ndjson.gz', gzipSync(lines.slice(0, 75).join('\n') + '\n'));
       await writeRawObject(lake.store, H2, 'real-76-150.ndjson', lines.slice(75).join('\n') + '\n');
+      await writeSpread(lake.store, repeatedRealRecords(300, { ids: 250 }), SPREAD);
+      await writeRawObject(lake.store, CORRUPT, 'cut-1-3.ndjson.gz', gzipSync(lines.slice(0, 3).join('\n') + '\n').subarray(0, -8));
     }
-    // When each engine processes all hours
-    const duckRun = await runEtl(duck.store, { select: { all: true }, engine: 'duckdb' });
-    expect(duckRun.failed).toEqual([]);
-    sparkRun = await runEtl(spark.store, { select: { all: true }, engine: 'spark' });
-  }, 300_000);
+    // When each engine processes all hours, in passes of at most 100 records
+    const duckRun = await runEtl(duck.store, { select: { all: true }, engine: 'duckdb', batchRecords: 100 });
+    expect(duckRun.failed).toEqual([CORRUPT]);
+    sparkRun = await runEtl(spark.store, { select: { all: true }, engine: 'spark', batchRecords: 100 });
+  }, 1_800_000);
   afterAll(async () => {
     await duck?.cleanup();
     await spark?.cleanup();
   });
 
-  it('records the Spark run in the ETL state like the DuckDB one', () => {
-    expect(sparkRun.failed).toEqual([]);
-    expect(sparkRun.states.map((s) => [s.hour, s.status, s.engine])).toEqual([
-      [H1, 'done', 'spark'],
-      [H2, 'done', 'spark'],
-    ]);
+  it('records the Spark run in the ETL state like the DuckDB one; the corrupt hour fails alone, named', () => {
+    expect(sparkRun.batches).toBeGreaterThan(3);
+    expect(sparkRun.failed).toEqual([CORRUPT]);
+    expect(sparkRun.states.find((s) => s.hour === CORRUPT)?.error).toMatch(/^raw\/.*cut-1-3\.ndjson\.gz cannot be read: /);
+    expect(sparkRun.states.filter((s) => s.status === 'done').map((s) => [s.hour, s.engine])).toEqual(
+      [H1, H2, ...SPREAD].sort().map((h) => [h, 'spark']),
+    );
   });
 
   it('writes identical tables (canonical sort)', async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openCurated, queryRows } from '../../src/etl/curated.ts';
 import { runEtl } from '../../src/etl/run.ts';
 import { readEtlState } from '../../src/etl/state.ts';
+import { readTableManifest } from '../../src/etl/segments.ts';
 import { listAll } from '../../src/lake/store.ts';
 import { rawObjectKey } from '../../src/lake/layout.ts';
 import { S3Store } from '../../src/lake/s3-store.ts';
@@ -39,8 +40,10 @@ describeWith(['venv'], 'an s3:// lake with the DuckDB engine (through the Object
   it('writes the curated partitions and the state to the bucket and reads them back', async () => {
     const run = await runEtl(store, { select: { all: true } });
     expect(run.failed).toEqual([]);
+    // One engine pass: one segment (the hours are in one closed month), its files named by content
     const keys = (await listAll(store, 'curated/events/')).map((o) => o.key);
-    expect(keys).toEqual([`curated/events/arrival_hour=${H1}/part-0.parquet`, `curated/events/arrival_hour=${H2}/part-0.parquet`]);
+    expect(keys).toEqual([expect.stringMatching(new RegExp(`^curated/events/${H1}_${H2}-[0-9a-f]{16}\\.parquet$`))]);
+    expect((await readTableManifest(store))?.segments.map((s) => Object.keys(s.hours))).toEqual([[H1, H2]]);
     expect((await readEtlState(store)).hours.map((h) => h.status)).toEqual(['done', 'done']);
     const db = await openCurated(store, { cacheDir: cache });
     try {

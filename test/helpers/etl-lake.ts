@@ -1,10 +1,10 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { LocalStore } from '../../src/lake/local-store.ts';
 import { hourIdOf, rawObjectKey, type HourId } from '../../src/lake/layout.ts';
-import { CAPTURE } from './fixtures.ts';
+import { CAPTURE, REST_CORPUS } from './fixtures.ts';
 
 export { CAPTURE };
 
@@ -59,4 +59,45 @@ export async function writeRawByHour(
 export async function writeRawObject(store: LocalStore, hour: HourId, name: string, body: string | Uint8Array): Promise<void> {
   const key = rawObjectKey(hour, 'x', 0, 0).replace(/[^/]+$/, name);
   await store.put(key, body);
+}
+
+/** The real records of the fixtures — the capture's and the REST corpus' — that are JSON objects, as lines. */
+export function realRecords(): string[] {
+  const rest = gunzipSync(readFileSync(REST_CORPUS)).toString('utf8').split('\n');
+  return [...captureLines(), ...rest].filter((l) => {
+    try {
+      return typeof JSON.parse(l) === 'object';
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * `count` real records with new ids (`<prefix><n % ids>`: with fewer ids than records, an id
+ * comes back in a later record with that record's mtime, like an event changing), cycling through
+ * the fixtures.
+ */
+export function repeatedRealRecords(count: number, options: { prefix?: string; ids?: number } = {}): string[] {
+  const real = realRecords();
+  return Array.from({ length: count }, (_, n) => {
+    const record = JSON.parse(real[n % real.length] as string) as Record<string, unknown>;
+    return JSON.stringify({ ...record, id: `${options.prefix ?? 'r'}${n % (options.ids ?? count)}` });
+  });
+}
+
+/** Writes line i into hours[i % hours.length], one gzip NDJSON object per hour (deterministic names). */
+export async function writeSpread(store: LocalStore, lines: readonly string[], hours: readonly HourId[]): Promise<void> {
+  const byHour = new Map<HourId, string[]>();
+  lines.forEach((line, i) => {
+    const hour = hours[i % hours.length] as HourId;
+    byHour.set(hour, [...(byHour.get(hour) ?? []), line]);
+  });
+  for (const [hour, hourLines] of byHour) await store.put(rawObjectKey(hour, 'spread', 1, hourLines.length), gzipSync(hourLines.join('\n') + '\n'));
+}
+
+/** Every `step`-th hour from `from`, `count` of them: sparse hours, as an archive imported by mtime has. */
+export function sparseHours(from: HourId, count: number, step: number): HourId[] {
+  const start = Date.parse(`${from}:00:00Z`);
+  return Array.from({ length: count }, (_, i) => hourIdOf(start + i * step * 3_600_000));
 }

@@ -14,6 +14,12 @@ import { randomBytes } from 'node:crypto';
 export interface FakeEmrScenario {
   tickMs?: number;
   failStep?: { index: number; reason?: string; message?: string; stderr?: string };
+  /**
+   * Runs each step for real when it starts (a test's stand-in for the cluster's nodes): the step
+   * stays RUNNING until it resolves, and fails (FailureDetails, stderr under LogUri) when its exit
+   * code is not 0. Without it, each step takes one tick.
+   */
+  runStep?: (step: { name: string; args: string[] }) => Promise<{ exitCode: number; stderr?: string }>;
 }
 
 export interface FakeEmr {
@@ -43,6 +49,8 @@ interface FakeCluster {
   scenario: Required<Pick<FakeEmrScenario, 'tickMs'>> & FakeEmrScenario;
   terminatedAtMs?: number;
   logWritten?: boolean;
+  /** Steps run by `runStep`: when each ended and how. */
+  runs: Array<{ endMs?: number; exitCode?: number; stderr?: string }>;
 }
 
 export async function startFakeEmr(options: { putLog?: (uri: string, gzipped: boolean, body: string) => Promise<void>; now?: () => number } = {}): Promise<FakeEmr> {
@@ -68,6 +76,7 @@ export async function startFakeEmr(options: { putLog?: (uri: string, gzipped: bo
           tags: (body.Tags as FakeCluster['tags']) ?? [],
           steps,
           scenario: { tickMs: 150, ...fake.next },
+          runs: [],
         });
         return { JobFlowId: id, ClusterArn: `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${id}` };
       }
@@ -128,16 +137,47 @@ export async function startFakeEmr(options: { putLog?: (uri: string, gzipped: bo
     const at = now();
     const elapsed = at - c.createdMs;
     const seconds = (ms: number): number => ms / 1000;
-    const fail = c.scenario.failStep;
     const stepsStart = c.createdMs + 2 * t;
+    // When each step starts and ends: a tick each, or as long as runStep takes.
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let fail = c.scenario.failStep;
+    for (let i = 0; i < c.steps.length; i++) {
+      const start = i === 0 ? stepsStart : ends[i - 1]!;
+      starts.push(start);
+      const runStep = c.scenario.runStep;
+      if (!runStep) {
+        ends.push(start + t);
+        continue;
+      }
+      if (!c.runs[i] && at >= start && c.terminatedAtMs === undefined && !fail) {
+        const run: FakeCluster['runs'][number] = {};
+        c.runs[i] = run;
+        const step = c.steps[i]!;
+        runStep({ name: step.name, args: step.args }).then(
+          (r) => Object.assign(run, { endMs: Math.max(now(), start + t), exitCode: r.exitCode, ...(r.stderr !== undefined ? { stderr: r.stderr } : {}) }),
+          (error: Error) => Object.assign(run, { endMs: Math.max(now(), start + t), exitCode: 1, stderr: String(error.stack ?? error) }),
+        );
+      }
+      const run = c.runs[i];
+      ends.push(run?.endMs ?? Number.POSITIVE_INFINITY);
+      if (!fail && run?.exitCode !== undefined && run.exitCode !== 0) fail = { index: i, message: `Step failed with exitCode ${run.exitCode}.`, ...(run.stderr !== undefined ? { stderr: run.stderr } : {}) };
+      if (run?.endMs === undefined || fail) {
+        for (let j = i + 1; j < c.steps.length; j++) {
+          starts.push(ends[i]!);
+          ends.push(ends[i]!);
+        }
+        break;
+      }
+    }
     const lastStep = fail ? Math.min(fail.index, c.steps.length - 1) : c.steps.length - 1;
-    const stepsEnd = stepsStart + (lastStep + 1) * t;
+    const stepsEnd = c.steps.length === 0 ? stepsStart : ends[lastStep]!;
     // A user termination cuts the walk short where it stands.
     const stop = c.terminatedAtMs;
     const endMs = stop !== undefined ? Math.min(stop, stepsEnd) : stepsEnd;
     const steps = c.steps.map((s, i) => {
-      const start = stepsStart + i * t;
-      const end = start + t;
+      const start = starts[i]!;
+      const end = ends[i]!;
       let state = 'PENDING';
       let failure: Record<string, string> | undefined;
       if (i > lastStep || (stop !== undefined && start >= stop)) state = at >= endMs ? 'CANCELLED' : 'PENDING';

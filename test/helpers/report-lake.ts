@@ -7,9 +7,10 @@ import type { EtlHourState } from '../../src/etl/state.ts';
 import { CAPTURE } from './fixtures.ts';
 
 /**
- * Synthesizes a curated lake directly with DuckDB SQL, in the ETL's layout
- * (curated/<table>/arrival_hour=YYYY-MM-DDTHH/*.parquet, _state/etl/hours/<hour>.json and one
- * small raw object per hour): realistic cardinalities and skew (popular groups, cities, names),
+ * Synthesizes a curated lake directly with DuckDB SQL — one hive partition per table and hour, as
+ * earlier versions of the ETL wrote them, then moved into the ETL's segments by its migration
+ * (src/etl/migrate.ts), with per-hour ETL state and one small raw object per hour:
+ * realistic cardinalities and skew (popular groups, cities, names),
  * a daily rhythm, and optionally stream-derived strings that try to break out of the HTML.
  * Used by the report tests (small) and bench/report.ts (1,000,000 events).
  */
@@ -226,6 +227,14 @@ export async function synthesizeCuratedLake(root: string, options: SynthLakeOpti
       await fs.writeFile(stateFile, JSON.stringify(state));
     }
     const records = perHour.reduce((sum, h) => sum + Number(h.n), 0);
+    const { migrateLegacyLayout } = await import('../../src/etl/migrate.ts');
+    const { LocalStore } = await import('../../src/lake/local-store.ts');
+    const scratch = await fs.mkdtemp(path.join(root, '.synth-'));
+    try {
+      await migrateLegacyLayout(new LocalStore(root), { scratch, nowMs: Date.now(), graceMs: 0 });
+    } finally {
+      await fs.rm(scratch, { recursive: true, force: true });
+    }
     return { hours, events: n, records };
   } finally {
     db.closeSync();

@@ -7,7 +7,7 @@ import { checkLake } from '../../src/lake/check.ts';
 import { rawObjectKey } from '../../src/lake/layout.ts';
 import { closeHour } from '../../src/lake/manifest.ts';
 import { S3Store } from '../../src/lake/s3-store.ts';
-import { listAll } from '../../src/lake/store.ts';
+import { hourOwners, readTableManifest } from '../../src/etl/segments.ts';
 import { event, H1, H2 } from '../helpers/etl-fixtures.ts';
 import { useMoto } from '../helpers/moto.ts';
 
@@ -29,15 +29,16 @@ describe('lake check on an s3:// lake (against moto_server)', () => {
   it('reads the curated Parquet through the store, finds a deleted and a damaged object, and repairs both', async () => {
     expect((await checkLake(store)).findings).toEqual([]);
     // When one curated object is deleted and another overwritten with half of itself
-    const [events] = (await listAll(store, `curated/events/arrival_hour=${H1}/`)).map((o) => o.key);
-    const [changes] = (await listAll(store, `curated/event_changes/arrival_hour=${H2}/`)).map((o) => o.key);
+    const segment = hourOwners(await readTableManifest(store)).get(H1)!.segment;
+    const events = segment.files.events?.key;
+    const changes = segment.files.event_changes?.key;
     await store.delete(events!);
     const bytes = (await store.get(changes!))!;
     await store.put(changes!, bytes.subarray(0, Math.floor(bytes.length / 2)));
 
     const report = await checkLake(store, { repair: true });
     expect(report.findings.map((f) => [f.kind, f.key, f.repaired])).toEqual([
-      ['curated-missing', `curated/events/arrival_hour=${H1}/`, true],
+      ['curated-missing', events, true],
       ['curated-unreadable', changes, true],
     ]);
     expect(report.ok).toBe(true);

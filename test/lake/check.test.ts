@@ -4,6 +4,8 @@ import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEtl } from '../../src/etl/run.ts';
+import { hourOwners, readTableManifest } from '../../src/etl/segments.ts';
+import type { CuratedTable } from '../../src/etl/tables.ts';
 import { importLines } from '../../src/lake/import.ts';
 import { manifestKey, rawHourPrefix, type HourId } from '../../src/lake/layout.ts';
 import { LocalStore } from '../../src/lake/local-store.ts';
@@ -27,7 +29,18 @@ async function buildLake(store: LocalStore): Promise<void> {
       await importLines(store, lines, { partitionBy: 'arrival', arrivalHour: hour, writer: `w${h}x${part}`, now: NOW });
     }
   }
-  await runEtl(store, { select: { all: true } });
+  // One pass per hour, left uncompacted: each hour has its own segment (its own files)
+  await runEtl(store, { select: { all: true }, batchRecords: 10, compact: false });
+}
+
+/** The file of a table in the segment that owns an hour, relative to the lake. */
+async function curatedFile(store: LocalStore, table: CuratedTable, hour: HourId): Promise<string> {
+  return hourOwners(await readTableManifest(store)).get(hour)!.segment.files[table]!.key;
+}
+
+/** An hour's ETL state (in its month's document). */
+function stateOf(dir: string, hour: HourId): { status: string; rawRecords: number } {
+  return (JSON.parse(readFileSync(path.join(dir, `_state/etl/hours/${hour.slice(0, 7)}.json`), 'utf8')) as { hours: Record<string, { status: string; rawRecords: number }> }).hours[hour]!;
 }
 
 interface Finding {
@@ -67,15 +80,15 @@ describe('openevents lake check', () => {
     const h1 = readdirSync(path.join(dir, rawHourPrefix(H1))).filter((n) => !n.startsWith('_'));
     damaged.missing = `${rawHourPrefix(H1)}${h1[0]}`;
     await fs.rm(path.join(dir, damaged.missing));
-    // H2: its manifest and its ETL state are garbage, and a curated file of it is cut short
+    // H2: its manifest and its ETL state (a per-hour record, as earlier versions wrote) are garbage, and a curated file of it is cut short
     writeFileSync(path.join(dir, manifestKey(H2)), '{"hour":"2015-03-09T02","files":[{"key"');
     writeFileSync(path.join(dir, `_state/etl/hours/${H2}.json`), '');
-    const groupsDir = path.join(dir, `curated/groups/arrival_hour=${H2}`);
-    damaged.cut = path.join(groupsDir, readdirSync(groupsDir)[0]!);
+    damaged.cut = path.join(dir, await curatedFile(lake.store, 'groups', H2));
     const bytes = readFileSync(damaged.cut);
     writeFileSync(damaged.cut, bytes.subarray(0, bytes.length - 20));
-    // H3: one curated partition deleted
-    await fs.rm(path.join(dir, `curated/events/arrival_hour=${H3}`), { recursive: true });
+    // H3: one curated file deleted
+    damaged.deleted = await curatedFile(lake.store, 'events', H3);
+    await fs.rm(path.join(dir, damaged.deleted));
     // H4: a raw file truncated mid-gzip (unreadable; never deleted)
     const h4 = readdirSync(path.join(dir, rawHourPrefix(H4))).filter((n) => !n.startsWith('_'));
     damaged.truncated = `${rawHourPrefix(H4)}${h4[0]}`;
@@ -118,7 +131,7 @@ describe('openevents lake check', () => {
         `manifest-corrupt ${manifestKey(H2)}`,
         `state-corrupt _state/etl/hours/${H2}.json`,
         `curated-unreadable ${path.relative(lake.dir, damaged.cut!)}`,
-        `curated-missing curated/events/arrival_hour=${H3}/`,
+        `curated-missing ${damaged.deleted}`,
         `raw-unreadable ${damaged.truncated}`,
         `raw-count-mismatch ${damaged.fewer}`,
         `manifest-missing ${manifestKey(H6)}`,
@@ -160,11 +173,12 @@ describe('openevents lake check', () => {
       expect(rebuilt.files).toEqual(healthy.files);
       expect(rebuilt.records).toBe(10);
     }
-    // The deleted and the damaged curated partitions are back, by the ETL
+    // The deleted and the damaged curated files are replaced, by the ETL
     const q = await runCli(['query', '--lake', lake.dir, '--format', 'json', `SELECT count(*) AS n FROM events WHERE arrival_hour = '${H3}'`]);
     expect(JSON.parse(q.stdout)).toEqual([{ n: eventsH3 }]);
-    expect(statSync(path.join(lake.dir, `curated/events/arrival_hour=${H3}`)).isDirectory()).toBe(true);
-    expect(JSON.parse(readFileSync(path.join(lake.dir, `_state/etl/hours/${H2}.json`), 'utf8'))).toMatchObject({ hour: H2, status: 'done', rawRecords: 10 });
+    expect(statSync(path.join(lake.dir, await curatedFile(lake.store, 'events', H3))).isFile()).toBe(true);
+    expect(stateOf(lake.dir, H2)).toMatchObject({ hour: H2, status: 'done', rawRecords: 10 });
+    expect(existsSync(path.join(lake.dir, `_state/etl/hours/${H2}.json`))).toBe(false);
 
     // And a second check finds only what no repair can mend
     const again = await runCli(['lake', 'check', '--json', '--lake', lake.dir]);
@@ -173,9 +187,8 @@ describe('openevents lake check', () => {
 
   it('finds a curated partition that is not what the ETL wrote, and an hour the ETL ran over lost raw data', async () => {
     // (on the healthy lake: the last test that uses it)
-    // Given the hours partition of H1 overwritten by hand (as a stray COPY … TO would)
-    const dir = path.join(clean.dir, `curated/hours/arrival_hour=${H1}`);
-    const file = path.join(dir, readdirSync(dir)[0]!);
+    // Given the hours file of H1 overwritten by hand (as a stray COPY … TO would)
+    const file = path.join(clean.dir, await curatedFile(clean.store, 'hours', H1));
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     await connection.run(`COPY (SELECT raw_records - 3 AS raw_records, * EXCLUDE (raw_records) FROM read_parquet('${file}')) TO '${file}.new' (FORMAT parquet)`);
@@ -186,13 +199,13 @@ describe('openevents lake check', () => {
     const h2 = readdirSync(path.join(clean.dir, rawHourPrefix(H2))).filter((n) => !n.startsWith('_'));
     await fs.rm(path.join(clean.dir, rawHourPrefix(H2), h2[0]!));
     await runEtl(clean.store, { select: { hours: [H2] } }).catch(() => undefined);
-    const state = JSON.parse(readFileSync(path.join(clean.dir, `_state/etl/hours/${H2}.json`), 'utf8')) as { rawRecords: number };
+    const state = stateOf(clean.dir, H2);
 
     const run = await runCli(['lake', 'check', '--json', '--lake', clean.dir]);
     const report = JSON.parse(run.stdout) as Report;
     expect(report.findings.find((f) => f.kind === 'curated-mismatch')).toMatchObject({ key: path.relative(clean.dir, file), hour: H1, repair: expect.stringMatching(/ETL/) });
     // The ETL may refuse to replace an hour with fewer records than its manifest lists; if it did not, the check says so
-    expect(report.findings.some((f) => f.kind === 'curated-incomplete' && f.hour === H2)).toBe(state.rawRecords < 10);
+    expect(report.findings.some((f) => f.kind === 'curated-incomplete' && f.hour === H2)).toBe(state.status === 'done' && state.rawRecords < 10);
     expect(report.findings.find((f) => f.kind === 'raw-missing')).toMatchObject({ hour: H2 });
 
     const repaired = await runCli(['lake', 'check', '--repair', '--json', '--lake', clean.dir]);

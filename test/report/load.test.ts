@@ -19,7 +19,7 @@ async function direct(root: string, sql: string): Promise<Array<Record<string, u
     const keys: Record<string, string | undefined> = { events: 'event_id', groups: 'group_id', venues: 'venue_key', categories: 'category_id', hours: undefined };
     for (const [t, key] of Object.entries(keys)) {
       const newest = key ? ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY mtime DESC, arrival_hour DESC) = 1` : '';
-      await db.run(`CREATE VIEW ${t} AS SELECT * FROM read_parquet('${root}/curated/${t}/*/*.parquet', hive_partitioning = true)${newest}`);
+      await db.run(`CREATE VIEW ${t} AS SELECT * FROM read_parquet('${root}/curated/${t}/*.parquet')${newest}`);
     }
     return (await db.runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>;
   } finally {

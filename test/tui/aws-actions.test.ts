@@ -44,20 +44,22 @@ const local: PipelineActions = {
 };
 
 describe('aws actions', () => {
-  it('e submits the hour to EMR as one ETL step (keyed), b one cluster with a step per hour, r a local job that waits on EMR then builds the report', async () => {
+  it('e and b run the ETL on the EMR engine as local jobs (keyed), r a local job that waits on EMR then builds the report', async () => {
     const emr = recordingRunner('emr');
     const localRunner = recordingRunner('local');
     const actions = awsActions({ local, localRunner, emr, settings });
 
     const etl = await actions.runEtl('2026-11-30T06');
-    expect(etl).toMatchObject({ ok: true, jobId: 'j-1', message: expect.stringContaining('cluster j-1') });
-    expect(emr.started[0]).toMatchObject({ kind: 'emr', key: '2026-11-30T06/etl', steps: [{ label: 'etl 2026-11-30T06', hour: '2026-11-30T06' }] });
-    expect(emr.started[0]!.steps[0]!.argv).toEqual(expect.arrayContaining(['spark-submit', '--hours', '2026-11-30T06', '--lake', 's3://lake-bucket/oe/']));
+    expect(etl).toMatchObject({ ok: true, jobId: 'job-1', message: expect.stringContaining('job-1') });
+    expect(localRunner.started[0]).toMatchObject({ kind: 'etl', key: 'etl/2026-11-30T06', steps: [{ hour: '2026-11-30T06' }] });
+    expect(localRunner.started[0]!.steps[0]!.args).toEqual(['etl', '--engine', 'emr', '--hour', '2026-11-30T06', '--lake', 's3://lake-bucket/oe/']);
 
     await actions.backfill(['2026-11-30T08', '2026-11-30T06']);
-    expect(emr.started[1]).toMatchObject({ kind: 'emr', key: 'backfill/2026-11-30T06,2026-11-30T08' });
-    expect(emr.started[1]!.steps.map((s) => s.hour)).toEqual(['2026-11-30T06', '2026-11-30T08']);
+    expect(localRunner.started[1]).toMatchObject({ kind: 'etl', key: 'etl/pending' });
+    expect(localRunner.started[1]!.steps[0]!.args).toEqual(['etl', '--engine', 'emr', '--lake', 's3://lake-bucket/oe/']);
     expect(await actions.backfill([])).toMatchObject({ ok: false });
+    expect(emr.started).toEqual([]);
+    localRunner.started.length = 0;
 
     const rerun = await actions.rerunHour('2026-11-30T07');
     expect(rerun).toMatchObject({ ok: true, jobId: 'job-1' });
@@ -73,12 +75,12 @@ describe('aws actions', () => {
     expect(localCalls).toEqual(['trainModel', 'publishReport', 'startStreamer']);
   });
 
-  it('refuses a second cluster for work that already runs on EMR, naming the cluster', async () => {
-    const running: JobRecord = { id: 'j-RUNNING', runner: 'emr', kind: 'emr', label: 'etl', state: 'running', steps: [], who: 'x', createdAt: '' };
-    const emr = recordingRunner('emr', { '2026-11-30T06/etl': running });
-    const actions = awsActions({ local, localRunner: recordingRunner('local'), emr, settings });
-    expect(await actions.runEtl('2026-11-30T06')).toEqual({ ok: false, message: 'ETL for 2026-11-30T06 already runs on EMR (cluster j-RUNNING, running)' });
-    expect(emr.started).toEqual([]);
+  it('refuses a second run of work that already runs, naming the job', async () => {
+    const running: JobRecord = { id: 'job-RUNNING', runner: 'local', kind: 'etl', label: 'etl', state: 'running', steps: [], who: 'x', createdAt: '' };
+    const localRunner = recordingRunner('local', { 'etl/2026-11-30T06': running });
+    const actions = awsActions({ local, localRunner, emr: recordingRunner('emr'), settings });
+    expect(await actions.runEtl('2026-11-30T06')).toEqual({ ok: false, message: 'ETL for 2026-11-30T06 already runs (job job-RUNNING, running)' });
+    expect(localRunner.started).toEqual([]);
   });
 });
 

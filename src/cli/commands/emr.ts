@@ -25,36 +25,66 @@ A cluster ends after its last step; its logs stay under aws.emr.logUri (default 
   const service = async (opts: Common & { spot?: boolean }) => {
     const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
     const { createEmrRunner } = await import('../../emr/service.ts');
-    return createEmrRunner(config, { cwd: ctx.cwd, env: ctx.env, ...(opts.spot ? { settings: { market: 'spot' } } : {}) });
+    return { config, ...(await createEmrRunner(config, { cwd: ctx.cwd, env: ctx.env, ...(opts.spot ? { settings: { market: 'spot' } } : {}) })) };
   };
 
   emr
     .command('run')
     .description('Start a cluster for one hour, at most once')
+    .addHelpText(
+      'after',
+      `
+The etl step runs the hour's ETL plan: the batches \`openevents etl\` makes of it, written to
+<lake>/_emr/etl/<hour>_<hour>-<hash>/plan.json and read by spark/jobs/etl.py on the cluster, which
+writes the segment files into the lake and each batch's result beside the plan. With --wait the
+results are committed to the curated tables when the cluster ends; without it, \`openevents etl
+--engine emr --hour <hour>\` (or the scheduler) commits them later — waiting for the cluster if it
+still runs, starting none while it does.`,
+    )
     .requiredOption('--hour <YYYY-MM-DDTHH>', 'the UTC arrival hour to process')
     .option('--steps <list>', 'comma-separated stages to run as EMR steps: etl', 'etl')
     .option('--spot', 'ask for Spot capacity (instance fleets switch to on-demand when Spot is not found in time)')
-    .option('--dry-run', 'print the RunJobFlow request (and the code it would upload) and start nothing')
-    .option('--wait', 'wait until the cluster ends, printing its state changes; exit 1 if it failed')
+    .option('--dry-run', 'print the RunJobFlow request (and the code and plan it would upload) and start nothing')
+    .option('--wait', 'wait until the cluster ends, printing its state changes, then commit its results; exit 1 if it failed')
     .option('--lake <s3://bucket/prefix>', 'the lake (default: config "lake")')
     .option('--json', 'print the result as JSON')
     .action(async (opts: Common & { hour: string; steps: string; spot?: boolean; dryRun?: boolean; wait?: boolean }) => {
-      const { pipelineJob, parseStages } = await import('../../emr/pipeline.ts');
-      const { JobRunningError } = await import('../../jobs/runner.ts');
-      const { runner, settings } = await service(opts);
-      const spec = pipelineJob(settings, opts.hour, parseStages(opts.steps));
+      const { pipelineJob, parseHour, parseStages } = await import('../../emr/pipeline.ts');
+      const [{ JobRunningError }, { planHourBatches, runEtl }, { EmrEngine, etlPlan }, { putJson }] = await Promise.all([
+        import('../../jobs/runner.ts'),
+        import('../../etl/run.ts'),
+        import('../../etl/engines/emr.ts'),
+        import('../../lake/store.ts'),
+      ]);
+      const hour = parseHour(opts.hour);
+      const stages = parseStages(opts.steps);
+      const { config, runner, settings } = await service(opts);
+      const store = await ctx.runtime(config).lake({ mustExist: true });
+      const planning = { graceMs: config.stream.hourGraceMs, batchRecords: config.etl.batchRecords, batchBytes: config.etl.batchBytes };
+      const batches = await planHourBatches(store, [hour], { ...planning, startedAt: new Date() });
+      if (batches.length === 0) {
+        throw new UserError(`hour ${hour} cannot be processed: its raw objects do not match its manifest`, { hint: 'see `openevents lake check`' });
+      }
+      if (batches.every((b) => b.inputs.length === 0)) {
+        throw new UserError(`the lake has no raw objects for hour ${hour}: nothing to run`, { hint: 'see the hours there are with `openevents lake ls`' });
+      }
+      const plan = etlPlan(settings, batches);
+      const spec = pipelineJob(settings, hour, stages, { etl: plan });
       if (opts.dryRun) {
-        const plan = await runner.plan(spec);
-        if (opts.json) printJson(ctx.stdout, plan);
+        const request = await runner.plan(spec);
+        const etl = { uri: plan.uri, batches: plan.doc.batches.length, objects: plan.doc.batches.reduce((n, b) => n + b.inputs.length, 0) };
+        if (opts.json) printJson(ctx.stdout, { ...request, etl });
         else {
-          println(ctx.stdout, `would upload ${plan.code.files} files (${plan.code.bytes} bytes) to ${plan.code.uri} unless already there, then send:`);
-          printJson(ctx.stdout, { RunJobFlow: plan.request });
+          println(ctx.stdout, `would upload ${request.code.files} files (${request.code.bytes} bytes) to ${request.code.uri} unless already there,`);
+          println(ctx.stdout, `the ETL plan (${etl.batches} batch(es), ${etl.objects} raw object(s)) to ${etl.uri}, then send:`);
+          printJson(ctx.stdout, { RunJobFlow: request.request });
         }
         return;
       }
       let job: JobRecord;
       let started = true;
       try {
+        await putJson(store, plan.key, plan.doc);
         const submitted = await runner.submit(spec);
         job = submitted.job;
         if (!opts.json) {
@@ -67,16 +97,24 @@ A cluster ends after its last step; its logs stay under aws.emr.logUri (default 
         started = false;
         if (!opts.json) println(ctx.stdout, `nothing started: cluster ${job.id} (${job.label}) is already ${job.cluster?.state ?? job.state}`);
       }
+      let etl: { hours: string[]; failed: string[]; validRecords: number } | undefined;
       if (opts.wait) {
         job = await runner.wait(job.id, {
           signal: ctx.stopSignal,
           onChange: (r) => println(opts.json ? ctx.stderr : ctx.stdout, progressLine(r)),
         });
+        if (job.state === 'succeeded') {
+          // The cluster's results, committed as the ETL commits a batch; a result that is missing fails its hour (no second cluster).
+          const result = await runEtl(store, { ...planning, select: { hours: [hour] }, engine: new EmrEngine({ runner, settings, collectOnly: true }), signal: ctx.stopSignal });
+          etl = { hours: result.hours, failed: result.failed, validRecords: result.validRecords };
+          if (!opts.json) println(ctx.stdout, `committed ${result.hours.length - result.failed.length} hour(s), ${result.validRecords} valid records${result.failed.length ? `; failed: ${result.failed.join(', ')}` : ''}`);
+        }
       }
-      if (opts.json) printJson(ctx.stdout, { started, job });
+      if (opts.json) printJson(ctx.stdout, { started, job, ...(etl ? { etl } : {}) });
       if (opts.wait && job.state !== 'succeeded') {
         throw new UserError(`cluster ${job.id} ${job.state}${job.reason ? `: ${sanitize(job.reason, 500)}` : ''}`, { hint: `see \`openevents emr status ${job.id}\` and \`openevents emr logs ${job.id}\`` });
       }
+      if (etl && etl.failed.length > 0) throw new UserError(`${etl.failed.length} hour(s) failed: ${etl.failed.join(', ')}`, { hint: 'see `openevents lake ls`' });
     });
 
   emr

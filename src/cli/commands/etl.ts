@@ -1,9 +1,10 @@
 import { Option, type Command } from 'commander';
 import { UserError } from '../../errors.ts';
 import { isHourId, type HourId, hoursBetween } from '../../lake/layout.ts';
-import type { HourSelection } from '../../etl/run.ts';
-import type { EtlHourState } from '../../etl/state.ts';
+import type { EtlProgress, EtlResult, HourSelection } from '../../etl/run.ts';
+import { ENGINE_NAMES, type EngineName, type EtlHourState } from '../../etl/state.ts';
 import { printJson, println, type CliContext } from '../context.ts';
+import { ProgressLine, formatDuration, rateAndEta } from '../progress.ts';
 
 interface EtlOptions {
   lake?: string;
@@ -11,7 +12,9 @@ interface EtlOptions {
   from?: string;
   to?: string;
   all?: boolean;
-  engine?: 'duckdb' | 'spark';
+  engine?: EngineName;
+  compact: boolean;
+  restart?: boolean;
   json?: boolean;
 }
 
@@ -21,41 +24,57 @@ export function registerEtlCommands(program: Command, ctx: CliContext): void {
     .command('etl')
     .summary('Turn raw hours into the curated Parquet tables')
     .description(
-      'Turn raw hours into the curated Parquet tables (incremental and idempotent: an hour rerun replaces only its own partition). ' +
-        'Without --hour/--from/--all it processes the pending hours: those never done, failed, or with raw objects newer than their last run.',
+      'Turn raw hours into the curated Parquet tables: many hours per engine pass (batches bounded by etl.batchRecords/etl.batchBytes), ' +
+        'each batch committed as it ends; an hour rerun replaces only its own rows. Without --hour/--from/--all it processes the pending hours: ' +
+        'never done, failed, with raw objects newer than their last run, or whose curated files are missing. ' +
+        'Running the same selection again after an interruption resumes it. Afterwards, closed days and months are compacted.',
     )
     .option('--lake <dir|s3://bucket/prefix>', 'the lake (default: config "lake", ./lake)')
     .option('--hour <YYYY-MM-DDTHH[,…]>', 'process this UTC arrival hour (or these, comma-separated)')
     .option('--from <YYYY-MM-DDTHH>', 'process the hours from this one ... (needs --to)')
     .option('--to <YYYY-MM-DDTHH>', '... to this one, both included')
     .option('--all', 'process every raw hour in the lake')
-    .addOption(new Option('--engine <engine>', 'duckdb (in-process) or spark (spark-submit local[*]) (default: config "etl.engine", duckdb)').choices(['duckdb', 'spark']))
-    .option('--json', 'print the run summary as JSON')
+    .addOption(
+      new Option('--engine <engine>', 'duckdb (in-process), spark (spark-submit local[*]) or emr (Spark as EMR steps, an s3:// lake) (default: config "etl.engine", duckdb)').choices([
+        ...ENGINE_NAMES,
+      ]),
+    )
+    .option('--no-compact', 'do not compact closed days and months after the run')
+    .option('--restart', 'start the selection over instead of resuming an interrupted run of it')
+    .option('--json', 'print the run summary as JSON (progress goes to stderr)')
     .action(async (opts: EtlOptions) => {
       const config = ctx.config({ ...(opts.lake ? { lake: opts.lake } : {}), ...(opts.engine ? { etl: { engine: opts.engine } } : {}) });
       const select = selection(opts);
       // Services load when the command runs (DuckDB), not at CLI start.
-      const { runEtl } = await import('../../etl/run.ts');
+      const [{ runEtl }, { configuredEngine }] = await Promise.all([import('../../etl/run.ts'), import('../../etl/engines/index.ts')]);
       const store = await ctx.runtime(config).lake({ mustExist: true });
-      const progress = opts.json ? ctx.stderr : ctx.stdout;
+      const engine = await configuredEngine(config, { cwd: ctx.cwd, env: ctx.env });
+      const out = opts.json ? ctx.stderr : ctx.stdout;
+      const progress = new ProgressLine(out);
       const result = await runEtl(store, {
         select,
-        engine: config.etl.engine,
+        engine,
+        batchRecords: config.etl.batchRecords,
+        batchBytes: config.etl.batchBytes,
+        graceMs: config.stream.hourGraceMs,
+        compact: opts.compact,
+        restart: opts.restart ?? false,
         signal: ctx.stopSignal,
-        onHour: (s, i, n) => println(progress, hourLine(s, i, n)),
+        onHour: (s) => {
+          if (s.status === 'failed') progress.log(hourLine(s));
+        },
+        onProgress: (p) => {
+          if (p.batch) progress.log(batchLine(p));
+          progress.update(progressText(config.etl.engine, p), p.phase === 'compaction');
+        },
       });
+      progress.done();
+      for (const note of result.notes) println(out, note);
       if (opts.json) printJson(ctx.stdout, result);
-      else if (result.states.length === 0) println(ctx.stdout, 'nothing to do: no pending raw hours');
-      else
-        println(
-          ctx.stdout,
-          `${result.engine}: ${result.states.length} hour(s) in ${result.durationMs} ms: ${result.rawRecords} records, ` +
-            `${result.validRecords} valid, ${result.quarantined} quarantined${result.failed.length ? `, ${result.failed.length} FAILED` : ''}` +
-            `${result.stopped ? ' (stopped)' : ''}`,
-        );
+      else println(ctx.stdout, summaryLine(result));
       if (result.failed.length > 0) {
-        throw new UserError(`${result.failed.length} hour(s) failed: ${result.failed.join(', ')}`, {
-          hint: `see the errors in ${store.url.replace(/\/$/, '')}/_state/etl/hours/<hour>.json and rerun with --hour`,
+        throw new UserError(`${result.failed.length} hour(s) failed: ${result.failed.slice(0, 10).join(', ')}${result.failed.length > 10 ? ', …' : ''}`, {
+          hint: `see why above (or \`openevents lake ls\`), then rerun them with --hour or --from/--to`,
         });
       }
     });
@@ -79,8 +98,36 @@ function selection(opts: EtlOptions): HourSelection {
   return { pending: true };
 }
 
-function hourLine(s: EtlHourState, index: number, total: number): string {
-  const head = `[${index + 1}/${total}] ${s.hour}`;
-  if (s.status === 'failed') return `${head} FAILED: ${s.error ?? 'unknown error'}`;
-  return `${head} ${s.rawRecords} records (${s.validRecords} valid, ${s.quarantined} quarantined) from ${s.rawObjects} object(s) in ${s.durationMs} ms`;
+/** The live progress line: hours and records done, rate, ETA; or the compaction step. */
+export function progressText(engine: string, p: EtlProgress): string {
+  if (p.phase === 'compaction' && p.compaction) {
+    const { task, index, total } = p.compaction;
+    return `compacting ${task.unit} (${index + 1}/${total}): ${task.segments.length} segments, ${task.hours.length} hours, ${task.records.toLocaleString('en-US')} records`;
+  }
+  const hours = `${p.hoursDone.toLocaleString('en-US')}/${p.hoursTotal.toLocaleString('en-US')} hours${p.hoursFailed ? ` (${p.hoursFailed} failed)` : ''}`;
+  return `etl (${engine}): batch ${p.batchesDone}/${p.batchesTotal}, ${hours}, ${rateAndEta(p.recordsDone, p.recordsTotal, p.elapsedMs, 'records', true)}`;
+}
+
+function batchLine(p: EtlProgress): string {
+  const b = p.batch!;
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const range = b.hours.length === 1 ? b.hours[0] : `${b.hours[0]} … ${b.hours.at(-1)}`;
+  return (
+    `[batch ${p.batchesDone}/${p.batchesTotal}] ${range}: ${n(b.hours.length)} hour(s), ${n(b.records)} records ` +
+    `(${n(b.valid)} valid, ${n(b.quarantined)} quarantined) in ${formatDuration(b.durationMs)}`
+  );
+}
+
+function hourLine(s: EtlHourState): string {
+  return `${s.hour} FAILED: ${s.error ?? 'unknown error'}`;
+}
+
+function summaryLine(r: EtlResult): string {
+  if (r.states.length === 0 && r.compactions.length === 0) return r.resumed.length > 0 ? `nothing left to do: the interrupted run had finished every hour` : 'nothing to do: no pending raw hours';
+  const compacted = r.compactions.length > 0 ? `; compacted ${r.compactions.length} unit(s) (${r.compactions.map((c) => c.unit).join(', ')})` : '';
+  const snapshot = r.snapshotMs > 0 ? `; query snapshot updated in ${formatDuration(r.snapshotMs)}` : '';
+  return (
+    `${r.engine}: ${r.states.length} hour(s) in ${r.batches} batch(es), ${formatDuration(r.durationMs)}: ${r.rawRecords} records, ` +
+    `${r.validRecords} valid, ${r.quarantined} quarantined${r.failed.length ? `, ${r.failed.length} FAILED` : ''}${compacted}${snapshot}${r.stopped ? ' (stopped: run it again to resume)' : ''}`
+  );
 }

@@ -6,6 +6,7 @@ import type { CheckReport } from '../../lake/check.ts';
 import type { RawHour } from '../../lake/hours.ts';
 import type { PartitionBy } from '../../lake/import.ts';
 import { InvalidOptionError, printJson, println, type CliContext } from '../context.ts';
+import { ProgressLine, rateAndEta } from '../progress.ts';
 
 /** Registers `openevents lake import`, `openevents lake ls` and `openevents lake check`. */
 export function registerLakeCommands(program: Command, ctx: CliContext): void {
@@ -23,15 +24,24 @@ export function registerLakeCommands(program: Command, ctx: CliContext): void {
       const config = ctx.config(flags.lake !== undefined ? { lake: flags.lake } : {});
       const { importFiles } = await import('../../lake/import.ts');
       const store = await ctx.runtime(config).lake();
+      const progress = new ProgressLine(ctx.stderr);
+      const started = Date.now();
       const results = await importFiles(store, files, {
         partitionBy: flags.partitionBy,
         maxRecordBytes: config.stream.maxRecordBytes,
         hourGraceMs: config.stream.hourGraceMs,
+        onProgress: (p) =>
+          progress.update(
+            `import: ${p.filesDone}/${p.filesTotal} files, ${p.records.toLocaleString('en-US')} records (${p.quarantined} quarantined), ` +
+              rateAndEta(p.bytesDone / 1e6, p.bytesTotal / 1e6, Date.now() - started, 'MB'),
+            p.filesDone === p.filesTotal,
+          ),
       }).catch((error: unknown) => {
         // An input named on the command line that is not there.
         if (isErrnoCode(error, 'ENOENT')) throw new UserError(`cannot read ${(error as { path?: string }).path ?? 'input'}: no such file or folder`, { cause: error, hint: 'check the file paths' });
         throw error;
       });
+      progress.done();
       if (flags.json) printJson(ctx.stdout, results);
       for (const r of results) {
         if (flags.json) break;

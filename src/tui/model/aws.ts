@@ -1,6 +1,5 @@
 import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { EmrSettings } from '../../emr/settings.ts';
-import { pipelineJob } from '../../emr/pipeline.ts';
 import { JobRunningError, type JobRunner, type JobSpec } from '../../jobs/runner.ts';
 import type { HourId } from '../../lake/layout.ts';
 import type { ActionResult, PipelineActions } from './sources.ts';
@@ -86,6 +85,7 @@ export interface AwsActionsOptions {
   local: PipelineActions;
   /** The local job runner, for a rerun that waits on EMR and then rebuilds the report. */
   localRunner: JobRunner;
+  /** The EMR job runner (its clusters are in the Jobs pane; the ETL actions reach EMR through the EMR engine). */
   emr: JobRunner;
   settings: EmrSettings;
   /** The EC2 streamer; without one, the streamer is a local job as on the local profile. */
@@ -93,26 +93,34 @@ export interface AwsActionsOptions {
 }
 
 /**
- * The one-key actions on the aws profile: `e` and `b` submit EMR clusters (one ETL step per
- * hour; the job key refuses a second cluster for the same work), `r` is a local job that runs the
+ * The one-key actions on the aws profile: `e` and `b` are local jobs running the ETL on the EMR
+ * engine (`etl --engine emr`: one cluster for the batches, its results committed; the job key
+ * refuses a second run of the same work), `r` is a local job that runs the
  * hour on EMR, waits for it and rebuilds the report, `s` starts or stops the EC2 streamer, and
  * `m` / `p` train and publish from here (EMR has no ML or report stage yet).
  */
 export function awsActions(options: AwsActionsOptions): PipelineActions {
-  const { local, localRunner, emr, settings, streamer } = options;
+  const { local, localRunner, settings, streamer } = options;
+  // ETL on EMR goes through the EMR engine (`etl --engine emr`), a local job that starts the cluster, waits and commits its results.
   const submit = async (spec: JobSpec, what: string): Promise<ActionResult> => {
     try {
-      const job = await emr.start(spec);
-      return { ok: true, message: `${what} submitted to EMR (cluster ${job.id})`, jobId: job.id };
+      const job = await localRunner.start(spec);
+      return { ok: true, message: `${what} started on EMR (job ${job.id})`, jobId: job.id };
     } catch (error) {
-      if (error instanceof JobRunningError) return { ok: false, message: `${what} already runs on EMR (cluster ${error.job.id}, ${error.job.state})` };
+      if (error instanceof JobRunningError) return { ok: false, message: `${what} already runs (job ${error.job.id}, ${error.job.state})` };
       throw error;
     }
   };
+  const etl = (label: string, key: string, args: string[], hour?: HourId): JobSpec => ({
+    kind: 'etl',
+    label,
+    key,
+    steps: [{ label, args: ['etl', '--engine', 'emr', ...args, '--lake', settings.lake], ...(hour ? { hour } : {}) }],
+  });
   return {
     startStreamer: () => (streamer ? streamer.start() : local.startStreamer()),
     stopStreamer: () => (streamer ? streamer.stop() : local.stopStreamer()),
-    runEtl: (hour) => submit(pipelineJob(settings, hour, ['etl']), `ETL for ${hour}`),
+    runEtl: (hour) => submit(etl(`emr etl ${hour}`, `etl/${hour}`, ['--hour', hour], hour), `ETL for ${hour}`),
     trainModel: () => local.trainModel(),
     publishReport: () => local.publishReport(),
     async rerunHour(hour) {
@@ -129,14 +137,8 @@ export function awsActions(options: AwsActionsOptions): PipelineActions {
     },
     async backfill(hours) {
       if (hours.length === 0) return { ok: false, message: 'no failed or late hours to backfill' };
-      return submit(backfillJob(settings, hours), `backfill of ${hours.length} hour(s)`);
+      // The pending hours (never done, failed, or with newer raw objects) are the failed and late ones: one cluster for all.
+      return submit(etl('emr etl pending hours', 'etl/pending', []), `backfill of ${hours.length} hour(s)`);
     },
   };
-}
-
-/** One cluster for many hours: an ETL step per hour, oldest first (a failing step does what aws.emr.actionOnFailure says). */
-export function backfillJob(settings: EmrSettings, hours: readonly HourId[]): JobSpec {
-  const sorted = [...hours].sort();
-  const steps = sorted.map((hour) => pipelineJob(settings, hour, ['etl']).steps[0]!);
-  return { kind: 'emr', label: `backfill ${sorted.length} hour(s)`, key: `backfill/${sorted.join(',')}`, steps };
 }

@@ -1,7 +1,7 @@
 import { getJson, type ObjectInfo, type ObjectStore } from '../../lake/store.ts';
 import { hourOfKey, rawHourPrefix, manifestKey, type HourId, type HourManifest } from '../../lake/layout.ts';
 import { isRawDataKey } from '../../lake/manifest.ts';
-import { ETL_STATE, etlHourKey, type EtlHourState } from '../../etl/state.ts';
+import { readHourStates } from '../../etl/state.ts';
 import { errorMessage } from '../../errors.ts';
 import { sanitize } from '../../text.ts';
 import { buildLakeGrid, gridHours, type EtlHourInfo, type RawHourInfo } from './lake-grid.ts';
@@ -198,39 +198,22 @@ async function manifestRecords(store: ObjectStore, info: ObjectInfo): Promise<nu
   return remember(manifestCache, key, records);
 }
 
-const etlCache = new Map<string, { stamp: string; info: EtlHourInfo | undefined }>();
-
 /**
- * The ETL's state for the given hours, from its per-hour records (src/etl/state.ts:
- * `_state/etl/hours/<hour>.json`). Only the grid's hours are read, so the cost stays flat
- * however many hours the lake holds. A record that cannot be read marks its hour failed with why.
+ * The ETL's state for the given hours (src/etl/state.ts: one document per month), so the cost stays
+ * flat however many hours the lake holds. A document that cannot be read marks its hours failed with why.
  */
 export async function readEtlHours(store: ObjectStore, hours: readonly HourId[]): Promise<Map<HourId, EtlHourInfo>> {
-  const wanted = new Map(hours.map((h) => [etlHourKey(h), h]));
   const out = new Map<HourId, EtlHourInfo>();
-  // One listing; only records that changed since the last refresh are read again.
-  const infos: ObjectInfo[] = [];
-  for await (const info of store.list(`${ETL_STATE}/hours/`)) if (wanted.has(info.key)) infos.push(info);
-  await Promise.all(
-    infos.map(async (info) => {
-      const hour = wanted.get(info.key)!;
-      const stamp = `${store.url}|${info.size}|${info.mtimeMs}`;
-      const cached = etlCache.get(info.key);
-      if (cached?.stamp === stamp) {
-        if (cached.info) out.set(hour, cached.info);
-        return;
+  for (const month of new Set(hours.map((h) => h.slice(0, 7)))) {
+    const inMonth = hours.filter((h) => h.startsWith(month));
+    try {
+      for (const [hour, state] of await readHourStates(store, inMonth)) {
+        if (state.status === 'done') out.set(hour, { state: 'done' });
+        else if (state.status === 'failed') out.set(hour, { state: 'failed', ...(state.error ? { reason: sanitize(state.error, 300) } : {}) });
       }
-      let result: EtlHourInfo | undefined;
-      try {
-        const state = await getJson<Partial<EtlHourState>>(store, info.key);
-        if (state?.status === 'done') result = { state: 'done' };
-        else if (state?.status === 'failed') result = { state: 'failed', ...(state.error ? { reason: sanitize(state.error, 300) } : {}) };
-      } catch (error) {
-        result = { state: 'failed', reason: sanitize(`unreadable ETL state: ${errorMessage(error)}`, 300) };
-      }
-      remember(etlCache, info.key, { stamp, info: result });
-      if (result) out.set(hour, result);
-    }),
-  );
+    } catch (error) {
+      for (const hour of inMonth) out.set(hour, { state: 'failed', reason: sanitize(`unreadable ETL state: ${errorMessage(error)}`, 300) });
+    }
+  }
   return out;
 }
