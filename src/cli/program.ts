@@ -15,6 +15,8 @@ import { registerLogsCommands } from './commands/logs.ts';
 import { registerInfraCommands } from './commands/infra.ts';
 import { registerEmrCommands } from './commands/emr.ts';
 import { registerCompletionCommands } from './commands/completion.ts';
+import { registerScheduleCommands } from './commands/schedule.ts';
+import { registerAlertsCommands } from './commands/alerts.ts';
 import { registerEc2Commands } from './commands/ec2.ts';
 
 /** A command registrar: adds its commands to the program; each lives in commands/<stage>.ts. */
@@ -51,6 +53,8 @@ export function createProgram(options: ContextOptions = {}): { program: Command;
     registerLogsCommands,
     registerInfraCommands,
     registerEmrCommands,
+    registerScheduleCommands,
+    registerAlertsCommands,
     registerCompletionCommands,
     registerEc2Commands,
   ];

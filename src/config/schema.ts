@@ -6,6 +6,8 @@ export type Profile = (typeof profiles)[number];
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
+/** The scheduler's shortest interval (`schedule --every`). */
+export const MIN_SCHEDULE_EVERY_MS = 10_000;
 /** S3's smallest multipart part (except the last). */
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 /** S3 bucket names (the common rules; S3 itself has the last word). */
@@ -151,6 +153,38 @@ export const configSchema = z
     monitor: z
       .strictObject({
         refreshMs: z.number().int().min(100).default(1_000),
+      })
+      .prefault({}),
+    schedule: z
+      .strictObject({
+        /** How often `openevents schedule` looks for work; under an hour it also refreshes the open hour. */
+        everyMs: z.number().int().min(MIN_SCHEDULE_EVERY_MS).default(3_600_000),
+        /** Runs of one hour before the scheduler gives up on it (and `alerts` reports it) until its raw data changes. */
+        maxAttempts: positiveInt.default(4),
+        /** Wait before the first retry of a failed hour; doubled each time ... */
+        retryInitialMs: positiveInt.default(60_000),
+        /** ... up to this. */
+        retryMaxMs: positiveInt.default(30 * 60_000),
+        /** A scheduler holds the lake's schedule lease this long, renewed every third of it. */
+        leaseTtlMs: z.number().int().min(1_000).default(120_000),
+      })
+      .prefault({}),
+    alerts: z
+      .strictObject({
+        /** Hours, jobs and telemetry this far back are looked at. */
+        lookbackHours: positiveInt.default(24),
+        /** stream-silent: no stats from a streamer (that did not stop on purpose) for this long. */
+        streamSilentMs: positiveInt.default(2 * 60_000),
+        /** stream-stalled: a running streamer has received no event for this long. */
+        streamStalledMs: positiveInt.default(10 * 60_000),
+        /** hour-late: an hour with raw data is not processed this long after it ended. */
+        hourLateMs: positiveInt.default(30 * 60_000),
+        /** quarantine-rate: an hour's quarantined share of its records above this ... */
+        quarantineRate: z.number().min(0).max(1).default(0.05),
+        /** ... among at least this many records. */
+        quarantineMinRecords: positiveInt.default(100),
+        /** lander-lag: the lander trails the Kinesis stream by more than this. */
+        landerLagMs: positiveInt.default(5 * 60_000),
       })
       .prefault({}),
     aws: z

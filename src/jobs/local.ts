@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { tail } from './log-tail.ts';
 import { JobRunningError, pollUntilDone, type JobRunner, type JobSpec, type WaitOptions } from './runner.ts';
+import { STATE } from '../lake/layout.ts';
 import { JobFiles } from './store.ts';
 import { isActive, type JobRecord } from './types.ts';
 
@@ -183,4 +184,10 @@ export function osUser(): string {
   } catch {
     return process.env.USER ?? process.env.USERNAME ?? 'unknown';
   }
+}
+
+/** Where a lake's local jobs are recorded: `<lake>/_state/jobs` for a folder lake, `<cwd>/.openevents/jobs` otherwise. */
+export function jobsDir(store: { localPath(key: string): string | undefined }, cwd: string): string {
+  const root = store.localPath('.');
+  return root ? path.join(root, STATE, 'jobs') : path.resolve(cwd, '.openevents/jobs');
 }

@@ -9,10 +9,11 @@ import { transportLine } from './state/stream-view.ts';
  * Everything here was sanitised as it entered the model.
  */
 
-/** One line per refresh: stream, lake, jobs. */
+/** One line per refresh: stream, lake, jobs, and the alerts firing. */
 export function plainLine(s: PipelineSnapshot): string {
   const t = new Date(s.atMs).toISOString().slice(0, 19) + 'Z';
-  return `${t} stream ${streamSummary(s)} | lake ${lakeSummary(s)} | jobs ${jobsSummary(s)}`;
+  const alerts = s.alerts?.data?.alerts.length ? ` | ALERTS ${s.alerts.data.alerts.map((a) => `${a.rule} ${a.subject}`).join(', ')}` : '';
+  return `${t} stream ${streamSummary(s)} | lake ${lakeSummary(s)} | jobs ${jobsSummary(s)}${alerts}`;
 }
 
 /** A multi-line report of everything the monitor shows. */
@@ -20,6 +21,12 @@ export function statusText(s: PipelineSnapshot, logLines = 10): string {
   const out: string[] = [];
   out.push(`openevents status · ${s.profile} · lake ${s.lake} · ${new Date(s.atMs).toISOString()}`);
   out.push('');
+  if (s.alerts) {
+    const alerts = s.alerts.data?.alerts;
+    out.push(`Alerts${stale(s.alerts)}: ${alerts ? (alerts.length === 0 ? 'none' : `${alerts.length} firing`) : 'unknown'}`);
+    for (const a of alerts ?? []) out.push(`  ALERT ${a.rule}: ${a.message}`);
+    out.push('');
+  }
   out.push(`Stream${stale(s.panes.stream)}: ${streamSummary(s)}`);
   const st = s.panes.stream.data;
   if (st) {

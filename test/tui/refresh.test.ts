@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PaneRefresher } from '../../src/tui/model/refresh.ts';
+import { PaneRefresher, type RefreshName } from '../../src/tui/model/refresh.ts';
 import { PartialFetchError } from '../../src/tui/model/snapshot.ts';
-import type { PaneData, PaneName } from '../../src/tui/model/types.ts';
+import type { PaneData } from '../../src/tui/model/types.ts';
 import { fakePipeline, waitFor } from '../helpers/tui-fake.ts';
 
 let refresher: PaneRefresher | undefined;
@@ -22,7 +22,7 @@ describe('pane refresher', () => {
     let streamCalls = 0;
     const stream = fake.sources.stream;
     fake.sources.stream = { fetch: () => ((streamCalls += 1), stream.fetch()) };
-    const seen: Array<[PaneName, PaneData<unknown>]> = [];
+    const seen: Array<[RefreshName, PaneData<unknown>]> = [];
     refresher = new PaneRefresher({ sources: fake.sources, refreshMs: 20, timeoutMs: 100, onPane: (name, pane) => seen.push([name, pane]) });
 
     // When it runs for a while
@@ -45,7 +45,7 @@ describe('pane refresher', () => {
   it('shows the fresh part of a partial answer, marked stale with the error', async () => {
     const fake = fakePipeline(Date.now());
     fake.sources.jobs = { fetch: () => Promise.reject(new PartialFetchError([{ id: 'a', kind: 'etl', label: 'etl', state: 'running', runner: 'local' }], 'emr: connect ECONNREFUSED')) };
-    const seen: Array<[PaneName, PaneData<unknown>]> = [];
+    const seen: Array<[RefreshName, PaneData<unknown>]> = [];
     refresher = new PaneRefresher({ sources: fake.sources, refreshMs: 1000, onPane: (name, pane) => seen.push([name, pane]) });
     refresher.start();
     await waitFor(() => seen.some(([n]) => n === 'jobs'), () => 'the jobs pane');

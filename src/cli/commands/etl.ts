@@ -30,7 +30,7 @@ export function registerEtlCommands(program: Command, ctx: CliContext): void {
         'Running the same selection again after an interruption resumes it. Afterwards, closed days and months are compacted.',
     )
     .option('--lake <dir|s3://bucket/prefix>', 'the lake (default: config "lake", ./lake)')
-    .option('--hour <YYYY-MM-DDTHH>', 'process this one UTC arrival hour')
+    .option('--hour <YYYY-MM-DDTHH[,…]>', 'process this UTC arrival hour (or these, comma-separated)')
     .option('--from <YYYY-MM-DDTHH>', 'process the hours from this one ... (needs --to)')
     .option('--to <YYYY-MM-DDTHH>', '... to this one, both included')
     .option('--all', 'process every raw hour in the lake')
@@ -83,10 +83,11 @@ export function registerEtlCommands(program: Command, ctx: CliContext): void {
 function selection(opts: EtlOptions): HourSelection {
   const given = [opts.hour !== undefined, opts.from !== undefined || opts.to !== undefined, opts.all === true].filter(Boolean).length;
   if (given > 1) throw new UserError('choose one of --hour, --from/--to and --all');
-  for (const [name, value] of [['--hour', opts.hour], ['--from', opts.from], ['--to', opts.to]] as const) {
+  const hours = opts.hour?.split(',').map((h) => h.trim());
+  for (const [name, value] of [...(hours ?? []).map((h) => ['--hour', h] as const), ['--from', opts.from], ['--to', opts.to]] as const) {
     if (value !== undefined && !isHourId(value)) throw new UserError(`${name} must be an hour as YYYY-MM-DDTHH (UTC), got "${value}"`, { hint: 'e.g. --hour 2015-03-08T06' });
   }
-  if (opts.hour) return { hours: [opts.hour] };
+  if (hours) return { hours };
   if (opts.from !== undefined || opts.to !== undefined) {
     if (!opts.from || !opts.to) throw new UserError('--from and --to go together');
     const hours: HourId[] = hoursBetween(opts.from, opts.to);

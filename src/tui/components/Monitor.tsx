@@ -10,6 +10,7 @@ import type { PipelineSnapshot } from '../model/types.ts';
 import { monitorLayout, type MonitorLayout } from '../state/layout.ts';
 import { selectedLakeHour, visibleLogs, type MonitorState } from '../state/monitor-state.ts';
 import { ColorContext } from '../theme.ts';
+import { AlertBanner, alertBannerLines } from './AlertBanner.tsx';
 import { Footer } from './Footer.tsx';
 import { Header } from './Header.tsx';
 import { HelpOverlay } from './HelpOverlay.tsx';
@@ -40,7 +41,8 @@ export function Monitor(props: MonitorProps) {
   const readonly = props.readonly === true || props.runner === undefined;
   const [state, dispatch] = useMonitorState(props.initial ?? emptySnapshot(props.sources, now()), readonly);
   const { columns, rows } = useTerminalSize(props.size);
-  const layout = monitorLayout(columns, rows);
+  // The alert banner takes its lines from the Logs pane.
+  const layout = monitorLayout(columns, rows - alertBannerLines(state.snapshot.alerts));
   const refreshNow = useRefresh(props.sources, props.refreshMs, dispatch, now);
   useMonitorKeys({
     state,
@@ -74,6 +76,7 @@ export function MonitorView({ state, layout, refreshMs, readonly, color }: Monit
     <ColorContext.Provider value={color}>
       <Box flexDirection="column" width={width}>
         <Header profile={state.snapshot.profile} lake={state.snapshot.lake} nowMs={nowMs} refreshMs={refreshMs} readonly={readonly} width={width} />
+        <AlertBanner pane={state.snapshot.alerts} width={width} />
         {state.help ? (
           <HelpOverlay width={width} lines={bodyLines} readonly={readonly} />
         ) : (

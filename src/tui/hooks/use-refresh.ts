@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, type Dispatch } from 'react';
-import { PaneRefresher } from '../model/refresh.ts';
+import { PaneRefresher, type RefreshName } from '../model/refresh.ts';
 import type { PipelineSources } from '../model/sources.ts';
-import type { PaneData, PaneName, PipelineSnapshot } from '../model/types.ts';
+import type { PaneData, PipelineSnapshot } from '../model/types.ts';
 import type { MonitorAction } from '../state/monitor-state.ts';
 
 /** An unchanged screen is still redrawn this often, so the clock, ages and elapsed times move on. */
@@ -20,22 +20,22 @@ export function useRefresh(sources: PipelineSources, refreshMs: number, dispatch
   const refresher = useRef<PaneRefresher | undefined>(undefined);
 
   useEffect(() => {
-    const shown = new Map<PaneName, string>();
-    let pending: Partial<PipelineSnapshot['panes']> = {};
+    const shown = new Map<RefreshName, string>();
+    let pending: Partial<PipelineSnapshot['panes']> & { alerts?: PipelineSnapshot['alerts'] } = {};
     let batch: NodeJS.Timeout | undefined;
     let drawnAtMs = 0;
     const draw = (): void => {
       batch = undefined;
       drawnAtMs = now();
-      const panes = pending;
+      const { alerts, ...panes } = pending;
       pending = {};
-      dispatch({ type: 'panes', panes, atMs: drawnAtMs });
+      dispatch({ type: 'panes', panes, ...(alerts ? { alerts } : {}), atMs: drawnAtMs });
     };
-    const onPane = (name: PaneName, pane: PaneData<unknown>): void => {
+    const onPane = (name: RefreshName, pane: PaneData<unknown>): void => {
       const print = fingerprint(pane);
       if (shown.get(name) === print) return;
       shown.set(name, print);
-      (pending as Record<PaneName, PaneData<unknown>>)[name] = pane;
+      (pending as Record<RefreshName, PaneData<unknown>>)[name] = pane;
       batch ??= setTimeout(draw, BATCH_MS);
     };
     // The clock: a frame when nothing else drew one for IDLE_REDRAW_MS.

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import type { Config } from '../../config/schema.ts';
-import { LocalJobRunner, osUser } from '../../jobs/local.ts';
+import { jobsDir, LocalJobRunner, osUser } from '../../jobs/local.ts';
 import { isActive, type JobRecord } from '../../jobs/types.ts';
 import { errorMessage } from '../../errors.ts';
 import { PartialFetchError, withTimeout } from './snapshot.ts';
@@ -9,8 +8,10 @@ import type { HourId } from '../../lake/layout.ts';
 import { createRuntime, type Runtime } from '../../config/runtime.ts';
 import type { ObjectStore } from '../../lake/store.ts';
 import type { TelemetrySink } from '../../telemetry/telemetry.ts';
-import { STATE } from '../../lake/layout.ts';
 import { redactUrl } from '../../redact.ts';
+import { statsFromTelemetry } from '../../alerts/facts.ts';
+import { thresholdsOf } from '../../alerts/service.ts';
+import { AlertSource } from './alerts-source.ts';
 import { jobView } from './jobs-source.ts';
 import type { JobView } from './types.ts';
 import { LakeSource, type EtlStateReader, type RawHourLister } from './lake-source.ts';
@@ -68,14 +69,15 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
   const root = store.localPath('.');
   const who = options.who ?? osUser();
   const runner: JobRunner = new LocalJobRunner({
-    dir: root ? path.join(root, STATE, 'jobs') : path.resolve(cwd, '.openevents/jobs'),
+    dir: jobsDir(store, cwd),
     cwd,
     who,
     now,
     // The source URL travels in the environment, not argv: a token in it stays out of `ps` and job records.
     env: { ...options.jobEnv, OPENEVENTS_SOURCE_URL: config.source.url },
   });
-  const hub = new TelemetryHub((await runtime.telemetryReader()).feed(), options.telemetryIntervalMs ?? 0, now);
+  const reader = await runtime.telemetryReader();
+  const hub = new TelemetryHub(reader.feed(), options.telemetryIntervalMs ?? 0, now);
   // Three panes ask for the jobs each refresh: they share one read.
   const allJobs = coalesce(jobLister(runner, options.otherRunners ?? []));
   const jobs = (): Promise<JobView[]> => allJobs().then(({ records }) => records.map(jobView));
@@ -113,6 +115,12 @@ export async function createLocalPipeline(options: LocalPipelineOptions): Promis
       },
     },
     logs: new LogsSource(hub),
+    alerts: new AlertSource({
+      facts: { store, latestStats: statsFromTelemetry(reader), jobs: async () => (await allJobs()).records, lookbackHours: config.alerts.lookbackHours },
+      hub,
+      thresholds: thresholdsOf(config),
+      now,
+    }),
   };
   const lakeArg = root ?? config.lake;
   const telemetry = await runtime.telemetry('monitor');

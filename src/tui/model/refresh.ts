@@ -2,6 +2,9 @@ import { fetchPane, FETCH_TIMEOUT_MS } from './snapshot.ts';
 import type { PaneSource, PipelineSources } from './sources.ts';
 import { paneNames, type PaneData, type PaneName } from './types.ts';
 
+/** What the refresher fetches: the panes, and the alert banner when the pipeline has alert rules. */
+export type RefreshName = PaneName | 'alerts';
+
 export interface PaneRefresherOptions {
   sources: PipelineSources;
   /** How often each pane is fetched (a source's own `intervalMs` can ask for less often). */
@@ -9,7 +12,7 @@ export interface PaneRefresherOptions {
   /** A fetch without an answer this long marks its pane stale (the fetch may still answer later). */
   timeoutMs?: number;
   /** Told about each pane after each of its fetches. */
-  onPane: (name: PaneName, pane: PaneData<unknown>) => void;
+  onPane: (name: RefreshName, pane: PaneData<unknown>) => void;
   now?: () => number;
 }
 
@@ -21,24 +24,27 @@ export interface PaneRefresherOptions {
  * still counts if it comes. The next fetch of a pane is scheduled after the last one ended.
  */
 export class PaneRefresher {
-  private readonly timers = new Map<PaneName, NodeJS.Timeout>();
+  private readonly timers = new Map<RefreshName, NodeJS.Timeout>();
   /** Each pane's fetch under way (or answered but not yet shown): kept until a tick has shown its answer. */
-  private readonly fetching = new Map<PaneName, { promise: Promise<unknown>; settled: boolean }>();
-  private readonly running = new Set<PaneName>();
-  private readonly again = new Set<PaneName>();
-  private readonly last = new Map<PaneName, PaneData<unknown>>();
+  private readonly fetching = new Map<RefreshName, { promise: Promise<unknown>; settled: boolean }>();
+  private readonly running = new Set<RefreshName>();
+  private readonly again = new Set<RefreshName>();
+  private readonly last = new Map<RefreshName, PaneData<unknown>>();
   private stopped = true;
   private readonly now: () => number;
   private readonly timeoutMs: number;
 
+  private readonly names: readonly RefreshName[];
+
   constructor(private readonly options: PaneRefresherOptions) {
     this.now = options.now ?? Date.now;
     this.timeoutMs = options.timeoutMs ?? FETCH_TIMEOUT_MS;
+    this.names = options.sources.alerts ? [...paneNames, 'alerts'] : paneNames;
   }
 
   start(): void {
     this.stopped = false;
-    for (const name of paneNames) void this.tick(name);
+    for (const name of this.names) void this.tick(name);
   }
 
   stop(): void {
@@ -49,10 +55,10 @@ export class PaneRefresher {
 
   /** Fetches every pane now (after an action), or as soon as its fetch under way ends. */
   refreshNow(): void {
-    for (const name of paneNames) void this.tick(name);
+    for (const name of this.names) void this.tick(name);
   }
 
-  private async tick(name: PaneName): Promise<void> {
+  private async tick(name: RefreshName): Promise<void> {
     if (this.stopped) return;
     if (this.running.has(name)) {
       this.again.add(name);
@@ -60,7 +66,7 @@ export class PaneRefresher {
     }
     this.running.add(name);
     clearTimeout(this.timers.get(name));
-    const source = this.options.sources[name] as PaneSource<unknown>;
+    const source = (name === 'alerts' ? this.options.sources.alerts : this.options.sources[name]) as PaneSource<unknown>;
     try {
       let fetching = this.fetching.get(name);
       if (!fetching) {

@@ -30,11 +30,12 @@ export async function refreshSnapshot(
   now: () => number = Date.now,
   timeoutMs = FETCH_TIMEOUT_MS,
 ): Promise<PipelineSnapshot> {
-  const results = await Promise.all(
-    paneNames.map((name) => fetchPane(sources[name] as PaneSource<unknown>, previous?.panes[name], now, timeoutMs)),
-  );
+  const [alerts, ...results] = await Promise.all([
+    sources.alerts ? fetchPane(sources.alerts, previous?.alerts, now, timeoutMs) : undefined,
+    ...paneNames.map((name) => fetchPane(sources[name] as PaneSource<unknown>, previous?.panes[name], now, timeoutMs)),
+  ]);
   const panes = Object.fromEntries(paneNames.map((name, i) => [name, results[i]])) as PipelineSnapshot['panes'];
-  return { atMs: now(), profile: sources.profile, lake: sources.location, panes };
+  return { atMs: now(), profile: sources.profile, lake: sources.location, panes, ...(alerts ? { alerts } : {}) };
 }
 
 /** An empty snapshot: every pane loading. */

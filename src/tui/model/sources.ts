@@ -1,5 +1,5 @@
 import type { HourId } from '../../lake/layout.ts';
-import type { JobView, LakeView, LogView, StreamView } from './types.ts';
+import type { AlertView, JobView, LakeView, LogView, StreamView } from './types.ts';
 
 /**
  * Where the monitor's data comes from: one adapter per pane. The local profile reads the lake's
@@ -22,6 +22,8 @@ export interface PipelineSources {
   lake: PaneSource<LakeView>;
   jobs: PaneSource<JobView[]>;
   logs: PaneSource<LogView>;
+  /** The alert rules, for the banner (optional: a pipeline without one shows no banner). */
+  alerts?: PaneSource<AlertView>;
 }
 
 /** What an action returned, for the notice line and the audit record. */

@@ -146,6 +146,21 @@ export interface PaneData<T> {
   updatedAtMs?: number;
 }
 
+/** A firing alert as the banner shows it (text sanitised for the terminal). */
+export interface AlertLine {
+  rule: string;
+  subject: string;
+  message: string;
+  since?: string;
+}
+
+/** The alert rules' verdict (src/alerts): the banner above the panes, and `status`. */
+export interface AlertView {
+  alerts: AlertLine[];
+  /** When the rules were last evaluated (they are evaluated less often than the panes refresh). */
+  evaluatedAtMs: number;
+}
+
 /** Everything the monitor and `status` show, fetched together. */
 export interface PipelineSnapshot {
   atMs: number;
@@ -157,6 +172,8 @@ export interface PipelineSnapshot {
     jobs: PaneData<JobView[]>;
     logs: PaneData<LogView>;
   };
+  /** The alert banner's data, when the pipeline has an alert source. */
+  alerts?: PaneData<AlertView>;
 }
 
 export type PaneName = keyof PipelineSnapshot['panes'];

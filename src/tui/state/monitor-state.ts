@@ -57,7 +57,7 @@ export interface KeyPress {
 export type MonitorAction =
   | { type: 'snapshot'; snapshot: PipelineSnapshot }
   /** One pane's new data (panes refresh on their own schedules); `atMs` is the time the screen shows. */
-  | { type: 'panes'; panes: Partial<PipelineSnapshot['panes']>; atMs: number }
+  | { type: 'panes'; panes: Partial<PipelineSnapshot['panes']>; alerts?: PipelineSnapshot['alerts']; atMs: number }
   /**
    * A key press. Keys go through the reducer (not a handler closed over the last render's state)
    * so that keys typed faster than React re-renders each see the state the previous one left.
@@ -96,7 +96,8 @@ export function monitorReducer(state: MonitorState, action: MonitorAction): Moni
     }
     case 'panes': {
       const { snapshot } = state;
-      return monitorReducer(state, { type: 'snapshot', snapshot: { ...snapshot, atMs: action.atMs, panes: { ...snapshot.panes, ...action.panes } } });
+      const alerts = action.alerts ?? snapshot.alerts;
+      return monitorReducer(state, { type: 'snapshot', snapshot: { ...snapshot, atMs: action.atMs, panes: { ...snapshot.panes, ...action.panes }, ...(alerts ? { alerts } : {}) } });
     }
     case 'key':
       return onKey(state, action.key, action.gridRows, action.atMs);
