@@ -18,6 +18,7 @@ interface LandFlags {
 export function registerLandCommands(program: Command, ctx: CliContext): void {
   program
     .command('land')
+    .summary('Land a Kinesis stream in the raw lake, every shard')
     .description(
       'Land a Kinesis stream in the raw lake: every shard (closed parents before their children), objects raw/YYYY/MM/DD/HH/<shard>-<first>-<last>.ndjson.gz by arrival hour, one lander per shard (a lease); Ctrl-C publishes what was read and stops',
     )
