@@ -1,8 +1,14 @@
 import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { EMRClient } from '@aws-sdk/client-emr';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/rules.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { pipelineJob } from '../../src/emr/pipeline.ts';
+import { emrSettings } from '../../src/emr/settings.ts';
+import { etlPlan } from '../../src/etl/engines/emr.ts';
+import { EmrJobRunner } from '../../src/jobs/emr.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startFakeEmr, type FakeEmr } from '../helpers/fake-emr.ts';
 import { useMoto } from '../helpers/moto.ts';
@@ -43,6 +49,15 @@ const cli = (args: string[]) =>
     env: { ...process.env, ...moto().env, AWS_ENDPOINT_URL_EMR: fake.endpoint, OPENEVENTS_PROFILE: 'aws', OPENEVENTS_LAKE: LAKE, OPENEVENTS_AWS_EMR_POLL_SECONDS: '1' },
   });
 
+/** Starts a cluster for `hour` through the EMR job runner and waits for its end (as `emr run --wait` does, without committing results). */
+async function cluster(hour: string): Promise<{ id: string; state: string }> {
+  const settings = { ...emrSettings(loadConfig({ env: { OPENEVENTS_LAKE: LAKE }, cwd: work })), pollSeconds: 1 };
+  const runner = new EmrJobRunner({ emr: new EMRClient({ endpoint: fake.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }), s3, settings, cacheMs: 0 });
+  const batch = { index: 0, hours: [hour], inputs: [], units: { [hour]: hour.slice(0, 10) }, processedAt: new Date() };
+  const job = await runner.start(pipelineJob(settings, hour as never, ['etl'], { etl: etlPlan(settings, [batch]) }));
+  return runner.wait(job.id, { pollMs: 200, timeoutMs: 60_000 });
+}
+
 const alertsOf = async (): Promise<{ code: number | null; alerts: Alert[] }> => {
   const run = await cli(['alerts', '--json']);
   expect(run.stderr).not.toContain('bug');
@@ -52,13 +67,13 @@ const alertsOf = async (): Promise<{ code: number | null; alerts: Alert[] }> => 
 describeWith(['venv'], 'the job-failed alert for an EMR cluster (fake EMR endpoint, moto_server)', () => {
   it('is quiet for a cluster that succeeded; fires for one that ended TERMINATED_WITH_ERRORS, with the step\'s FailureDetails and log, as ERROR in CloudWatch Logs, in status; quiet once the same work succeeds', async () => {
     fake.next = { tickMs: 300 };
-    expect((await cli(['emr', 'run', '--hour', '2026-11-28T06', '--wait'])).code).toBe(0);
+    expect((await cluster('2026-11-28T06')).state).toBe('succeeded');
     expect(await alertsOf()).toEqual({ code: 0, alerts: [] });
 
     fake.next = { tickMs: 300, failStep: { index: 0, reason: 'Unknown Error.', message: 'Step failed with exitCode 1.' } };
-    const run = await cli(['emr', 'run', '--hour', '2026-11-28T07', '--wait']);
-    expect(run.code).toBe(1);
-    const clusterId = /started cluster (j-\w+)/.exec(run.stdout)![1]!;
+    const failed = await cluster('2026-11-28T07');
+    expect(failed.state).toBe('failed');
+    const clusterId = failed.id;
     const status = JSON.parse((await cli(['emr', 'status', clusterId, '--json'])).stdout) as { job: { steps: Array<{ stepId: string }> } };
     const stepId = status.job.steps[0]!.stepId;
 
@@ -88,7 +103,7 @@ describeWith(['venv'], 'the job-failed alert for an EMR cluster (fake EMR endpoi
 
     // The same work (hour and steps) run again and succeeding: quiet
     fake.next = { tickMs: 300 };
-    expect((await cli(['emr', 'run', '--hour', '2026-11-28T07', '--wait'])).code).toBe(0);
+    expect((await cluster('2026-11-28T07')).state).toBe('succeeded');
     expect(await alertsOf()).toEqual({ code: 0, alerts: [] });
   }, 180_000);
 });
