@@ -1,3 +1,4 @@
+import { ENGINE_NAMES } from '../../src/etl/state.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -52,7 +53,7 @@ describe('completion of the words typed so far', () => {
   });
 
   it('offers the choices of an option or argument', async () => {
-    expect(await offered('etl', '--engine', '')).toEqual(['duckdb', 'spark']);
+    expect(await offered('etl', '--engine', '')).toEqual([...ENGINE_NAMES]);
     expect(await offered('ml', 'train', '--engine', 's')).toEqual(['spark']);
     expect(await offered('query', '--format', '')).toEqual(['table', 'json', 'csv']);
     expect(await offered('completion', '')).toEqual(['bash', 'zsh', 'fish']);

@@ -158,7 +158,7 @@ describe('EMR clusters that progress (fake EMR endpoint)', () => {
       expect(view.logs).toMatch(new RegExp(`/${job.id}/steps/s-\\w+/stderr.gz$`));
       const pane = render(<JobsPane pane={{ data: views, stale: false }} width={110} lines={6} focused selected={views.indexOf(view)} nowMs={Date.now()} />);
       const frame = pane.lastFrame() ?? '';
-      expect(frame).toMatch(/failed\s+emr etl 2026-11-28T08 \[TERMINATED_WITH_ERRORS\]/);
+      expect(frame).toMatch(/failed\s+emr etl 2026-11-28T08 \[TERMINATED_WITH_ERRORS 0\/1 steps \d+ NIH\]/);
       expect(frame).toContain('why: etl 2026-11-28T08: Unknown Error. — Step failed with exitCode 2.');
       expect(frame).toContain(`logs: s3://lake/oe/_emr/logs/${job.id}/steps/`);
     } finally {
