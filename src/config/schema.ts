@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The ETL engines, by the name `etl.engine` and `--engine` take. */
+export const ENGINE_NAMES = ['duckdb', 'spark', 'emr'] as const;
+
 /** Where the pipeline runs: embedded on this machine, or on AWS. */
 export const profiles = ['local', 'aws'] as const;
 export type Profile = (typeof profiles)[number];
@@ -128,7 +131,7 @@ export const configSchema = z
     etl: z
       .strictObject({
         /** duckdb (in-process), spark (local spark-submit) or emr (Spark as EMR steps; the lake in S3, settings in aws.emr). */
-        engine: z.enum(['duckdb', 'spark', 'emr']).default('duckdb'),
+        engine: z.enum(ENGINE_NAMES).default('duckdb'),
         /** One engine pass covers at most this many raw records ... */
         batchRecords: positiveInt.default(100_000),
         /** ... and this many raw bytes (as stored); a bigger hour is a pass of its own. */

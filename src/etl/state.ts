@@ -1,5 +1,6 @@
 import { getJson, listAll, putJson, type ObjectStore } from '../lake/store.ts';
 import { STATE, type HourId } from '../lake/layout.ts';
+import { ENGINE_NAMES } from '../config/schema.ts';
 
 /**
  * Where the ETL keeps its bookkeeping: what happened to each hour (one document per month, so a
@@ -14,8 +15,7 @@ export const etlMonthKey = (month: string): string => `${HOURS_DIR}/${month}.jso
 export const etlHourKey = (hour: HourId): string => `${HOURS_DIR}/${hour}.json`;
 export const ETL_LAST_RUN = `${ETL_STATE}/last-run.json`;
 
-/** The engines an ETL run can use (config `etl.engine`). */
-export const ENGINE_NAMES = ['duckdb', 'spark', 'emr'] as const;
+/** The engines an ETL run can use (config `etl.engine`; the names are ENGINE_NAMES in config/schema.ts). */
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** What the ETL recorded about one arrival hour (the latest attempt). */

@@ -1,4 +1,4 @@
-import { ENGINE_NAMES } from '../../src/etl/state.ts';
+import { ENGINE_NAMES } from '../../src/config/schema.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

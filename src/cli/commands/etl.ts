@@ -2,7 +2,8 @@ import { Option, type Command } from 'commander';
 import { UserError } from '../../errors.ts';
 import { isHourId, type HourId, hoursBetween } from '../../lake/layout.ts';
 import type { EtlProgress, EtlResult, HourSelection } from '../../etl/run.ts';
-import { ENGINE_NAMES, type EngineName, type EtlHourState } from '../../etl/state.ts';
+import { ENGINE_NAMES } from '../../config/schema.ts';
+import { type EngineName, type EtlHourState } from '../../etl/state.ts';
 import { printJson, println, type CliContext } from '../context.ts';
 import { ProgressLine, formatDuration, rateAndEta } from '../progress.ts';
 
