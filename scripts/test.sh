@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 if [ -n "${CI:-}" ] && [ "${CI}" != false ] && [ "${CI}" != 0 ] && [ -z "${OE_TEST_IN_CLONE:-}" ]; then
   parent=$(mktemp -d "${TMPDIR:-/tmp}/openevents-clone-XXXXXX")
   trap 'rm -rf "$parent"' EXIT
+  # mktemp makes it 0700; tests that drop to another user (test/lake/faults.test.ts) run the clone's CLI.
+  chmod 755 "$parent"
   head=$(git rev-parse HEAD)
   [ -z "$(git status --porcelain --untracked-files=no)" ] || echo "test: uncommitted changes are not in the clone; it tests HEAD ($head)"
   echo "== clone: $head into $parent/openevents (an empty folder), then the README's test command there"

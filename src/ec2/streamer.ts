@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GetConsoleOutputCommand,
   RunInstancesCommand,
@@ -72,6 +73,9 @@ export interface ChangeOptions {
 /** The states of an instance that still exists (and so blocks a second launch). */
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 
+/** How many times a launch that keeps meeting a racing launch tries before it gives up. */
+const LAUNCH_ATTEMPTS = 5;
+
 export interface Ec2StreamerOptions {
   /** How long `wait` waits for a state (default 10 min). */
   waitSeconds?: number;
@@ -127,9 +131,9 @@ export class Ec2Streamer {
    * pack the running toolkit). `dryRun`: pack and plan, upload and start nothing.
    */
   async launch(options: { artifact?: string; dryRun?: boolean; wait?: boolean } = {}): Promise<LaunchResult> {
+    const instanceSettings = instanceConfig(this.config, this.settings.region);
     const [existing] = await this.find();
     if (existing) return { action: 'exists', instance: existing };
-    const instanceSettings = instanceConfig(this.config, this.settings.region);
 
     const scratch = await packDir();
     try {
@@ -142,21 +146,34 @@ export class Ec2Streamer {
 
       const uploaded = await stageArtifact(await this.clients.client('s3'), uri, artifact);
       const client = await this.ec2();
-      // One token per launch: the SDK's retries of this call cannot start a second instance.
-      const out = await client.send(new RunInstancesCommand({ ...request, UserData: Buffer.from(userData).toString('base64'), ClientToken: randomUUID() }));
-      const launchedId = out.Instances?.[0]?.InstanceId;
-      if (!launchedId) throw new Error('RunInstances answered without an instance');
-
-      // Two launches that raced past find(): the older instance stays, the newer ends.
-      const live = await this.find();
-      const keeper = live[0];
-      if (keeper && keeper.id !== launchedId && live.some((i) => i.id === launchedId)) {
+      // Two launches can race past find(). A launch that sees only its own instance afterwards keeps
+      // it: any later launch's check comes after this one's RunInstances, so that one sees this
+      // instance and yields. A launch that sees another yields: it ends its own instance, pauses a
+      // random while and looks again (both yield when both see each other; the pause breaks the tie,
+      // as on a shared Ethernet wire). Launch times are whole seconds, so they cannot order the two.
+      // (Real EC2's DescribeInstances is eventually consistent; a few seconds' lag could still let two
+      // through, and `ec2 status` shows both.)
+      for (let attempt = 1; ; attempt++) {
+        // One token per RunInstances: the SDK's retries of this call cannot start a second instance.
+        const out = await client.send(new RunInstancesCommand({ ...request, UserData: Buffer.from(userData).toString('base64'), ClientToken: randomUUID() }));
+        const launchedId = out.Instances?.[0]?.InstanceId;
+        if (!launchedId) throw new Error('RunInstances answered without an instance');
+        const others = (await this.find()).filter((i) => i.id !== launchedId);
+        if (others.length === 0) {
+          if (options.wait) await this.waitFor(client, launchedId, 'running');
+          const instance = (await this.find()).find((i) => i.id === launchedId) ?? toInstance(out.Instances![0]!);
+          return { action: 'launched', instance, artifact: { uri, bytes: artifact.bytes, sha256: artifact.sha256, uploaded }, request: shown };
+        }
         await client.send(new TerminateInstancesCommand({ InstanceIds: [launchedId] }));
-        return { action: 'exists', instance: keeper };
+        if (attempt === LAUNCH_ATTEMPTS) {
+          throw new UserError(`another launch of EC2 streamer "${this.settings.name}" kept racing this one; ${others.map((i) => i.id).join(', ')} exist`, {
+            hint: 'run `openevents ec2 status`, then terminate what is extra',
+          });
+        }
+        await sleep(500 + Math.random() * 2500);
+        const [winner] = await this.find();
+        if (winner) return { action: 'exists', instance: winner };
       }
-      if (options.wait) await this.waitFor(client, launchedId, 'running');
-      const instance = (await this.find()).find((i) => i.id === launchedId) ?? toInstance(out.Instances![0]!);
-      return { action: 'launched', instance, artifact: { uri, bytes: artifact.bytes, sha256: artifact.sha256, uploaded }, request: shown };
     } finally {
       await scratch.remove();
     }
