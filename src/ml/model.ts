@@ -4,8 +4,8 @@ import { trainForest, predictForest, type Forest } from './forest.ts';
 import { DEFAULT_MODEL, MODEL_KINDS, type Label, type LabelledDoc, type ModelKind } from './labels.ts';
 import { margins, trainLogistic, type LinearModel } from './linear.ts';
 import { groupFolds } from './split.ts';
-import { nameOf, terms, tokenize } from './text.ts';
-import { fitVocabulary, pairIndex, RAW_TFIDF, termIndex, transform, transformTokens, type SparseRows, type Vocabulary, type Weighting } from './tfidf.ts';
+import { nameOf, tokenize } from './text.ts';
+import { fitTransform, pairIndex, RAW_TFIDF, termIndex, transformTokens, type Fitted, type SparseRows, type Vocabulary, type Weighting } from './tfidf.ts';
 
 /**
  * The text classifiers, one interface: train on labelled docs, score texts with P(tech).
@@ -98,17 +98,20 @@ export interface WordImportance {
   points?: Label;
 }
 
-/** Tokens of a text as the model's terms. */
-export function docTerms(text: string, ngrams: 1 | 2): string[] {
-  return terms(text, ngrams);
+/** The vocabulary fitted on training docs, and their rows. */
+function featurise(docs: readonly LabelledDoc[], params: ModelParams, weighting: Weighting): Fitted {
+  return fitTransform(docs.map((d) => tokenize(d.text)), params.ngrams, { size: params.vocabularySize, minDf: params.minDf }, weighting);
+}
+
+/** Rows of texts on a fitted vocabulary. */
+function rowsOf(vocabulary: Vocabulary, texts: readonly string[], ngrams: 1 | 2, weighting: Weighting): SparseRows {
+  return transformTokens(vocabulary, texts.map((t) => tokenize(t)), termIndex(vocabulary), ngrams === 2 ? pairIndex(vocabulary) : undefined, weighting);
 }
 
 /** Trains a model on labelled docs. Deterministic for a given seed. */
 export function trainTextModel(docs: readonly LabelledDoc[], params: ModelParams): TextModel {
-  const tokens = docs.map((d) => docTerms(d.text, params.ngrams));
-  const vocabulary = fitVocabulary(tokens, { size: params.vocabularySize, minDf: params.minDf });
   const weighting = weightingOf(params.model);
-  const x = transform(vocabulary, tokens, termIndex(vocabulary), weighting);
+  const { vocabulary, rows: x } = featurise(docs, params, weighting);
   const y = Uint8Array.from(docs, (d) => d.label);
   const base = { kind: params.model, ngrams: params.ngrams, weighting, vocabulary };
   if (params.model === 'rf') {
@@ -121,7 +124,7 @@ export function trainTextModel(docs: readonly LabelledDoc[], params: ModelParams
     });
     return { ...base, forest };
   }
-  const names = transform(vocabulary, docs.map((d) => docTerms(nameOf(d.text), params.ngrams)), termIndex(vocabulary), weighting);
+  const names = rowsOf(vocabulary, docs.map((d) => nameOf(d.text)), params.ngrams, weighting);
   const fit = linearFitter(x, y, docs, params, names);
   const kinds: Array<'lr' | 'nb'> = params.model === 'ensemble' ? ['lr', 'nb'] : [params.model];
   const chosen: { regParam?: number } = {};
@@ -138,9 +141,7 @@ export function trainTextModel(docs: readonly LabelledDoc[], params: ModelParams
  * `trainTextModel` would choose), for an engine that fits the model itself (Spark).
  */
 export function chooseRegParam(docs: readonly LabelledDoc[], params: ModelParams): number {
-  const tokens = docs.map((d) => docTerms(d.text, params.ngrams));
-  const vocabulary = fitVocabulary(tokens, { size: params.vocabularySize, minDf: params.minDf });
-  const x = transform(vocabulary, tokens, termIndex(vocabulary), weightingOf('lr'));
+  const x = featurise(docs, params, weightingOf('lr')).rows;
   return linearFitter(x, Uint8Array.from(docs, (d) => d.label), docs, { ...params, calibrate: false }, x)('lr').regParam!;
 }
 

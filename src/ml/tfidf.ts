@@ -44,29 +44,106 @@ export interface VocabularyOptions {
   minDf: number;
 }
 
-/** Chooses the vocabulary by document frequency over the training documents' tokens. */
-export function fitVocabulary(docs: readonly string[][], options: VocabularyOptions): Vocabulary {
-  const df = new Map<string, number>();
-  for (const tokens of docs) for (const term of new Set(tokens)) df.set(term, (df.get(term) ?? 0) + 1);
-  const kept = [...df.entries()]
-    .filter(([, n]) => n >= options.minDf)
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .slice(0, options.size);
-  const m = docs.length;
-  return {
-    terms: kept.map(([t]) => t),
-    idf: Float64Array.from(kept, ([, n]) => Math.log((m + 1) / (n + 1))),
-  };
+/** A vocabulary fitted on tokenised documents, and those documents' rows. */
+export interface Fitted {
+  vocabulary: Vocabulary;
+  rows: SparseRows;
 }
 
-/** TF-IDF rows for tokenised documents; terms outside the vocabulary are ignored. */
-export function transform(vocabulary: Vocabulary, docs: readonly string[][], index = termIndex(vocabulary), weighting: Weighting = RAW_TFIDF): SparseRows {
-  return buildRows(vocabulary, docs.length, weighting, (r, visit) => {
-    for (const token of docs[r]!) {
-      const c = index.get(token);
-      if (c !== undefined) visit(c);
+/**
+ * Chooses the vocabulary by document frequency over tokenised documents — their words and, with
+ * `ngrams` 2, each pair of consecutive tokens (the terms of text.ts `terms`: "machine learning") —
+ * and builds the documents' rows. Works on integer token ids: a pair's string is built only for
+ * pairs frequent enough to be candidates (building and hashing every pair's string was most of
+ * the cost of featurising 50,000 descriptions).
+ */
+export function fitTransform(docs: readonly string[][], ngrams: 1 | 2, options: VocabularyOptions, weighting: Weighting): Fitted {
+  const idOf = new Map<string, number>();
+  const words: string[] = [];
+  const ids = docs.map((tokens) => {
+    const out = new Int32Array(tokens.length);
+    for (let i = 0; i < tokens.length; i++) {
+      let id = idOf.get(tokens[i]!);
+      if (id === undefined) {
+        id = words.length;
+        idOf.set(tokens[i]!, id);
+        words.push(tokens[i]!);
+      }
+      out[i] = id;
+    }
+    return out;
+  });
+  const n = words.length;
+  const df = new Int32Array(n);
+  const lastDoc = new Int32Array(n).fill(-1);
+  ids.forEach((doc, r) => {
+    for (const id of doc) {
+      if (lastDoc[id] !== r) {
+        lastDoc[id] = r;
+        df[id]!++;
+      }
     }
   });
+  // A pair is in no more documents than either of its words: only pairs of frequent words can qualify.
+  const pairSlot = new Map<number, number>();
+  const pairKeys: number[] = [];
+  const pairDf: number[] = [];
+  const pairLast: number[] = [];
+  if (ngrams === 2) {
+    ids.forEach((doc, r) => {
+      for (let i = 0; i + 1 < doc.length; i++) {
+        const a = doc[i]!;
+        const b = doc[i + 1]!;
+        if (df[a]! < options.minDf || df[b]! < options.minDf) continue;
+        const key = a * n + b;
+        let slot = pairSlot.get(key);
+        if (slot === undefined) {
+          slot = pairKeys.length;
+          pairSlot.set(key, slot);
+          pairKeys.push(key);
+          pairDf.push(0);
+          pairLast.push(-1);
+        }
+        if (pairLast[slot] !== r) {
+          pairLast[slot] = r;
+          pairDf[slot]!++;
+        }
+      }
+    });
+  }
+  // Candidates as [term, document frequency, word id or -1 - pair slot].
+  const candidates: Array<[string, number, number]> = [];
+  for (let id = 0; id < n; id++) if (df[id]! >= options.minDf) candidates.push([words[id]!, df[id]!, id]);
+  pairKeys.forEach((key, slot) => {
+    if (pairDf[slot]! >= options.minDf) candidates.push([`${words[Math.floor(key / n)]} ${words[key % n]}`, pairDf[slot]!, -1 - slot]);
+  });
+  const kept = candidates.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, options.size);
+  const m = docs.length;
+  const vocabulary = { terms: kept.map(([term]) => term), idf: Float64Array.from(kept, ([, count]) => Math.log((m + 1) / (count + 1))) };
+  const wordColumn = new Int32Array(n).fill(-1);
+  const pairColumn = new Map<number, number>();
+  const startsPair = new Uint8Array(n);
+  kept.forEach(([, , ref], c) => {
+    if (ref >= 0) {
+      wordColumn[ref] = c;
+    } else {
+      const key = pairKeys[-1 - ref]!;
+      pairColumn.set(key, c);
+      startsPair[Math.floor(key / n)] = 1;
+    }
+  });
+  const rows = buildRows(vocabulary, ids.length, weighting, (r, visit) => {
+    const doc = ids[r]!;
+    for (let i = 0; i < doc.length; i++) {
+      const a = doc[i]!;
+      if (wordColumn[a]! >= 0) visit(wordColumn[a]!);
+      if (startsPair[a] === 1 && i + 1 < doc.length) {
+        const c = pairColumn.get(a * n + doc[i + 1]!);
+        if (c !== undefined) visit(c);
+      }
+    }
+  });
+  return { vocabulary, rows };
 }
 
 /**
@@ -92,7 +169,7 @@ export function pairIndex(vocabulary: Vocabulary): PairIndex {
 
 /**
  * TF-IDF rows for documents given as tokens, with each pair of consecutive tokens as a term when
- * `pairs` is given: the same rows as `transform` over `terms(text, 2)`, found without the pair strings.
+ * `pairs` is given: the rows `fitTransform` gives the documents it was fitted on, for any documents.
  */
 export function transformTokens(vocabulary: Vocabulary, docs: readonly string[][], index: Map<string, number>, pairs: PairIndex | undefined, weighting: Weighting): SparseRows {
   return buildRows(vocabulary, docs.length, weighting, (r, visit) => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { labelledDocsFromRaw } from '../../src/ml/data.ts';
 import { STOPWORDS_DIR, eventText, htmlToText, stopWords, terms, tokenize } from '../../src/ml/text.ts';
-import { fitVocabulary, pairIndex, termIndex, transform, transformTokens } from '../../src/ml/tfidf.ts';
+import { fitTransform, pairIndex, termIndex, transformTokens } from '../../src/ml/tfidf.ts';
 import { REST_CORPUS } from '../helpers/fixtures.ts';
 
 describe('tokenize', () => {
@@ -58,20 +58,60 @@ describe('htmlToText', () => {
   });
 });
 
-describe('scoring features from tokens (transformTokens)', () => {
-  it('gives exactly the rows transform gives over the word-and-pair terms, on the real corpus', () => {
-    // Given the real corpus's texts and a vocabulary of words and pairs fitted on them
+describe('features of words and word pairs (fitTransform, transformTokens)', () => {
+  // Reference features computed from the terms' strings (text.ts `terms`), independently of tfidf.ts.
+  function referenceVocabulary(docs: string[][], size: number, minDf: number): { terms: string[]; idf: number[] } {
+    const df = new Map<string, number>();
+    for (const d of docs) for (const t of new Set(d)) df.set(t, (df.get(t) ?? 0) + 1);
+    const kept = [...df].filter(([, n]) => n >= minDf).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, size);
+    return { terms: kept.map(([t]) => t), idf: kept.map(([, n]) => Math.log((docs.length + 1) / (n + 1))) };
+  }
+  function referenceRow(doc: string[], column: Map<string, number>, idf: number[]): Map<number, number> {
+    const counts = new Map<number, number>();
+    for (const t of doc) if (column.has(t)) counts.set(column.get(t)!, (counts.get(column.get(t)!) ?? 0) + 1);
+    const values = new Map([...counts].map(([c, n]) => [c, (1 + Math.log(n)) * idf[c]!]));
+    const length = Math.sqrt([...values.values()].reduce((s, v) => s + v * v, 0));
+    return new Map([...values].map(([c, v]) => [c, v / length]));
+  }
+
+  it('fits the vocabulary of words and pairs by document frequency and builds each text’s rows, on the real corpus', () => {
+    // Given the real corpus's texts
     const texts = labelledDocsFromRaw(gunzipSync(readFileSync(REST_CORPUS)).toString('utf8')).docs.map((d) => d.text);
-    const vocabulary = fitVocabulary(texts.map((t) => terms(t, 2)), { size: 20_000, minDf: 3 });
-    const index = termIndex(vocabulary);
-    // When features are built both ways, with the linear models' weighting
     const weighting = { sublinear: true, normalize: true };
-    const viaTerms = transform(vocabulary, texts.map((t) => terms(t, 2)), index, weighting);
-    const viaTokens = transformTokens(vocabulary, texts.map((t) => tokenize(t)), index, pairIndex(vocabulary), weighting);
-    // Then they agree entry for entry (and pairs are in play: the vocabulary has some)
+    // When features are fitted on their tokens
+    const { vocabulary, rows } = fitTransform(texts.map((t) => tokenize(t)), 2, { size: 20_000, minDf: 3 }, weighting);
+    // Then the vocabulary is the one counted from the terms' strings (pairs included), in the same order
+    const expected = referenceVocabulary(texts.map((t) => terms(t, 2)), 20_000, 3);
+    expect(vocabulary.terms).toEqual(expected.terms);
+    expect(Array.from(vocabulary.idf)).toEqual(expected.idf);
     expect(vocabulary.terms.some((t) => t.includes(' '))).toBe(true);
-    expect(Array.from(viaTokens.rowPtr)).toEqual(Array.from(viaTerms.rowPtr));
-    expect(Array.from(viaTokens.colIdx)).toEqual(Array.from(viaTerms.colIdx));
-    expect(Array.from(viaTokens.values)).toEqual(Array.from(viaTerms.values));
+    // And every row holds the sublinear, unit-length TF-IDF of its terms
+    const column = new Map(expected.terms.map((t, c) => [t, c]));
+    const wrong = texts.filter((t, r) => {
+      const want = referenceRow(terms(t, 2), column, expected.idf);
+      const from = rows.rowPtr[r]!;
+      const to = rows.rowPtr[r + 1]!;
+      if (to - from !== want.size) return true;
+      for (let k = from; k < to; k++) if (!(Math.abs(rows.values[k]! - (want.get(rows.colIdx[k]!) ?? Number.NaN)) < 1e-6)) return true;
+      return false;
+    });
+    expect(wrong).toEqual([]);
+    // And scoring builds the same rows from tokens, entry for entry
+    const viaTokens = transformTokens(vocabulary, texts.map((t) => tokenize(t)), termIndex(vocabulary), pairIndex(vocabulary), weighting);
+    expect(Array.from(viaTokens.rowPtr)).toEqual(Array.from(rows.rowPtr));
+    expect(Array.from(viaTokens.colIdx)).toEqual(Array.from(rows.colIdx));
+    expect(Array.from(viaTokens.values)).toEqual(Array.from(rows.values));
+  });
+
+  it('keeps words only with ngrams 1, and drops terms below the minimum document frequency', () => {
+    const docs = [['trail', 'run'], ['trail', 'run'], ['trail', 'python'], ['python']];
+    const words = fitTransform(docs, 1, { size: 10, minDf: 2 }, { sublinear: false, normalize: false });
+    expect(words.vocabulary.terms).toEqual(['trail', 'python', 'run']);
+    const pairs = fitTransform(docs, 2, { size: 10, minDf: 2 }, { sublinear: false, normalize: false });
+    expect(pairs.vocabulary.terms).toEqual(['trail', 'python', 'run', 'trail run']);
+    // Row 0 is trail + run + "trail run", raw counts × idf
+    const idf = (df: number): number => Math.fround(Math.log(5 / (df + 1)));
+    expect(Array.from(pairs.rows.colIdx.subarray(0, pairs.rows.rowPtr[1]))).toEqual([0, 2, 3]);
+    expect(Array.from(pairs.rows.values.subarray(0, pairs.rows.rowPtr[1]))).toEqual([idf(3), idf(2), idf(2)]);
   });
 });
