@@ -13,11 +13,20 @@ import type { SparseRows } from './tfidf.ts';
 export interface LogisticParams {
   /** λ of the L2 penalty (Spark's regParam). */
   regParam: number;
-  /** Stop when the gradient's max-norm falls below this (default 1e-5). */
+  /** Stop when the gradient's max-norm falls below this (default DEFAULT_TOLERANCE). */
   tolerance?: number;
   /** Default 500. */
   maxIterations?: number;
 }
+
+/**
+ * The solver stops when no weight's gradient exceeds this. The objective is a mean over rows of
+ * unit length, starting at ln 2 ≈ 0.69 with zero weights, so this is a tolerance relative to the
+ * loss's own scale, whatever the number of rows. 1e-4 rather than 1e-5: on 50,000 descriptions the
+ * last decade cost half the training time and moved no accuracy (leave one region out 0.971 vs
+ * 0.969, held-out generated 0.973 vs 0.972; docs/ml.md).
+ */
+export const DEFAULT_TOLERANCE = 1e-4;
 
 /** A fitted linear model: P(class 1 | x) = σ(w·x + b). */
 export interface LinearModel {
@@ -35,6 +44,7 @@ export function trainLogistic(x: SparseRows, y: Uint8Array, params: LogisticPara
   const d = x.cols;
   const n = rowWeights ? rowWeights.reduce((a, b) => a + b, 0) || 1 : Math.max(1, x.rows);
   const lambda = params.regParam;
+  const { rowPtr, colIdx, values } = x;
   const z = new Float64Array(x.rows);
   // Parameters: [w_0 … w_{d-1}, b].
   const objective = (theta: Float64Array, grad: Float64Array): number => {
@@ -50,7 +60,8 @@ export function trainLogistic(x: SparseRows, y: Uint8Array, params: LogisticPara
       loss += weight * (s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s)));
       const residual = weight * (sigmoid(m) - y[r]!);
       gb += residual;
-      for (let k = x.rowPtr[r]!, to = x.rowPtr[r + 1]!; k < to; k++) grad[x.colIdx[k]!]! += residual * x.values[k]!;
+      const to = rowPtr[r + 1]!;
+      for (let k = rowPtr[r]!; k < to; k++) grad[colIdx[k]!]! += residual * values[k]!;
     }
     let penalty = 0;
     for (let j = 0; j < d; j++) {
@@ -66,7 +77,7 @@ export function trainLogistic(x: SparseRows, y: Uint8Array, params: LogisticPara
     x0.set(start.weights);
     x0[d] = start.bias;
   }
-  const theta = lbfgs(objective, x0, params.tolerance ?? 1e-5, params.maxIterations ?? 500);
+  const theta = lbfgs(objective, x0, params.tolerance ?? DEFAULT_TOLERANCE, params.maxIterations ?? 500);
   return { weights: theta.slice(0, d), bias: theta[d]! };
 }
 
@@ -77,15 +88,15 @@ export function predictLinear(model: LinearModel, x: SparseRows): Float64Array {
   return out;
 }
 
-/** w·x + b per row into `out`; features beyond the weights are ignored. */
-export function margins(x: SparseRows, weights: ArrayLike<number>, bias: number, out: Float64Array): Float64Array {
-  const d = weights.length;
+/** w·x + b per row into `out`; `weights` cover every column of `x`. */
+export function margins(x: SparseRows, weights: Float64Array, bias: number, out: Float64Array): Float64Array {
+  // Checked once here rather than per entry: a per-entry bound check halved this loop's speed.
+  if (weights.length < x.cols) throw new Error(`weights (${weights.length}) do not cover the ${x.cols} columns`);
+  const { rowPtr, colIdx, values } = x;
   for (let r = 0; r < x.rows; r++) {
     let m = bias;
-    for (let k = x.rowPtr[r]!, to = x.rowPtr[r + 1]!; k < to; k++) {
-      const c = x.colIdx[k]!;
-      if (c < d) m += weights[c]! * x.values[k]!;
-    }
+    const to = rowPtr[r + 1]!;
+    for (let k = rowPtr[r]!; k < to; k++) m += weights[colIdx[k]!]! * values[k]!;
     out[r] = m;
   }
   return out;

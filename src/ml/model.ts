@@ -155,7 +155,7 @@ function linearFitter(x: SparseRows, y: Uint8Array, docs: readonly LabelledDoc[]
   const weights = balancedWeights(y);
   const needInner = params.calibrate || params.regParam <= 0;
   const folds = needInner ? groupFolds(docs, INNER_FOLDS, params.seed) : undefined;
-  const inner = folds ? innerSplits(x, y, folds) : [];
+  const inner = folds ? innerSplits(x, y, folds, names) : [];
   // A fold can lack a class on tiny data; then there is nothing to learn from it.
   const usable = inner.filter((s) => s.hasBothClasses);
   return (kind: 'lr' | 'nb'): { linear: LinearModel; platt: Platt; regParam?: number } => {
@@ -164,26 +164,29 @@ function linearFitter(x: SparseRows, y: Uint8Array, docs: readonly LabelledDoc[]
     // Strongest penalty first: each fold's solution warm-starts the next, weaker one (a regularisation path).
     const candidates = kind === 'lr' && params.regParam <= 0 ? [...REG_GRID].sort((a, b) => b - a) : [params.regParam];
     const previous = new Map<InnerSplit, LinearModel>();
-    let best = { lambda: candidates[0]!, loss: Number.POSITIVE_INFINITY, oof: new Float64Array(0), oofNames: new Float64Array(0) };
+    let best = { lambda: candidates[0]!, loss: Number.POSITIVE_INFINITY, oof: new Float64Array(0), oofNames: new Float64Array(0), models: [] as LinearModel[] };
     if (usable.length > 0 && (candidates.length > 1 || params.calibrate)) {
       for (const lambda of candidates) {
         const oof = new Float64Array(y.length);
         const oofNames = new Float64Array(y.length);
+        const models: LinearModel[] = [];
         for (const s of usable) {
           const model = fitOn(s.train, s.trainLabels, s.trainWeights, lambda, previous.get(s));
           previous.set(s, model);
+          models.push(model);
           const m = margins(s.test, model.weights, model.bias, new Float64Array(s.test.rows));
-          const mn = params.calibrate ? margins(selectRows(names, s.testRows), model.weights, model.bias, new Float64Array(s.test.rows)) : m;
+          const mn = params.calibrate ? margins(s.testNames, model.weights, model.bias, new Float64Array(s.test.rows)) : m;
           s.testRows.forEach((row, i) => {
             oof[row] = m[i]!;
             oofNames[row] = mn[i]!;
           });
         }
         const loss = weightedLogLoss(oof, y, weights, usable);
-        if (loss < best.loss - 1e-9) best = { lambda, loss, oof, oofNames };
+        if (loss < best.loss - 1e-9) best = { lambda, loss, oof, oofNames, models };
       }
     }
-    const linear = fitOn(x, y, weights, best.lambda);
+    // The folds' solutions at the chosen penalty, averaged, start the final fit near its optimum.
+    const linear = fitOn(x, y, weights, best.lambda, kind === 'lr' ? meanModel(best.models) : undefined);
     let platt = IDENTITY;
     if (params.calibrate && best.oof.length > 0) {
       // Full texts and names alone, each set weighing as much as the other, classes balanced.
@@ -213,11 +216,13 @@ interface InnerSplit {
   trainLabels: Uint8Array;
   trainWeights: Float64Array;
   test: SparseRows;
+  /** The test rows' event names alone (calibration). */
+  testNames: SparseRows;
   testRows: number[];
   hasBothClasses: boolean;
 }
 
-function innerSplits(x: SparseRows, y: Uint8Array, folds: Int32Array): InnerSplit[] {
+function innerSplits(x: SparseRows, y: Uint8Array, folds: Int32Array, names: SparseRows): InnerSplit[] {
   const out: InnerSplit[] = [];
   for (let f = 0; f < INNER_FOLDS; f++) {
     const trainRows: number[] = [];
@@ -231,11 +236,24 @@ function innerSplits(x: SparseRows, y: Uint8Array, folds: Int32Array): InnerSpli
       trainLabels,
       trainWeights: balancedWeights(trainLabels),
       test: selectRows(x, testRows),
+      testNames: selectRows(names, testRows),
       testRows,
       hasBothClasses: ones > 0 && ones < trainLabels.length,
     });
   }
   return out;
+}
+
+/** The mean of linear models (undefined for none). */
+function meanModel(models: readonly LinearModel[]): LinearModel | undefined {
+  if (models.length === 0) return undefined;
+  const weights = new Float64Array(models[0]!.weights.length);
+  let bias = 0;
+  for (const m of models) {
+    for (let j = 0; j < weights.length; j++) weights[j]! += m.weights[j]! / models.length;
+    bias += m.bias / models.length;
+  }
+  return { weights, bias };
 }
 
 function weightedLogLoss(margin: Float64Array, y: Uint8Array, weights: Float64Array, splits: InnerSplit[]): number {
