@@ -14,7 +14,7 @@ import {
   chooseRegParam, DEFAULT_MODEL, defaultParams, deserializeModel, MODEL_KINDS, scorer, serializeModel, topWords, trainTextModel, type ModelKind, type ModelParams, type WordImportance,
 } from './model.ts';
 import {
-  cvKey, listRuns, metricsKey, modelKey, newRunId, paramsKey, readModelFile, readRunMetrics, readTestSet, sparkModelPrefix,
+  cvKey, listRuns, metricsKey, modelKey, newRunId, paramsKey, readModelFile, readRunMetrics, readTestSet, runPrefix, sparkModelPrefix,
   writeSplit, writeTestSet, type Engine, type RunMetricsFile, type RunParamsFile,
 } from './runs.ts';
 import { EMR_ML_PREFIX, emrMlPrefix, emrTrainStep, rowsFile, sparkPredict, sparkTrain, type SparkRunOptions } from './spark.ts';
@@ -206,17 +206,24 @@ export interface StagedRun {
  * to `models/<run>/`, and the rows ml.py reads to `_emr/ml/<run>/` (the lake must be s3://). The
  * run is not listed until completeEmrRun has written its metrics.
  */
-export async function stageEmrRun(store: ObjectStore, options: Omit<TrainOptions, 'engine' | 'emr'> = {}): Promise<StagedRun> {
+export async function stageEmrRun(store: ObjectStore, options: Omit<TrainOptions, 'engine' | 'emr'> & { dryRun?: boolean } = {}): Promise<StagedRun> {
   if (!store.url.startsWith('s3://')) throw new UserError(`the emr engine needs the lake in S3; the lake is ${store.url}`, { hint: 'set lake to s3://bucket/prefix' });
   const run = await prepareRun(store, 'emr', options);
+  const lake = store.url.endsWith('/') ? store.url : `${store.url}/`;
+  const step = emrTrainStep(lake, run.runId, sparkModelPrefix(run.runId), run.params);
+  if (options.dryRun) return { runId: run.runId, step };
   const staged = emrMlPrefix(run.runId);
   await writeSplit(store, run.runId, run.split);
   await writeTestSet(store, run.runId, run.test);
   await store.put(`${staged}rows.ndjson`, rowsFile(run.train, run.test), { contentType: 'application/x-ndjson' });
   const file: StagedRunFile = { runId: run.runId, asked: run.asked, params: run.params, trainedAt: run.trainedAt.toISOString(), data: dataCounts(run.train, run.test) };
   await putJson(store, `${staged}run.json`, file);
-  const lake = store.url.endsWith('/') ? store.url : `${store.url}/`;
-  return { runId: run.runId, step: emrTrainStep(lake, run.runId, sparkModelPrefix(run.runId), run.params) };
+  return { runId: run.runId, step };
+}
+
+/** Removes a staged run that will not be trained (its cluster was not started). */
+export async function discardEmrRun(store: ObjectStore, runId: string): Promise<void> {
+  for (const prefix of [emrMlPrefix(runId), runPrefix(runId)]) for (const info of await listAll(store, prefix)) await store.delete(info.key);
 }
 
 /** Runs staged for EMR whose step has written all its outputs (ml.py writes summary.json last), oldest first. */
