@@ -89,6 +89,7 @@ export async function trainModel(store: ObjectStore, options: TrainOptions = {})
     const staged = await stageEmrRun(store, options);
     const job = await options.emr.run(staged.step, staged.runId);
     if (job.state !== 'succeeded') {
+      await discardEmrRun(store, staged.runId);
       throw new UserError(`the training step on EMR cluster ${job.id} ${job.state}${job.reason ? `: ${job.reason}` : ''}`, {
         hint: `see \`openevents emr status ${job.id}\` and \`openevents emr logs ${job.id}\``,
       });

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runEtl } from '../../src/etl/run.ts';
 import { S3Store } from '../../src/lake/s3-store.ts';
 import { runCli } from '../helpers/cli.ts';
-import { corpusNdjson, generateCorpus } from '../helpers/ml-corpus.ts';
+import { seedTrainingLake } from '../helpers/emr-steps.ts';
+import { corpusNdjson, generateCorpus, type CorpusEvent } from '../helpers/ml-corpus.ts';
 import { useMoto } from '../helpers/moto.ts';
 
 // `emr run --steps etl,ml,report` against moto_server: what is uploaded (code, toolkit tarball,
@@ -23,20 +23,17 @@ let work: string;
 const LAKE = 's3://lake/oe';
 const TRAIN_HOUR = '2015-03-08T12';
 const HOUR = '2015-03-08T13';
-const events = generateCorpus({ events: 300, seed: 11 });
+let events: CorpusEvent[];
 
 beforeAll(async () => {
   const client = { endpoint: moto().endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
   emr = new EMRClient(client);
   s3 = new S3Client({ ...client, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: 'lake' }));
-  // Curated tables to train on: 300 generated outdoors/tech events through the real ETL (DuckDB) into the bucket.
+  // Curated tables to train on, in the bucket; and raw objects for the hour the cluster is for.
   work = mkdtempSync(path.join(tmpdir(), 'oe-emr-steps-'));
+  events = await seedTrainingLake(LAKE, moto(), path.join(work, 'cache/lake'), TRAIN_HOUR);
   const store = S3Store.fromUrl(LAKE, { endpointUrl: moto().endpoint, env: { ...moto().env }, cacheDir: path.join(work, 'cache/lake') });
-  await store.put('raw/2015/03/08/12/gen-1-300.ndjson', corpusNdjson(events));
-  const etl = await runEtl(store, { select: { hours: [TRAIN_HOUR] } });
-  expect(etl.validRecords).toBe(300);
-  // and raw objects for the hour the cluster is for.
   await store.put('raw/2015/03/08/13/gen-1-20.ndjson', corpusNdjson(generateCorpus({ events: 20, seed: 12 })));
 }, 120_000);
 afterAll(() => {
