@@ -70,7 +70,7 @@ export interface TrainOptions {
   emr?: EmrTraining;
 }
 
-/** How the emr engine runs its training step: on a cluster, through the EMR job runner (src/emr/ml.ts). */
+/** How the emr engine runs its training step: on a cluster, through the EMR job runner (src/emr/service.ts emrTraining). */
 export interface EmrTraining {
   /** Runs the step as a job and resolves with its record once it has ended (whatever its state). */
   run: (step: JobStepSpec, runId: string) => Promise<JobRecord>;
