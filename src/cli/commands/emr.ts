@@ -33,11 +33,12 @@ A cluster ends after its last step; its logs stay under aws.emr.logUri (default 
 
   emr
     .command('run')
-    .description('Start a cluster for one hour (etl, ml, report steps), at most once')
+    .description("Run an hour's steps on a cluster, at most once")
     .addHelpText(
       'after',
       `
-Steps run in pipeline order, etl → ml → report; a failed step stops the rest (aws.emr.actionOnFailure).
+Steps run in pipeline order, etl → ml → report; a failed step stops the rest (aws.emr.actionOnFailure
+TERMINATE_CLUSTER, the default, or CANCEL_AND_WAIT; CONTINUE lets them run).
 The cluster is tagged with the hour and the steps: while one for the same hour and steps is active,
 nothing new starts.
 
@@ -153,7 +154,7 @@ and the scheduler also commit an hour's ETL results, waiting for the cluster if 
 
   emr
     .command('collect')
-    .description("Commit what clusters' steps wrote to the lake (starts no cluster)")
+    .description("Commit what clusters' steps wrote to the lake")
     .addHelpText(
       'after',
       `

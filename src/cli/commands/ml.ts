@@ -73,11 +73,9 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
       'Train on the curated tables (events of category 23 and 34 groups), split train/test by group (seeded, stratified), and write a run to models/<run-id>/ with metrics.json.',
     )
     .option('--lake <dir|s3://bucket/prefix>', LAKE_HELP)
-    .addOption(
-      new Option(
-        '--engine <engine>',
-        'ts: embedded; spark: spark/jobs/ml.py via spark-submit on local[*] (lr, nb, rf); emr: the same job as an EMR step on a cluster of its own (lr, nb, rf; the lake in S3, settings in aws.emr), waited for (default: config "ml.engine", ts)',
-      ).choices(['ts', 'spark', 'emr']),
+    .option(
+      '--engine <ts|spark|emr>',
+      'ts: embedded; spark: spark/jobs/ml.py via spark-submit on local[*] (lr, nb, rf); emr: the same job as an EMR step on a cluster of its own (lr, nb, rf; the lake in S3, settings in aws.emr), waited for (default: config "ml.engine", ts)',
     )
     .addOption(
       new Option('--model <model>', `lr: logistic regression; nb: naive Bayes; ensemble: both, averaged; rf: random forest (default: config "ml.model", ${DEFAULT_MODEL})`).choices(MODEL_KINDS),
