@@ -20,6 +20,10 @@ caller from the predictions this job writes.
                 --features-per-split N --seed N --max-bins N --stopwords-dir DIR]
   ml.py predict --model DIR --input rows.ndjson --output DIR
 
+Paths may be local or Hadoop URIs (s3://, read and written through s3a as spark/jobs/etl.py does):
+on EMR the step reads its rows from the lake and writes its outputs there. `--model-dir` puts
+the fitted model elsewhere than DIR/model (EMR: straight into the run's folder in the lake).
+
 Input rows: {"event_id", "group_id", "label" (0 outdoors-adventure, 1 tech), "text", "split"}.
 train writes DIR/model (the fitted PipelineModel), DIR/predictions.json (test rows:
 event_id, label, probability = P(tech)), DIR/top_words.json and DIR/summary.json.
@@ -43,6 +47,10 @@ from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from jobs.etl import configure, hadoop_url, write_text  # noqa: E402
 
 DEFAULT_STOPWORDS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "ml", "stopwords")
 
@@ -197,15 +205,32 @@ def top_words(model: PipelineModel, n: int = 50) -> list:
     return [{"word": word, "importance": value, **({"points": points[i]} if points else {})} for value, word, i in ranked[:n]]
 
 
+def is_uri(path: str) -> bool:
+    return "://" in path
+
+
 def read_rows(spark: SparkSession, path: str) -> DataFrame:
-    return spark.read.schema(INPUT_SCHEMA).json(path)
+    return spark.read.schema(INPUT_SCHEMA).json(hadoop_url(path) if is_uri(path) else path)
 
 
-def write_json(path: str, value) -> None:
+def join(folder: str, name: str) -> str:
+    return f"{folder.rstrip('/')}/{name}" if is_uri(folder) else os.path.join(folder, name)
+
+
+def write_json(spark: SparkSession, path: str, value) -> None:
+    """A JSON file, whole or not at all: a local rename, or one object PUT when closed (s3://)."""
+    if is_uri(path):
+        write_text(spark, path, json.dumps(value))
+        return
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(value, handle)
     os.replace(tmp, path)
+
+
+def prepare_output(path: str) -> None:
+    if not is_uri(path):
+        os.makedirs(path, exist_ok=True)
 
 
 def collect_predictions(frame: DataFrame) -> list:
@@ -225,20 +250,22 @@ def train(spark: SparkSession, args) -> None:
                                          args.reg_param, args.smoothing)
         train_rows = with_balanced_weights(train_rows)
     model = fit(pipeline, train_rows)
-    os.makedirs(args.output, exist_ok=True)
-    model.write().overwrite().save(os.path.join(args.output, "model"))
-    write_json(os.path.join(args.output, "predictions.json"), collect_predictions(predictions(model, test_rows)))
-    write_json(os.path.join(args.output, "top_words.json"), top_words(model))
-    write_json(os.path.join(args.output, "summary.json"), {
+    prepare_output(args.output)
+    model_dir = getattr(args, "model_dir", None) or join(args.output, "model")
+    model.write().overwrite().save(hadoop_url(model_dir) if is_uri(model_dir) else model_dir)
+    write_json(spark, join(args.output, "predictions.json"), collect_predictions(predictions(model, test_rows)))
+    write_json(spark, join(args.output, "top_words.json"), top_words(model))
+    # Last: its presence says the outputs are complete.
+    write_json(spark, join(args.output, "summary.json"), {
         "trainRows": train_rows.count(), "testRows": test_rows.count(), "vocabulary": len(vocabulary(model)),
     })
 
 
 def predict(spark: SparkSession, args) -> None:
     """Scores every input row with a saved PipelineModel."""
-    model = PipelineModel.load(args.model)
-    os.makedirs(args.output, exist_ok=True)
-    write_json(os.path.join(args.output, "predictions.json"),
+    model = PipelineModel.load(hadoop_url(args.model) if is_uri(args.model) else args.model)
+    prepare_output(args.output)
+    write_json(spark, join(args.output, "predictions.json"),
                collect_predictions(predictions(model, read_rows(spark, args.input))))
 
 
@@ -248,6 +275,7 @@ def parse_args(argv: list):
     t = sub.add_parser("train")
     t.add_argument("--input", required=True)
     t.add_argument("--output", required=True)
+    t.add_argument("--model-dir", default=None, help="where the fitted model goes (default: OUTPUT/model)")
     t.add_argument("--stopwords-dir", default=DEFAULT_STOPWORDS_DIR)
     t.add_argument("--model", choices=["rf", "lr", "nb"], default="rf")
     t.add_argument("--ngrams", type=int, choices=[1, 2], default=1)
@@ -269,7 +297,8 @@ def parse_args(argv: list):
 
 def main(argv=None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    spark = SparkSession.builder.appName(f"openevents-ml-{args.command}").getOrCreate()
+    # s3:// paths go through s3a, at AWS_ENDPOINT_URL when one is set (an emulator), as in etl.py.
+    spark = configure(SparkSession.builder.appName(f"openevents-ml-{args.command}"), os.environ).getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     try:
         (train if args.command == "train" else predict)(spark, args)

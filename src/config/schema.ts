@@ -140,7 +140,8 @@ export const configSchema = z
       .prefault({}),
     ml: z
       .strictObject({
-        engine: z.enum(['ts', 'spark']).default('ts'),
+        /** ts (embedded), spark (local spark-submit) or emr (the Spark job as an EMR step; the lake in S3, settings in aws.emr). */
+        engine: z.enum(['ts', 'spark', 'emr']).default('ts'),
         /** The classifier (src/ml/model.ts MODEL_KINDS); unset: the default model. */
         model: z.enum(['lr', 'nb', 'ensemble', 'rf']).optional(),
         /** Unset: the model's own default (20,000 for the linear models, 2,000 for the forest). */

@@ -1,22 +1,12 @@
 import { isHourId, type HourId } from '../lake/layout.ts';
 import { UserError } from '../errors.ts';
-import type { JobSpec } from '../jobs/runner.ts';
+import type { JobSpec, JobStepSpec } from '../jobs/runner.ts';
 import { etlStep, type EtlPlan } from '../etl/engines/emr.ts';
 import type { EmrSettings } from './settings.ts';
+import { reportSteps, type ReportTarget } from './toolkit.ts';
+import type { EmrStage } from './stages.ts';
 
-/** The pipeline stages `openevents emr run --steps` can put on a cluster, in the order they run. */
-export const EMR_STAGES = ['etl'] as const;
-export type EmrStage = (typeof EMR_STAGES)[number];
-
-/** Parses `--steps etl,…`: known stages, each once, in pipeline order. */
-export function parseStages(value: string): EmrStage[] {
-  const asked = value.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = asked.filter((s) => !(EMR_STAGES as readonly string[]).includes(s));
-  if (unknown.length > 0 || asked.length === 0) {
-    throw new UserError(`--steps takes a comma-separated list of ${EMR_STAGES.join(', ')}; got "${value}"`);
-  }
-  return EMR_STAGES.filter((s) => asked.includes(s));
-}
+export { EMR_STAGES, parseStages, type EmrStage } from './stages.ts';
 
 /** Checks `--hour`. */
 export function parseHour(hour: string): HourId {
@@ -24,17 +14,36 @@ export function parseHour(hour: string): HourId {
   return hour;
 }
 
+/** What each asked stage runs: the hour's ETL plan, the staged training run's step, where the report goes. */
+export interface StagePlans {
+  etl?: EtlPlan;
+  /** The training step of a run staged for EMR (src/ml/service.ts stageEmrRun). */
+  ml?: JobStepSpec;
+  report?: ReportTarget;
+}
+
 /**
- * The job of `openevents emr run`: the asked stages for one hour, as EMR steps, keyed by hour and
- * stages. The etl step runs the hour's ETL plan — the batches the ETL makes of it
- * (src/etl/engines/emr.ts), read from the lake by spark/jobs/etl.py.
+ * The job of `openevents emr run`: the asked stages for one hour, as EMR steps in pipeline order
+ * (etl → ml → report; the cluster's ActionOnFailure stops the rest when one fails), keyed by hour
+ * and stages. The etl step runs the hour's ETL plan — the batches the ETL makes of it
+ * (src/etl/engines/emr.ts), read from the lake by spark/jobs/etl.py; the ml step trains a staged
+ * run with spark/jobs/ml.py; the report steps run the toolkit on the primary node (./toolkit.ts).
  */
-export function pipelineJob(settings: EmrSettings, hour: HourId, stages: readonly EmrStage[], plan: { etl: EtlPlan }): JobSpec {
-  const steps = stages.map((stage) => {
+export function pipelineJob(settings: EmrSettings, hour: HourId, stages: readonly EmrStage[], plans: StagePlans): JobSpec {
+  const steps = stages.flatMap((stage): JobStepSpec[] => {
     switch (stage) {
       case 'etl':
-        return { ...etlStep(plan.etl, settings.lake), label: `etl ${hour}`, hour };
+        return [{ ...etlStep(need(plans.etl, stage), settings.lake), label: `etl ${hour}`, hour }];
+      case 'ml':
+        return [{ ...need(plans.ml, stage), hour }];
+      case 'report':
+        return reportSteps(settings.lake, hour, need(plans.report, stage), { etl: stages.includes('etl') });
     }
   });
   return { kind: 'emr', label: `${stages.join(',')} ${hour}`, key: `${hour}/${stages.join(',')}`, steps };
+}
+
+function need<T>(plan: T | undefined, stage: EmrStage): T {
+  if (plan === undefined) throw new Error(`pipelineJob: no plan for the ${stage} stage`);
+  return plan;
 }

@@ -1,6 +1,7 @@
 import type { InstanceFleetConfig, InstanceGroupConfig, RunJobFlowCommandInput } from '@aws-sdk/client-emr';
 import { BOOTSTRAP_SCRIPT, codeLocation } from './code.ts';
 import type { EmrSettings } from './settings.ts';
+import { TOOLKIT_SCRIPT } from './toolkit.ts';
 
 /** What one cluster is for: its steps (command-runner.jar arguments), tags and code. */
 export interface ClusterPlan {
@@ -12,11 +13,14 @@ export interface ClusterPlan {
   codeHash: string;
   /** Spot capacity for this run (fleets fall back to on-demand). */
   spot: boolean;
+  /** The toolkit tarball (s3://) to install on the primary node, for steps that run `openevents`. */
+  toolkit?: string;
 }
 
 /**
  * The RunJobFlow request of a plan: one spark-submit step per entry through command-runner.jar,
- * the bootstrap action that installs the code and its Python dependencies on every node, logs to
+ * the bootstrap action that installs the code and its Python dependencies on every node (and the
+ * toolkit with Node.js on the primary one when a step runs `openevents`), logs to
  * LogUri, and a cluster that ends after its last step (an idle timeout as a safety net).
  */
 export function runJobFlowRequest(settings: EmrSettings, plan: ClusterPlan): RunJobFlowCommandInput {
@@ -37,7 +41,10 @@ export function runJobFlowRequest(settings: EmrSettings, plan: ClusterPlan): Run
       TerminationProtected: false,
     },
     AutoTerminationPolicy: { IdleTimeout: settings.idleTimeoutMinutes * 60 },
-    BootstrapActions: [{ Name: 'openevents code and Python dependencies', ScriptBootstrapAction: { Path: `${code}${BOOTSTRAP_SCRIPT}`, Args: [code] } }],
+    BootstrapActions: [
+      { Name: 'openevents code and Python dependencies', ScriptBootstrapAction: { Path: `${code}${BOOTSTRAP_SCRIPT}`, Args: [code] } },
+      ...(plan.toolkit ? [{ Name: 'openevents toolkit and Node.js', ScriptBootstrapAction: { Path: `${code}${TOOLKIT_SCRIPT}`, Args: [plan.toolkit] } }] : []),
+    ],
     Steps: plan.steps.map((step) => ({
       Name: step.name.slice(0, 256),
       ActionOnFailure: settings.actionOnFailure,

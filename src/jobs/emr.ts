@@ -1,10 +1,13 @@
 import type { EMRClient, RunJobFlowCommandInput } from '@aws-sdk/client-emr';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { rmSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 import { readCodeBundle, uploadCode, type CodeBundle, type UploadedCode } from '../emr/code.ts';
 import { EmrClusters, TAG } from '../emr/clusters.ts';
 import { runJobFlowRequest } from '../emr/request.ts';
 import type { EmrSettings } from '../emr/settings.ts';
+import { runsToolkit } from '../emr/toolkit.ts';
+import { artifactUri, packDir, packToolkit, stageArtifact, type Artifact } from '../ec2/artifact.ts';
 import { osUser } from './local.ts';
 import { JobRunningError, pollUntilDone, type JobRunner, type JobSpec, type WaitOptions } from './runner.ts';
 import { isActive, type JobRecord } from './types.ts';
@@ -18,6 +21,11 @@ export interface EmrJobRunnerOptions {
   /** The code bundle to upload (default: this installation's spark/ jobs, SQL and bootstrap). */
   code?: () => Promise<CodeBundle>;
   /**
+   * The toolkit's npm pack tarball, for jobs with steps that run `openevents` on the cluster
+   * (default: pack this installation, once per runner).
+   */
+  toolkit?: () => Promise<Artifact>;
+  /**
    * Runs find-then-submit of one key alone across processes (a lease in the lake), so two
    * `emr run`s at once still start one cluster. Default: no lock (one process).
    */
@@ -30,6 +38,8 @@ export interface EmrJobRunnerOptions {
 export interface EmrPlan {
   request: RunJobFlowCommandInput;
   code: { hash: string; uri: string; files: number; bytes: number };
+  /** The toolkit tarball the cluster installs (when a step runs `openevents`). */
+  toolkit?: { uri: string; sha256: string; bytes: number };
 }
 
 /**
@@ -45,6 +55,7 @@ export class EmrJobRunner implements JobRunner {
   private readonly who: string;
   private readonly now: () => number;
   private readonly code: () => Promise<CodeBundle>;
+  private readonly toolkit: () => Promise<Artifact>;
   private readonly exclusive: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
   private readonly cacheMs: number;
   private readonly s3: S3Client;
@@ -59,13 +70,16 @@ export class EmrJobRunner implements JobRunner {
     this.who = options.who ?? osUser();
     this.now = options.now ?? Date.now;
     this.code = options.code ?? (() => readCodeBundle());
+    this.toolkit = options.toolkit ?? once(packThisToolkit);
     this.exclusive = options.exclusive ?? ((_name, fn) => fn());
     this.cacheMs = options.cacheMs ?? options.settings.pollSeconds * 1000;
   }
 
-  /** The RunJobFlow request of a job and the code it would upload; asks AWS nothing. */
-  async plan(spec: JobSpec, bundle?: CodeBundle): Promise<EmrPlan> {
+  /** The RunJobFlow request of a job and the code (and toolkit) it would upload; asks AWS nothing. */
+  async plan(spec: JobSpec, bundle?: CodeBundle): Promise<EmrPlan & { artifact?: Artifact }> {
     const code = bundle ?? (await this.code());
+    const artifact = spec.steps.some(runsToolkit) ? await this.toolkit() : undefined;
+    const toolkit = artifact ? { uri: artifactUri(`${this.settings.codeUri}toolkit/`, artifact), sha256: artifact.sha256, bytes: artifact.bytes } : undefined;
     const spot = this.settings.market === 'spot';
     if (spot && this.settings.instances !== 'fleets') {
       throw new UserError('Spot with on-demand fallback needs instance fleets', { hint: 'set aws.emr.instances to "fleets" (or run without --spot)' });
@@ -84,9 +98,9 @@ export class EmrJobRunner implements JobRunner {
       if (!step.argv) throw new Error(`EMR step "${step.label}" has no argv: an EMR step runs a command line on the cluster (command-runner.jar), not an openevents subcommand`);
       return { name: step.label, args: step.argv };
     });
-    const request = runJobFlowRequest(this.settings, { label: spec.label, steps, tags, codeHash: code.hash, spot });
+    const request = runJobFlowRequest(this.settings, { label: spec.label, steps, tags, codeHash: code.hash, spot, ...(toolkit ? { toolkit: toolkit.uri } : {}) });
     const bytes = code.files.reduce((n, f) => n + f.body.length, 0);
-    return { request, code: { hash: code.hash, uri: `${this.settings.codeUri}${code.hash}/`, files: code.files.length, bytes } };
+    return { request, code: { hash: code.hash, uri: `${this.settings.codeUri}${code.hash}/`, files: code.files.length, bytes }, ...(toolkit && artifact ? { toolkit, artifact } : {}) };
   }
 
   /** Uploads the code (once per hash) and starts the cluster, unless one with the job's key is active. */
@@ -94,21 +108,22 @@ export class EmrJobRunner implements JobRunner {
     return (await this.submit(spec)).job;
   }
 
-  /** `start`, also saying what happened to the code. */
-  async submit(spec: JobSpec): Promise<{ job: JobRecord; code: UploadedCode }> {
+  /** `start`, also saying what happened to the code (and the toolkit, staged once per content hash). */
+  async submit(spec: JobSpec): Promise<{ job: JobRecord; code: UploadedCode; toolkit?: { uri: string; uploaded: boolean } }> {
     const bundle = await this.code();
-    const { request } = await this.plan(spec, bundle);
-    const run = async (): Promise<{ job: JobRecord; code: UploadedCode }> => {
+    const { request, toolkit, artifact } = await this.plan(spec, bundle);
+    const run = async (): Promise<{ job: JobRecord; code: UploadedCode; toolkit?: { uri: string; uploaded: boolean } }> => {
       if (spec.key !== undefined) {
         const [same] = await this.clusters.activeWithKey(spec.key);
         if (same) throw new JobRunningError(same);
       }
       const code = await uploadCode(this.s3, this.settings.codeUri, bundle);
+      const staged = toolkit && artifact ? { uri: toolkit.uri, uploaded: await stageArtifact(this.s3, toolkit.uri, artifact) } : undefined;
       const id = await this.clusters.submit(request);
       this.listed = undefined;
       const job = await this.clusters.record(id);
       if (!job) throw new Error(`cluster ${id} was started but does not carry the pipeline tag ${this.settings.name}`);
-      return { job, code };
+      return { job, code, ...(staged ? { toolkit: staged } : {}) };
     };
     return spec.key === undefined ? run() : this.exclusive(`emr/${this.settings.name}/${spec.key}`, run);
   }
@@ -170,4 +185,16 @@ export class EmrJobRunner implements JobRunner {
     );
     return records.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
+}
+
+/** Packs this installation's toolkit into a folder kept while the process lives (the tarball is read when staged). */
+async function packThisToolkit(): Promise<Artifact> {
+  const scratch = await packDir();
+  process.once('exit', () => rmSync(scratch.dir, { recursive: true, force: true }));
+  return packToolkit(scratch.dir);
+}
+
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= fn());
 }

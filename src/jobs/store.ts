@@ -3,8 +3,14 @@ import path from 'node:path';
 import { isErrnoCode } from '../errors.ts';
 import type { JobRecord } from './types.ts';
 
+/** A folder changed this recently may change again within the same file-system timestamp: read it again. */
+const RACY_MS = 2_000;
+
 /** Reads and writes job records in one folder; writes are atomic (temporary file + rename). */
 export class JobFiles {
+  /** The last list, with the folder's modification time it was read at. */
+  private listed?: { mtimeMs: number; records: JobRecord[] };
+
   constructor(readonly dir: string) {}
 
   file(id: string): string {
@@ -35,19 +41,28 @@ export class JobFiles {
     }
   }
 
-  /** Every record, newest first. */
+  /**
+   * Every record, newest first. Records pile up (a scheduler every 5 min writes 288 a day) and the
+   * monitor lists them each second, so an unchanged folder is not read again: every write renames
+   * a file into it, which moves the folder's modification time (unless that was under RACY_MS ago,
+   * when a second write could share the timestamp).
+   */
   async list(): Promise<JobRecord[]> {
     let names: string[];
+    let mtimeMs: number;
     try {
+      mtimeMs = (await fs.stat(this.dir)).mtimeMs;
+      if (this.listed?.mtimeMs === mtimeMs && Date.now() - mtimeMs > RACY_MS) return [...this.listed.records];
       names = await fs.readdir(this.dir);
     } catch (error) {
       if (isErrnoCode(error, 'ENOENT')) return [];
       throw error;
     }
     const ids = names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => n.slice(0, -5));
-    const records = await Promise.all(ids.map((id) => this.read(id)));
-    return records
+    const records = (await Promise.all(ids.map((id) => this.read(id))))
       .filter((r): r is JobRecord => r !== undefined && typeof r.id === 'string')
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+    this.listed = { mtimeMs, records };
+    return [...records];
   }
 }

@@ -14,7 +14,8 @@ import type { GroupSplit } from './split.ts';
  * Run ids sort by time: `YYYYMMDD-HHMMSS-mmm-<engine>`.
  */
 
-export type Engine = 'ts' | 'spark';
+/** ts: embedded; spark: Spark ML by local spark-submit; emr: the same Spark job as an EMR step (a Spark model either way). */
+export type Engine = 'ts' | 'spark' | 'emr';
 
 /** metrics.json of a run. Rows of the confusion matrix are the actual class, columns the predicted one. */
 export interface RunMetricsFile {

@@ -4,21 +4,23 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { configSchema, type Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
-import { listAll, putJson, type ObjectStore } from '../lake/store.ts';
+import { getJson, listAll, putJson, type ObjectStore } from '../lake/store.ts';
 import { countLabelledEvents, labelledDocsFromRaw, loadLabelledDocs, type RawReadStats } from './data.ts';
 import { LABELS, type Label, type LabelledDoc } from './labels.ts';
 import { calibration } from './calibration.ts';
 import { calibrationSummary, crossValidate, type CvOptions, type CvReport } from './cv.ts';
 import { computeMetrics, type Metrics } from './metrics.ts';
 import {
-  chooseRegParam, DEFAULT_MODEL, defaultParams, deserializeModel, MODEL_KINDS, scorer, serializeModel, topWords, trainTextModel, type ModelKind, type ModelParams,
+  chooseRegParam, DEFAULT_MODEL, defaultParams, deserializeModel, MODEL_KINDS, scorer, serializeModel, topWords, trainTextModel, type ModelKind, type ModelParams, type WordImportance,
 } from './model.ts';
 import {
-  cvKey, listRuns, metricsKey, modelKey, newRunId, paramsKey, readModelFile, readRunMetrics, readTestSet, sparkModelPrefix,
+  cvKey, listRuns, metricsKey, modelKey, newRunId, paramsKey, readModelFile, readRunMetrics, readTestSet, runPrefix, sparkModelPrefix,
   writeSplit, writeTestSet, type Engine, type RunMetricsFile, type RunParamsFile,
 } from './runs.ts';
-import { sparkPredict, sparkTrain, type SparkRunOptions } from './spark.ts';
-import { applySplit, splitByGroup } from './split.ts';
+import { EMR_ML_PREFIX, emrMlPrefix, emrTrainStep, rowsFile, sparkPredict, sparkTrain, type SparkRunOptions } from './spark.ts';
+import { applySplit, splitByGroup, type GroupSplit } from './split.ts';
+import type { JobStepSpec } from '../jobs/runner.ts';
+import type { JobRecord } from '../jobs/types.ts';
 
 /**
  * The classifier's services: train a run, evaluate it, ask it about a text. They return data
@@ -64,75 +66,204 @@ export interface TrainOptions {
   docs?: readonly LabelledDoc[];
   now?: () => Date;
   spark?: SparkRunOptions;
+  /** The emr engine's cluster: needed when `engine` is 'emr'. */
+  emr?: EmrTraining;
+}
+
+/** How the emr engine runs its training step: on a cluster, through the EMR job runner (src/emr/service.ts emrTraining). */
+export interface EmrTraining {
+  /** Runs the step as a job and resolves with its record once it has ended (whatever its state). */
+  run: (step: JobStepSpec, runId: string) => Promise<JobRecord>;
 }
 
 /**
  * Trains a run: loads the labelled events, splits them by group (seeded, stratified), trains on
  * one side with the chosen engine, scores the other, and writes `models/<run-id>/`. Returns the
- * run's metrics.json.
+ * run's metrics.json. The emr engine runs Spark's training as an EMR step (stageEmrRun, then
+ * completeEmrRun once the step has ended); a step that failed is a UserError with its reason.
  */
 export async function trainModel(store: ObjectStore, options: TrainOptions = {}): Promise<RunMetricsFile> {
   const engine = options.engine ?? 'ts';
-  const params = options.params ?? paramsFromConfig(configSchema.parse({}).ml);
+  if (engine === 'emr') {
+    if (!options.emr) throw new Error('trainModel: the emr engine needs options.emr');
+    const staged = await stageEmrRun(store, options);
+    const job = await options.emr.run(staged.step, staged.runId);
+    if (job.state !== 'succeeded') {
+      await discardEmrRun(store, staged.runId);
+      throw new UserError(`the training step on EMR cluster ${job.id} ${job.state}${job.reason ? `: ${job.reason}` : ''}`, {
+        hint: `see \`openevents emr status ${job.id}\` and \`openevents emr logs ${job.id}\``,
+      });
+    }
+    return completeEmrRun(store, staged.runId, job);
+  }
+  const run = await prepareRun(store, engine, options);
+  const { train, test, params } = run;
+  const started = performance.now();
+  let result: TrainResult;
+  if (engine === 'ts') {
+    const model = trainTextModel(train, params);
+    result = { scores: scorer(model)(test.map((d) => d.text)), words: topWords(model, TOP_WORDS), vocabulary: model.vocabulary.terms.length };
+    if (model.chosen?.regParam !== undefined) run.params = { ...params, regParam: model.chosen.regParam };
+    await putJson(store, modelKey(run.runId), serializeModel(model));
+  } else {
+    const trained = await sparkTrain(train, test, params, options.spark);
+    try {
+      result = { scores: test.map((d) => trained.scores.get(d.eventId) ?? Number.NaN), words: trained.topWords.slice(0, TOP_WORDS), vocabulary: trained.vocabulary };
+      await uploadFolder(store, trained.modelDir, sparkModelPrefix(run.runId));
+    } finally {
+      await fs.rm(trained.workDir, { recursive: true, force: true });
+    }
+  }
+  await writeSplit(store, run.runId, run.split);
+  await writeTestSet(store, run.runId, test);
+  return writeRun(store, { ...run, data: dataCounts(train, test) }, result, (performance.now() - started) / 1000);
+}
+
+/** A run about to train: its id, its split, and its parameters (a Spark lr's penalty already chosen). */
+interface PreparedRun {
+  runId: string;
+  engine: Engine;
+  /** As asked (params.json). */
+  asked: TrainParams;
+  /** As fitted (metrics.json): with the chosen penalty. */
+  params: TrainParams;
+  trainedAt: Date;
+  split: GroupSplit;
+  train: LabelledDoc[];
+  test: LabelledDoc[];
+}
+
+interface TrainResult {
+  /** P(tech) per test doc, in the test docs' order. */
+  scores: ArrayLike<number>;
+  words: WordImportance[];
+  vocabulary: number;
+}
+
+async function prepareRun(store: ObjectStore, engine: Engine, options: TrainOptions): Promise<PreparedRun> {
+  const asked = options.params ?? paramsFromConfig(configSchema.parse({}).ml);
+  let params = asked;
+  if (engine !== 'ts' && params.model === 'ensemble') {
+    throw new UserError('the Spark engines train lr, nb and rf; the ensemble is embedded only', { hint: `use --engine ts, or --model lr|nb|rf with --engine ${engine}` });
+  }
   const docs = options.docs ?? (await loadLabelledDocs(store));
   checkTrainable(docs);
   const split = splitByGroup(docs, params.testFraction, params.seed);
   const { train, test } = applySplit(docs, split);
-  const now = options.now ?? (() => new Date());
-  const runId = newRunId(engine, now());
-  const started = performance.now();
+  // Spark's penalty is chosen once, here, by the same inner cross-validation, so every engine fits the same model.
+  if (engine !== 'ts' && params.model === 'lr' && params.regParam <= 0) params = { ...params, regParam: chooseRegParam(train, params) };
+  const trainedAt = (options.now ?? (() => new Date()))();
+  return { runId: newRunId(engine, trainedAt), engine, asked, params, trainedAt, split, train, test };
+}
 
-  let scores: ArrayLike<number>;
-  let words;
-  let vocabulary: number;
-  let chosenRegParam: number | undefined;
-  if (engine === 'ts') {
-    const model = trainTextModel(train, params);
-    chosenRegParam = model.chosen?.regParam;
-    scores = scorer(model)(test.map((d) => d.text));
-    words = topWords(model, TOP_WORDS);
-    vocabulary = model.vocabulary.terms.length;
-    await putJson(store, modelKey(runId), serializeModel(model));
-  } else {
-    if (params.model === 'ensemble') {
-      throw new UserError('the Spark engine trains lr, nb and rf; the ensemble is embedded only', { hint: 'use --engine ts, or --model lr|nb|rf with --engine spark' });
-    }
-    // The penalty is chosen once, here, by the same inner cross-validation, so both engines fit the same model.
-    const sparkParams = params.model === 'lr' && params.regParam <= 0 ? { ...params, regParam: chooseRegParam(train, params) } : params;
-    const result = await sparkTrain(train, test, sparkParams, options.spark);
-    chosenRegParam = sparkParams.model === 'lr' ? sparkParams.regParam : undefined;
-    try {
-      scores = test.map((d) => result.scores.get(d.eventId) ?? Number.NaN);
-      if (Array.from(scores).some((s) => Number.isNaN(s))) throw new Error('the Spark job returned no prediction for some test events');
-      words = result.topWords.slice(0, TOP_WORDS);
-      vocabulary = result.vocabulary;
-      await uploadFolder(store, result.modelDir, sparkModelPrefix(runId));
-    } finally {
-      await fs.rm(result.workDir, { recursive: true, force: true });
-    }
-  }
-  const trainSeconds = (performance.now() - started) / 1000;
-
-  const trainGroups = new Set(train.map((d) => d.groupId)).size;
-  const testGroups = new Set(test.map((d) => d.groupId)).size;
+/** Writes params.json and, last, metrics.json: from then on the run is listed (listRuns). */
+async function writeRun(
+  store: ObjectStore,
+  run: Pick<PreparedRun, 'runId' | 'engine' | 'asked' | 'params' | 'trainedAt' | 'test'> & { data: RunMetricsFile['data'] },
+  result: TrainResult,
+  trainSeconds: number,
+): Promise<RunMetricsFile> {
+  const { runId, engine, params, test } = run;
+  if (Array.from(result.scores).some((s) => Number.isNaN(s))) throw new Error(`the ${engine} engine returned no prediction for some test events`);
   const file: RunMetricsFile = {
     runId,
     engine,
     model: params.model,
-    trainedAt: now().toISOString(),
-    params: chosenRegParam !== undefined ? { ...params, regParam: chosenRegParam } : params,
-    data: { trainRows: train.length, testRows: test.length, trainGroups, testGroups },
-    metrics: computeMetrics(test.map((d) => d.label), scores),
-    calibration: calibrationSummary(calibration(test.map((d) => d.label), scores)),
-    topWords: words,
+    trainedAt: run.trainedAt.toISOString(),
+    params,
+    data: run.data,
+    metrics: computeMetrics(test.map((d) => d.label), result.scores),
+    calibration: calibrationSummary(calibration(test.map((d) => d.label), result.scores)),
+    topWords: result.words,
   };
-  const paramsFile: RunParamsFile = { runId, engine, params, vocabulary, trainSeconds };
-  await writeSplit(store, runId, split);
-  await writeTestSet(store, runId, test);
+  const paramsFile: RunParamsFile = { runId, engine, params: run.asked, vocabulary: result.vocabulary, trainSeconds };
   await putJson(store, paramsKey(runId), paramsFile);
   // metrics.json last: a run counts as finished (listRuns) only once it is there.
   await putJson(store, metricsKey(runId), file);
   return file;
+}
+
+function dataCounts(train: readonly LabelledDoc[], test: readonly LabelledDoc[]): RunMetricsFile['data'] {
+  return { trainRows: train.length, testRows: test.length, trainGroups: new Set(train.map((d) => d.groupId)).size, testGroups: new Set(test.map((d) => d.groupId)).size };
+}
+
+/** What a run staged for EMR keeps beside its rows until it is written (`<lake>/_emr/ml/<run>/run.json`). */
+interface StagedRunFile {
+  runId: string;
+  asked: TrainParams;
+  params: TrainParams;
+  trainedAt: string;
+  data: RunMetricsFile['data'];
+}
+
+/** A run staged for the EMR engine: its id and the EMR step that trains it. */
+export interface StagedRun {
+  runId: string;
+  step: JobStepSpec;
+}
+
+/**
+ * Stages a run for Spark on EMR: splits as every engine does, writes the run's split and test set
+ * to `models/<run>/`, and the rows ml.py reads to `_emr/ml/<run>/` (the lake must be s3://). The
+ * run is not listed until completeEmrRun has written its metrics.
+ */
+export async function stageEmrRun(store: ObjectStore, options: Omit<TrainOptions, 'engine' | 'emr'> & { dryRun?: boolean } = {}): Promise<StagedRun> {
+  if (!store.url.startsWith('s3://')) throw new UserError(`the emr engine needs the lake in S3; the lake is ${store.url}`, { hint: 'set lake to s3://bucket/prefix' });
+  const run = await prepareRun(store, 'emr', options);
+  const lake = store.url.endsWith('/') ? store.url : `${store.url}/`;
+  const step = emrTrainStep(lake, run.runId, sparkModelPrefix(run.runId), run.params);
+  if (options.dryRun) return { runId: run.runId, step };
+  const staged = emrMlPrefix(run.runId);
+  await writeSplit(store, run.runId, run.split);
+  await writeTestSet(store, run.runId, run.test);
+  await store.put(`${staged}rows.ndjson`, rowsFile(run.train, run.test), { contentType: 'application/x-ndjson' });
+  const file: StagedRunFile = { runId: run.runId, asked: run.asked, params: run.params, trainedAt: run.trainedAt.toISOString(), data: dataCounts(run.train, run.test) };
+  await putJson(store, `${staged}run.json`, file);
+  return { runId: run.runId, step };
+}
+
+/** Removes a staged run that will not be trained (its cluster was not started). */
+export async function discardEmrRun(store: ObjectStore, runId: string): Promise<void> {
+  for (const prefix of [emrMlPrefix(runId), runPrefix(runId)]) for (const info of await listAll(store, prefix)) await store.delete(info.key);
+}
+
+/** Runs staged for EMR whose step has written all its outputs (ml.py writes summary.json last), oldest first. */
+export async function finishedEmrRuns(store: ObjectStore): Promise<string[]> {
+  const ids = [];
+  for (const info of await listAll(store, EMR_ML_PREFIX)) {
+    const m = /^_emr\/ml\/([^/]+)\/out\/summary\.json$/.exec(info.key);
+    if (m) ids.push(m[1]!);
+  }
+  return ids.sort();
+}
+
+/**
+ * Writes a staged run from its EMR step's outputs — the model is already in the run's folder —
+ * computing its metrics as every engine's are computed, then removes `_emr/ml/<run>/`. `job`
+ * (the ended cluster) gives the step's own duration as the training time.
+ */
+export async function completeEmrRun(store: ObjectStore, runId: string, job?: JobRecord): Promise<RunMetricsFile> {
+  const staged = emrMlPrefix(runId);
+  const [file, summary, words, predictions, test] = await Promise.all([
+    getJson<StagedRunFile>(store, `${staged}run.json`),
+    getJson<{ vocabulary: number }>(store, `${staged}out/summary.json`),
+    getJson<WordImportance[]>(store, `${staged}out/top_words.json`),
+    getJson<Array<{ event_id: string; probability: number }>>(store, `${staged}out/predictions.json`),
+    readTestSet(store, runId),
+  ]);
+  if (!file || !test) throw new UserError(`run ${runId} was not staged for EMR (no ${staged}run.json or test set)`);
+  if (!summary || !words || !predictions) {
+    throw new UserError(`the EMR training step of run ${runId} has not written its outputs to ${store.url}/${staged}out/`, {
+      hint: 'see `openevents emr list` and `openevents emr status <cluster>`: the step may still run, or have failed',
+    });
+  }
+  const byId = new Map(predictions.map((p) => [p.event_id, p.probability]));
+  const step = job?.steps.find((s) => s.label === `ml ${runId}`);
+  const trainSeconds = step?.startedAt && step.endedAt ? (Date.parse(step.endedAt) - Date.parse(step.startedAt)) / 1000 : (Date.now() - Date.parse(file.trainedAt)) / 1000;
+  const run = { runId, engine: 'emr' as const, asked: file.asked, params: file.params, trainedAt: new Date(file.trainedAt), test, data: file.data };
+  const written = await writeRun(store, run, { scores: test.map((d) => byId.get(d.eventId) ?? Number.NaN), words: words.slice(0, TOP_WORDS), vocabulary: summary.vocabulary }, trainSeconds);
+  for (const info of await listAll(store, staged)) await store.delete(info.key);
+  return written;
 }
 
 function checkTrainable(docs: readonly LabelledDoc[]): void {
@@ -336,6 +467,7 @@ async function uploadFolder(store: ObjectStore, dir: string, prefix: string): Pr
 
 async function downloadFolder(store: ObjectStore, prefix: string, dir: string): Promise<void> {
   for (const info of await listAll(store, prefix)) {
+    if (info.key.endsWith('/')) continue; // a folder marker (s3a writes them)
     const bytes = await store.get(info.key);
     if (!bytes) continue;
     const file = path.join(dir, ...info.key.slice(prefix.length).split('/'));

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { runSparkSubmit } from '../jobs/spark-submit.ts';
+import type { JobStepSpec } from '../jobs/runner.ts';
+import { EMR_CODE_DIR, emrSparkStep, runSparkSubmit } from '../jobs/spark-submit.ts';
 import os from 'node:os';
 import path from 'node:path';
 import type { LabelledDoc } from './labels.ts';
@@ -49,21 +50,9 @@ export async function sparkTrain(
   if (params.model === 'lr' && !(params.regParam > 0)) throw new Error('sparkTrain: choose the lr penalty first (regParam > 0)');
   const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'openevents-ml-spark-'));
   const input = path.join(workDir, 'rows.ndjson');
-  await writeRows(input, [
-    ...train.map((d) => ({ d, split: 'train' })),
-    ...test.map((d) => ({ d, split: 'test' })),
-  ]);
+  await fs.writeFile(input, rowsFile(train, test));
   const output = path.join(workDir, 'out');
-  await runJob(
-    [
-      'train', '--input', input, '--output', output, '--stopwords-dir', STOPWORDS_DIR, '--model', params.model,
-      '--vocabulary', String(params.vocabularySize), '--min-df', String(params.minDf), '--ngrams', String(params.ngrams),
-      '--reg-param', String(params.regParam), '--smoothing', String(params.smoothing), '--trees', String(params.trees),
-      '--max-depth', String(params.maxDepth), '--features-per-split', String(params.featuresPerSplit),
-      '--seed', String(params.seed), '--max-bins', String(params.maxBins),
-    ],
-    options,
-  );
+  await runJob(trainArgs({ input, output, stopwords: STOPWORDS_DIR }, params), options);
   const summary = JSON.parse(await fs.readFile(path.join(output, 'summary.json'), 'utf8')) as { vocabulary: number };
   return {
     scores: await readPredictions(path.join(output, 'predictions.json')),
@@ -79,7 +68,7 @@ export async function sparkPredict(modelDir: string, docs: readonly LabelledDoc[
   const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'openevents-ml-spark-'));
   try {
     const input = path.join(workDir, 'rows.ndjson');
-    await writeRows(input, docs.map((d) => ({ d, split: 'test' })));
+    await fs.writeFile(input, rowsFile([], docs));
     const output = path.join(workDir, 'out');
     await runJob(['predict', '--model', modelDir, '--input', input, '--output', output], options);
     return await readPredictions(path.join(output, 'predictions.json'));
@@ -88,9 +77,38 @@ export async function sparkPredict(modelDir: string, docs: readonly LabelledDoc[
   }
 }
 
-async function writeRows(file: string, rows: Array<{ d: LabelledDoc; split: string }>): Promise<void> {
-  const lines = rows.map(({ d, split }) => JSON.stringify({ event_id: d.eventId, group_id: d.groupId, label: d.label, text: d.text, split }));
-  await fs.writeFile(file, lines.join('\n') + '\n');
+/** ml.py's `train` arguments: where its rows, outputs and stop words are (local paths or s3:// URIs), and the model's parameters. */
+export function trainArgs(where: { input: string; output: string; stopwords: string; modelDir?: string }, params: ModelParams): string[] {
+  return [
+    'train', '--input', where.input, '--output', where.output, ...(where.modelDir ? ['--model-dir', where.modelDir] : []),
+    '--stopwords-dir', where.stopwords, '--model', params.model,
+    '--vocabulary', String(params.vocabularySize), '--min-df', String(params.minDf), '--ngrams', String(params.ngrams),
+    '--reg-param', String(params.regParam), '--smoothing', String(params.smoothing), '--trees', String(params.trees),
+    '--max-depth', String(params.maxDepth), '--features-per-split', String(params.featuresPerSplit),
+    '--seed', String(params.seed), '--max-bins', String(params.maxBins),
+  ];
+}
+
+/** The rows file ml.py reads: one JSON object a line, each with its side of the split. */
+export function rowsFile(train: readonly LabelledDoc[], test: readonly LabelledDoc[]): string {
+  const rows = [...train.map((d) => ({ d, split: 'train' })), ...test.map((d) => ({ d, split: 'test' }))];
+  return rows.map(({ d, split }) => JSON.stringify({ event_id: d.eventId, group_id: d.groupId, label: d.label, text: d.text, split })).join('\n') + '\n';
+}
+
+/** Where a run trained on EMR keeps its rows and the job's outputs in the lake until the run is written (`<lake>/_emr/ml/<run>/`). */
+export const EMR_ML_PREFIX = '_emr/ml/';
+export const emrMlPrefix = (runId: string): string => `${EMR_ML_PREFIX}${runId}/`;
+
+/**
+ * The EMR step of a training run: spark-submit of ml.py from the cluster's code bundle with the
+ * arguments `ml train --engine spark` gives it, but reading its rows from the lake and writing
+ * its outputs beside them and the model straight into the run's folder (`modelPrefix`) — where
+ * `ml evaluate`, `ml predict` and the report read a run's Spark model.
+ */
+export function emrTrainStep(lake: string, runId: string, modelPrefix: string, params: ModelParams): JobStepSpec {
+  const staged = `${lake}${emrMlPrefix(runId)}`;
+  const where = { input: `${staged}rows.ndjson`, output: `${staged}out`, modelDir: `${lake}${modelPrefix.replace(/\/$/, '')}`, stopwords: `${EMR_CODE_DIR}/src/ml/stopwords` };
+  return { label: `ml ${runId}`, argv: emrSparkStep('spark/jobs/ml.py', trainArgs(where, params)) };
 }
 
 async function readPredictions(file: string): Promise<Map<string, number>> {

@@ -1,5 +1,4 @@
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,6 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../src/aws/clients.ts';
 import { runEtl } from '../../src/etl/run.ts';
-import { EMR_CODE_DIR } from '../../src/jobs/spark-submit.ts';
 import { S3Store } from '../../src/lake/s3-store.ts';
 import { listAll } from '../../src/lake/store.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -16,6 +14,7 @@ import { captureLines, tempLake, writeRawObject } from '../helpers/etl-lake.ts';
 import { dumpTables } from '../helpers/etl-tables.ts';
 import { startFakeEmr, type FakeEmr } from '../helpers/fake-emr.ts';
 import { ROOT, useMoto } from '../helpers/moto.ts';
+import { stepRunner } from '../helpers/emr-steps.ts';
 
 // The EMR engine end to end: `etl --engine emr` and `emr run` against a fake EMR endpoint whose
 // cluster runs its step for real — spark/jobs/etl.py by spark-submit on this machine, reading the
@@ -32,31 +31,9 @@ const LAKE = 's3://lake/prod';
 const H3 = '2015-03-08T08'; // a corrupt gzip: fails alone
 const H4 = '2015-03-08T09'; // for `emr run`
 
-/** Steps still running when the file ends (a timeout) are killed, not left behind. */
-const running = new Set<ChildProcess>();
-
 /** Runs an EMR step's command on this machine: its spark-submit in local mode, the code bundle being this checkout. */
-function runStepHere(args: string[]): Promise<{ exitCode: number; stderr: string }> {
-  expect(args[0]).toBe('spark-submit');
-  const rest = args.slice(1).filter((a, i, all) => !(a === '--deploy-mode' || all[i - 1] === '--deploy-mode'));
-  const local = rest.map((a) => (a.startsWith(`${EMR_CODE_DIR}/`) ? path.join(ROOT, a.slice(EMR_CODE_DIR.length + 1)) : a));
-  const bin = path.join(ROOT, '.venv/bin');
-  const child = spawn(path.join(bin, 'spark-submit'), ['--master', 'local[2]', '--driver-memory', '1g', '--conf', 'spark.ui.enabled=false', '--conf', 'spark.sql.shuffle.partitions=4', ...local], {
-    env: { ...process.env, ...moto().env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`, PYSPARK_PYTHON: path.join(bin, 'python') },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true, // its own process group: spark-submit's JVM and Python workers go with it
-  });
-  running.add(child);
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      running.delete(child);
-      resolve({ exitCode: code ?? 1, stderr });
-    });
-  });
-}
+const steps = stepRunner(() => moto().env);
+const runStepHere = (args: string[]) => steps.run(args);
 
 describe.skipIf(!hasS3a && !underCi)('the EMR engine: etl.py as an EMR step on s3a:// (moto_server) gives the tables of the DuckDB engine', () => {
   let local: Awaited<ReturnType<typeof tempLake>>;
@@ -92,7 +69,7 @@ describe.skipIf(!hasS3a && !underCi)('the EMR engine: etl.py as an EMR step on s
     cache = path.join(work, 'cache');
   }, 120_000);
   afterAll(async () => {
-    for (const child of running) if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    steps.killAll();
     await fake?.close();
     await local?.cleanup();
     if (work) await fs.rm(work, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { hourIdOf, hourPath, type HourId } from '../../src/lake/layout.ts';
@@ -24,11 +24,15 @@ export function writeRawHour(lake: string, hour: HourId, records: number, option
   return `raw/${hourPath(hour)}/${name}`;
 }
 
-/** Writes the ETL engineer's per-hour state record. */
+/** Records an hour's ETL state in its month document, as the ETL does (src/etl/state.ts writeHourStates). */
 export function writeEtlHour(lake: string, hour: HourId, status: 'done' | 'failed', error?: string): void {
   const dir = path.join(lake, '_state/etl/hours');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `${hour}.json`), JSON.stringify({ hour, status, engine: 'duckdb', ...(error ? { error } : {}) }));
+  const month = hour.slice(0, 7);
+  const file = path.join(dir, `${month}.json`);
+  const doc: { month: string; hours: Record<string, unknown> } = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { month, hours: {} };
+  doc.hours[hour] = { hour, status, engine: 'duckdb', ...(error ? { error } : {}) };
+  writeFileSync(file, JSON.stringify(doc));
 }
 
 /** Appends a telemetry record the way LocalTelemetry does. */

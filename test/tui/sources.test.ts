@@ -114,6 +114,13 @@ describe('local pipeline sources', () => {
     const h = (await refreshSnapshot(sources)).panes.lake.data!.hours.find((x) => x.hour === hour)!;
     expect(h).toMatchObject({ closed: true, records: 120, firstArrivalMs: mtime, lastArrivalMs: mtime });
     expect(hourDetail(h)).toContain(`arrived ${new Date(mtime).toISOString().slice(11, 19)}Z–`);
+
+    // A late file rewrites the manifest: the next refresh reads it again (an unchanged one is not re-read)
+    await new Promise((r) => setTimeout(r, 20));
+    writeRawHour(lake, hour, 30, { writer: 'w2', manifest: true });
+    const again = (await refreshSnapshot(sources)).panes.lake.data!.hours.find((x) => x.hour === hour)!;
+    expect(again).toMatchObject({ closed: true, files: 1, records: 30 });
+    expect(again.lastArrivalMs).toBeGreaterThanOrEqual(mtime);
   });
 
   it('marks a failing source stale with its error, keeps its last data, and leaves the others alone', async () => {

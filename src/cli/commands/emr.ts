@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { UserError } from '../../errors.ts';
 import type { JobRecord } from '../../jobs/types.ts';
+import type { StagePlans } from '../../emr/pipeline.ts';
+import { EMR_STAGES } from '../../emr/stages.ts';
+import type { Collected } from '../../emr/service.ts';
 import { sanitize } from '../../text.ts';
 import { duration } from '../../tui/format.ts';
 import { intOption, printJson, println, type CliContext } from '../context.ts';
@@ -30,53 +33,82 @@ A cluster ends after its last step; its logs stay under aws.emr.logUri (default 
 
   emr
     .command('run')
-    .description('Start a cluster for one hour, at most once')
+    .description("Run an hour's steps on a cluster, at most once")
     .addHelpText(
       'after',
       `
-The etl step runs the hour's ETL plan: the batches \`openevents etl\` makes of it, written to
-<lake>/_emr/etl/<hour>_<hour>-<hash>/plan.json and read by spark/jobs/etl.py on the cluster, which
-writes the segment files into the lake and each batch's result beside the plan. With --wait the
-results are committed to the curated tables when the cluster ends; without it, \`openevents etl
---engine emr --hour <hour>\` (or the scheduler) commits them later — waiting for the cluster if it
-still runs, starting none while it does.`,
+Steps run in pipeline order, etl → ml → report; a failed step stops the rest (aws.emr.actionOnFailure
+TERMINATE_CLUSTER, the default, or CANCEL_AND_WAIT; CONTINUE lets them run).
+The cluster is tagged with the hour and the steps: while one for the same hour and steps is active,
+nothing new starts.
+
+etl     the hour's ETL plan: the batches \`openevents etl\` makes of it, written to
+        <lake>/_emr/etl/<hour>_<hour>-<hash>/plan.json and read by spark/jobs/etl.py, which writes the
+        segment files into the lake and each batch's result beside the plan.
+ml      spark/jobs/ml.py trains ml.model (rf when unset: Spark has no ensemble) on the curated tables
+        as committed now, split as \`ml train\` splits; the rows go to <lake>/_emr/ml/<run>/, the model
+        straight to <lake>/models/<run>/spark-model/. The run is listed once its metrics are written.
+report  the toolkit itself on the primary node (its npm pack tarball staged by content hash under
+        <codeUri>toolkit/, installed with Node.js 20 by provisioning/emr/toolkit.sh): commits what
+        the steps before wrote (\`emr collect\`), then \`report build\` and \`report publish\` to
+        aws.report.bucket.
+
+Results are committed by the cluster when report is among the steps; else by --wait when the
+cluster ends, or later by \`openevents emr collect [--hour <hour>]\` (\`etl --engine emr --hour <hour>\`
+and the scheduler also commit an hour's ETL results, waiting for the cluster if it still runs).`,
     )
     .requiredOption('--hour <YYYY-MM-DDTHH>', 'the UTC arrival hour to process')
-    .option('--steps <list>', 'comma-separated stages to run as EMR steps: etl', 'etl')
+    .option('--steps <list>', `comma-separated stages to run as EMR steps, of ${EMR_STAGE_NAMES}`, 'etl')
     .option('--spot', 'ask for Spot capacity (instance fleets switch to on-demand when Spot is not found in time)')
-    .option('--dry-run', 'print the RunJobFlow request (and the code and plan it would upload) and start nothing')
+    .option('--dry-run', 'print the RunJobFlow request (and the code, toolkit and plan it would upload) and start nothing')
     .option('--wait', 'wait until the cluster ends, printing its state changes, then commit its results; exit 1 if it failed')
     .option('--lake <s3://bucket/prefix>', 'the lake (default: config "lake")')
     .option('--json', 'print the result as JSON')
     .action(async (opts: Common & { hour: string; steps: string; spot?: boolean; dryRun?: boolean; wait?: boolean }) => {
       const { pipelineJob, parseHour, parseStages } = await import('../../emr/pipeline.ts');
-      const [{ JobRunningError }, { planHourBatches, runEtl }, { EmrEngine, etlPlan }, { putJson }] = await Promise.all([
+      const [{ JobRunningError }, { planHourBatches }, { etlPlan }, { putJson }, ml, { collectResults }] = await Promise.all([
         import('../../jobs/runner.ts'),
         import('../../etl/run.ts'),
         import('../../etl/engines/emr.ts'),
         import('../../lake/store.ts'),
+        import('../../ml/service.ts'),
+        import('../../emr/service.ts'),
       ]);
       const hour = parseHour(opts.hour);
       const stages = parseStages(opts.steps);
       const { config, runner, settings } = await service(opts);
       const store = await ctx.runtime(config).lake({ mustExist: true });
-      const planning = { graceMs: config.stream.hourGraceMs, batchRecords: config.etl.batchRecords, batchBytes: config.etl.batchBytes };
-      const batches = await planHourBatches(store, [hour], { ...planning, startedAt: new Date() });
-      if (batches.length === 0) {
-        throw new UserError(`hour ${hour} cannot be processed: its raw objects do not match its manifest`, { hint: 'see `openevents lake check`' });
+      const plans: StagePlans = {};
+      if (stages.includes('report')) {
+        if (!config.aws.report.bucket) throw new UserError('the report step publishes to aws.report.bucket, which is not set', { hint: 'set aws.report.bucket (OPENEVENTS_AWS_REPORT_BUCKET), or run without the report step' });
+        plans.report = { bucket: config.aws.report.bucket, prefix: config.aws.report.prefix };
       }
-      if (batches.every((b) => b.inputs.length === 0)) {
-        throw new UserError(`the lake has no raw objects for hour ${hour}: nothing to run`, { hint: 'see the hours there are with `openevents lake ls`' });
+      if (stages.includes('etl')) {
+        const planning = { graceMs: config.stream.hourGraceMs, batchRecords: config.etl.batchRecords, batchBytes: config.etl.batchBytes };
+        const batches = await planHourBatches(store, [hour], { ...planning, startedAt: new Date() });
+        if (batches.length === 0) {
+          throw new UserError(`hour ${hour} cannot be processed: its raw objects do not match its manifest`, { hint: 'see `openevents lake check`' });
+        }
+        if (batches.every((b) => b.inputs.length === 0)) {
+          throw new UserError(`the lake has no raw objects for hour ${hour}: nothing to run`, { hint: 'see the hours there are with `openevents lake ls`' });
+        }
+        plans.etl = etlPlan(settings, batches);
       }
-      const plan = etlPlan(settings, batches);
-      const spec = pipelineJob(settings, hour, stages, { etl: plan });
+      const staged = stages.includes('ml')
+        ? await ml.stageEmrRun(store, { params: ml.paramsFromConfig(config.ml, { model: config.ml.model ?? 'rf' }), dryRun: Boolean(opts.dryRun) })
+        : undefined;
+      if (staged) plans.ml = staged.step;
+      const spec = pipelineJob(settings, hour, stages, plans);
+      const etlSummary = plans.etl && { uri: plans.etl.uri, batches: plans.etl.doc.batches.length, objects: plans.etl.doc.batches.reduce((n, b) => n + b.inputs.length, 0) };
       if (opts.dryRun) {
-        const request = await runner.plan(spec);
-        const etl = { uri: plan.uri, batches: plan.doc.batches.length, objects: plan.doc.batches.reduce((n, b) => n + b.inputs.length, 0) };
-        if (opts.json) printJson(ctx.stdout, { ...request, etl });
+        const { artifact: _file, ...request } = await runner.plan(spec);
+        if (opts.json) printJson(ctx.stdout, { ...request, ...(etlSummary ? { etl: etlSummary } : {}), ...(staged ? { ml: { runId: staged.runId } } : {}) });
         else {
           println(ctx.stdout, `would upload ${request.code.files} files (${request.code.bytes} bytes) to ${request.code.uri} unless already there,`);
-          println(ctx.stdout, `the ETL plan (${etl.batches} batch(es), ${etl.objects} raw object(s)) to ${etl.uri}, then send:`);
+          if (request.toolkit) println(ctx.stdout, `the toolkit (${request.toolkit.bytes} bytes) to ${request.toolkit.uri} unless already there,`);
+          if (etlSummary) println(ctx.stdout, `the ETL plan (${etlSummary.batches} batch(es), ${etlSummary.objects} raw object(s)) to ${etlSummary.uri},`);
+          if (staged) println(ctx.stdout, `the rows of training run ${staged.runId} to ${settings.lake}_emr/ml/${staged.runId}/,`);
+          println(ctx.stdout, 'then send:');
           printJson(ctx.stdout, { RunJobFlow: request.request });
         }
         return;
@@ -84,37 +116,66 @@ still runs, starting none while it does.`,
       let job: JobRecord;
       let started = true;
       try {
-        await putJson(store, plan.key, plan.doc);
+        if (plans.etl) await putJson(store, plans.etl.key, plans.etl.doc);
         const submitted = await runner.submit(spec);
         job = submitted.job;
         if (!opts.json) {
           println(ctx.stdout, `code ${submitted.code.hash} ${submitted.code.uploaded ? `uploaded to ${submitted.code.uri}` : `already at ${submitted.code.uri}`}`);
+          if (submitted.toolkit) println(ctx.stdout, `toolkit ${submitted.toolkit.uploaded ? 'uploaded to' : 'already at'} ${submitted.toolkit.uri}`);
+          if (staged) println(ctx.stdout, `training run ${staged.runId} staged`);
           println(ctx.stdout, `started cluster ${job.id} (${job.label}): ${job.cluster?.state ?? job.state}`);
         }
       } catch (error) {
+        if (staged) await ml.discardEmrRun(store, staged.runId);
         if (!(error instanceof JobRunningError)) throw error;
         job = error.job;
         started = false;
         if (!opts.json) println(ctx.stdout, `nothing started: cluster ${job.id} (${job.label}) is already ${job.cluster?.state ?? job.state}`);
       }
-      let etl: { hours: string[]; failed: string[]; validRecords: number } | undefined;
+      let collected: Collected | undefined;
       if (opts.wait) {
         job = await runner.wait(job.id, {
           signal: ctx.stopSignal,
           onChange: (r) => println(opts.json ? ctx.stderr : ctx.stdout, progressLine(r)),
         });
-        if (job.state === 'succeeded') {
-          // The cluster's results, committed as the ETL commits a batch; a result that is missing fails its hour (no second cluster).
-          const result = await runEtl(store, { ...planning, select: { hours: [hour] }, engine: new EmrEngine({ runner, settings, collectOnly: true }), signal: ctx.stopSignal });
-          etl = { hours: result.hours, failed: result.failed, validRecords: result.validRecords };
-          if (!opts.json) println(ctx.stdout, `committed ${result.hours.length - result.failed.length} hour(s), ${result.validRecords} valid records${result.failed.length ? `; failed: ${result.failed.join(', ')}` : ''}`);
+        // With the report step the cluster has committed its results itself (emr collect on the primary node).
+        if (job.state === 'succeeded' && !stages.includes('report')) {
+          collected = await collectResults(config, runner, settings, store, { ...(stages.includes('etl') ? { hour } : {}), job, signal: ctx.stopSignal });
+          if (!opts.json) for (const line of collectedLines(collected)) println(ctx.stdout, line);
         }
       }
-      if (opts.json) printJson(ctx.stdout, { started, job, ...(etl ? { etl } : {}) });
+      if (opts.json) printJson(ctx.stdout, { started, job, ...(staged ? { ml: { runId: staged.runId } } : {}), ...(collected ?? {}) });
       if (opts.wait && job.state !== 'succeeded') {
         throw new UserError(`cluster ${job.id} ${job.state}${job.reason ? `: ${sanitize(job.reason, 500)}` : ''}`, { hint: `see \`openevents emr status ${job.id}\` and \`openevents emr logs ${job.id}\`` });
       }
-      if (etl && etl.failed.length > 0) throw new UserError(`${etl.failed.length} hour(s) failed: ${etl.failed.join(', ')}`, { hint: 'see `openevents lake ls`' });
+      const failed = collected?.etl?.failed ?? [];
+      if (failed.length > 0) throw new UserError(`${failed.length} hour(s) failed: ${failed.join(', ')}`, { hint: 'see `openevents lake ls`' });
+    });
+
+  emr
+    .command('collect')
+    .description("Commit what clusters' steps wrote to the lake")
+    .addHelpText(
+      'after',
+      `
+With --hour, the hour's ETL results are committed to the curated tables (a batch without a result
+fails the hour: run \`openevents etl --engine emr --hour <hour>\` to run it again). Every training run
+whose EMR step has finished is written to <lake>/models/<run>/ with its metrics. The report step
+of \`emr run\` runs this on the cluster before it builds the report.`,
+    )
+    .option('--hour <YYYY-MM-DDTHH>', "also commit this hour's ETL results")
+    .option('--lake <s3://bucket/prefix>', 'the lake (default: config "lake")')
+    .option('--json', 'print what was committed as JSON')
+    .action(async (opts: Common & { hour?: string }) => {
+      const [{ parseHour }, { collectResults }] = await Promise.all([import('../../emr/pipeline.ts'), import('../../emr/service.ts')]);
+      const hour = opts.hour !== undefined ? parseHour(opts.hour) : undefined;
+      const { config, runner, settings } = await service(opts);
+      const store = await ctx.runtime(config).lake({ mustExist: true });
+      const collected = await collectResults(config, runner, settings, store, { ...(hour ? { hour } : {}), signal: ctx.stopSignal });
+      if (opts.json) printJson(ctx.stdout, collected);
+      else for (const line of collectedLines(collected)) println(ctx.stdout, line);
+      const failed = collected.etl?.failed ?? [];
+      if (failed.length > 0) throw new UserError(`${failed.length} hour(s) failed: ${failed.join(', ')}`, { hint: 'see `openevents lake ls`' });
     });
 
   emr
@@ -196,7 +257,19 @@ still runs, starting none while it does.`,
     });
 }
 
-function progressLine(job: JobRecord): string {
+const EMR_STAGE_NAMES = EMR_STAGES.join(', ');
+
+function collectedLines(collected: Collected): string[] {
+  const { etl, runs } = collected;
+  return [
+    ...(etl ? [`committed ${etl.hours.length - etl.failed.length} hour(s), ${etl.validRecords} valid records${etl.failed.length ? `; failed: ${etl.failed.join(', ')}` : ''}`] : []),
+    ...runs.map((run) => `training run ${run} written`),
+    ...(!etl && runs.length === 0 ? ['nothing to commit'] : []),
+  ];
+}
+
+/** One line per state change of a cluster being waited for. */
+export function progressLine(job: JobRecord): string {
   const steps = job.steps.map((s) => `${s.label} ${s.nativeState ?? s.state ?? ''}`).join(', ');
   return `${new Date().toISOString()} ${job.id} ${job.cluster?.state ?? job.state}${steps ? ` — ${sanitize(steps, 300)}` : ''}${job.reason ? ` — ${sanitize(job.reason, 300)}` : ''}`;
 }

@@ -11,10 +11,11 @@ import type * as MlService from '../../ml/service.ts';
 /** Services load when a command runs, not at CLI start (DuckDB, the forest, Spark glue). */
 const services = (): Promise<typeof MlService> => import('../../ml/service.ts');
 import { intOption, InvalidOptionError, numberOption, printJson, println, type CliContext } from '../context.ts';
+import { progressLine } from './emr.ts';
 
 interface TrainFlags {
   lake?: string;
-  engine?: 'ts' | 'spark';
+  engine?: 'ts' | 'spark' | 'emr';
   model?: ModelKind;
   ngrams?: 1 | 2;
   regParam?: number;
@@ -72,7 +73,10 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
       'Train on the curated tables (events of category 23 and 34 groups), split train/test by group (seeded, stratified), and write a run to models/<run-id>/ with metrics.json.',
     )
     .option('--lake <dir|s3://bucket/prefix>', LAKE_HELP)
-    .option('--engine <ts|spark>', 'ts: embedded; spark: spark/jobs/ml.py via spark-submit on local[*] (lr, nb, rf) (default: config "ml.engine", ts)')
+    .option(
+      '--engine <ts|spark|emr>',
+      'ts: embedded; spark: spark/jobs/ml.py via spark-submit on local[*] (lr, nb, rf); emr: the same job as an EMR step on a cluster of its own (lr, nb, rf; the lake in S3, settings in aws.emr), waited for (default: config "ml.engine", ts)',
+    )
     .addOption(
       new Option('--model <model>', `lr: logistic regression; nb: naive Bayes; ensemble: both, averaged; rf: random forest (default: config "ml.model", ${DEFAULT_MODEL})`).choices(MODEL_KINDS),
     )
@@ -100,8 +104,10 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
       });
       const { trainModel, paramsFromConfig } = await services();
       const store = await ctx.runtime(config).lake();
+      const emr = config.ml.engine === 'emr' ? await emrTrainingOf(config) : undefined;
       const run = await trainModel(store, {
         engine: config.ml.engine,
+        ...(emr ? { emr } : {}),
         params: paramsFromConfig(config.ml, {
           ...(flags.minDf !== undefined ? { minDf: flags.minDf } : {}),
           ...(flags.ngrams !== undefined ? { ngrams: flags.ngrams } : {}),
@@ -119,6 +125,17 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
       if (run.calibration) println(ctx.stdout, `  calibration: Brier ${run.calibration.brier.toFixed(4)}, ECE ${run.calibration.ece.toFixed(4)}, log loss ${run.calibration.logLoss.toFixed(4)}`);
       println(ctx.stdout, `  top words: ${run.topWords.slice(0, 12).map((w) => w.word).join(', ')}`);
     });
+
+  /** The EMR cluster of `--engine emr`: its progress goes to stderr (stdout stays the run, or its JSON). */
+  const emrTrainingOf = async (config: ReturnType<CliContext['config']>) => {
+    const { createEmrRunner, emrTraining } = await import('../../emr/service.ts');
+    const { runner } = await createEmrRunner(config, { cwd: ctx.cwd, env: ctx.env });
+    return emrTraining(runner, {
+      onStart: (job) => println(ctx.stderr, `started cluster ${job.id} (${job.label}) for the training step`),
+      onChange: (job) => println(ctx.stderr, progressLine(job)),
+      signal: ctx.stopSignal,
+    });
+  };
 
   ml.command('evaluate')
     .summary('Score a run on its test split or a file of events')

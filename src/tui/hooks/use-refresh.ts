@@ -56,7 +56,7 @@ export function useRefresh(sources: PipelineSources, refreshMs: number, dispatch
   return useCallback(() => refresher.current?.refreshNow(), []);
 }
 
-/** A pane's data without the time that changes on every fetch. */
+/** A pane's data without the times that change on every fetch (neither is shown). */
 function fingerprint(pane: PaneData<unknown>): string {
-  return JSON.stringify(pane, (key, value: unknown) => (key === 'updatedAtMs' ? undefined : value));
+  return JSON.stringify(pane, (key, value: unknown) => (key === 'updatedAtMs' || key === 'evaluatedAtMs' ? undefined : value));
 }

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { getJson, type ObjectInfo, type ObjectStore } from '../../lake/store.ts';
 import { hourOfKey, rawHourPrefix, manifestKey, type HourId, type HourManifest } from '../../lake/layout.ts';
 import { isRawDataKey } from '../../lake/manifest.ts';
@@ -86,6 +87,12 @@ export function rawHourLister(store: ObjectStore): RawHourLister {
 export async function listRawHoursByPrefix(store: ObjectStore, hours: readonly HourId[]): Promise<RawHourInfo[]> {
   return Promise.all(
     hours.map(async (hour): Promise<RawHourInfo> => {
+      // A closed hour is read again only when its manifest file changes: one stat a refresh, not a read and a parse.
+      const file = store.localPath(manifestKey(hour));
+      const stamp = file ? await stat(file).then((s) => `${s.mtimeMs}|${s.size}`, () => undefined) : undefined;
+      const cacheKey = `${store.url}|${hour}|${stamp}`;
+      const cached = stamp ? closedCache.get(cacheKey) : undefined;
+      if (cached) return cached;
       let manifest: HourManifest | undefined;
       try {
         manifest = await getJson<HourManifest>(store, manifestKey(hour));
@@ -93,14 +100,15 @@ export async function listRawHoursByPrefix(store: ObjectStore, hours: readonly H
         manifest = undefined; // unreadable manifest: list the hour instead
       }
       if (manifest && Array.isArray(manifest.files)) {
-        return {
+        const info: RawHourInfo = {
           hour,
           files: manifest.files.length,
           bytes: typeof manifest.bytes === 'number' ? manifest.bytes : manifest.files.reduce((n, f) => n + (f.bytes ?? 0), 0),
           closed: true,
           ...(typeof manifest.records === 'number' ? { records: manifest.records } : {}),
-          ...(await closedArrivals(store, hour, String(manifest.closedAt))),
+          ...arrivals(await rawObjects(store, rawHourPrefix(hour))),
         };
+        return stamp ? remember(closedCache, cacheKey, info) : info;
       }
       return { ...summarise(hour, await rawObjects(store, rawHourPrefix(hour))), closed: false };
     }),
@@ -169,19 +177,14 @@ function arrivals(objects: readonly ObjectInfo[]): Pick<RawHourInfo, 'firstArriv
 }
 
 /** Small caches keyed by what would change with the object, so an unchanged lake costs no reads. */
-const arrivalCache = new Map<string, Pick<RawHourInfo, 'firstArrivalMs' | 'lastArrivalMs'>>();
+/** A folder lake's closed hours, by manifest file (mtime and size). */
+const closedCache = new Map<string, RawHourInfo>();
 const manifestCache = new Map<string, number | undefined>();
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): V {
   if (cache.size > 1000) cache.clear();
   cache.set(key, value);
   return value;
-}
-
-/** A closed hour's arrival times: listed once per manifest (a late file rewrites the manifest). */
-async function closedArrivals(store: ObjectStore, hour: HourId, closedAt: string): Promise<Pick<RawHourInfo, 'firstArrivalMs' | 'lastArrivalMs'>> {
-  const key = `${store.url}|${hour}|${closedAt}`;
-  return arrivalCache.get(key) ?? remember(arrivalCache, key, arrivals(await rawObjects(store, rawHourPrefix(hour))));
 }
 
 /** A manifest's record count, read again only when the manifest object changes; undefined when unreadable. */
