@@ -204,6 +204,8 @@ export class ResumePlanner {
   private endAtLeast = 0;
   private escalations = 0;
   private failures = 0;
+  /** since_count of the last unproven answer: the cut before it left more than that in flight. */
+  private failedCount = 0;
   /** The time away before the first of the unproven answers in a row. */
   private awayBeforeFailures = 0;
   /** The last query asked for less than wanted (see reachable). */
@@ -410,6 +412,7 @@ export class ResumePlanner {
   /** The answer reaches back far enough: place it on the timeline from the proving record's coordinate. */
   private prove(a: Answer, at: number | undefined): void {
     a.proven = true;
+    const afterFailures = this.failures > 0;
     // Proven only after asking further back, when the streamer had been away a while: the source
     // published meanwhile. (Right after a cut, what it sent ahead explains the miss.)
     if (this.failures > 0 && this.awayBeforeFailures >= AWAY_EVIDENCE_MS) this.publishRate = Math.max(this.publishRate, this.rate);
@@ -421,9 +424,11 @@ export class ResumePlanner {
       a.start = at - a.received + 1;
       this.cursor = at;
       this.endAtLeast = Math.max(this.endAtLeast, a.start + a.count - 1);
-      // What the source had beyond the frontier when asked: the answer's catch-up past the frontier.
+      // What the source had beyond the frontier when asked: the answer's catch-up past the frontier — less, after
+      // unproven answers, what they made the source send ahead (see inflightAfterFailure).
       if (!a.restart && a.frontierBefore > 0 && this.remaining === 0) {
-        const missed = Math.max(0, a.start + a.count - 1 - a.frontierBefore);
+        const beyond = Math.max(0, a.start + a.count - 1 - a.frontierBefore);
+        const missed = afterFailures ? inflightAfterFailure(beyond, this.failedCount) : beyond;
         this.missedHistory.push({ missed, awayMs: a.awayMs });
         if (this.missedHistory.length > 5) this.missedHistory.shift();
         this.inflight = Math.max(...this.missedHistory.map((h) => h.missed));
@@ -453,6 +458,7 @@ export class ResumePlanner {
     this.endAtLeast = Math.max(this.endAtLeast, a.frontierBefore + a.count);
     if (!a.held) this.escalations++;
     if (this.failures++ === 0) this.awayBeforeFailures = a.awayMs;
+    this.failedCount = a.count;
     if (this.escalations > MAX_ESCALATIONS || this.failures > MAX_FAILURES) {
       this.mode = 'mtime';
       this.gaps++;
@@ -580,6 +586,18 @@ export class ResumePlanner {
     }
     return undefined;
   }
+}
+
+/**
+ * What the cut before an unproven answer left in flight, from what its proven successor found beyond the
+ * frontier (`missed`) and the since_count the unproven one asked (`failed`): more than `failed`; and the
+ * unproven answer itself made a source that publishes as it is read send ahead about as far as its
+ * buffers hold (about what a cut leaves in flight) less its own `failed` records of catch-up, so
+ * missed ≈ inflight + (inflight − failed). Learning `missed` itself kept every estimate after a miss
+ * about twice too high for five reconnects.
+ */
+export function inflightAfterFailure(missed: number, failed: number): number {
+  return Math.max(failed + 1, Math.ceil((missed + failed) / 2));
 }
 
 /** A request a little larger than the estimate: an answer must start on records already received. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ResumePlanner, type ResumeQuery } from '../../src/stream/resume.ts';
+import { inflightAfterFailure, ResumePlanner, type ResumeQuery } from '../../src/stream/resume.ts';
 
 /**
  * The resume planner against a simulated source that keeps the protocol's rules: one timeline,
@@ -183,6 +183,14 @@ describe('resume planner', () => {
       expect(rounds).toBeLessThan(120);
       expect(planner.gaps).toBe(0);
     }
+  });
+
+  it('after an unproven answer, what the cut had in flight is learned without what the unproven answer made the source send ahead', () => {
+    // the proven answer found 3,000 beyond the frontier after one that asked 2,000: the cut left ~2,500 (2,500 + 2,500 − 2,000 = 3,000)
+    expect(inflightAfterFailure(3000, 2000)).toBe(2500);
+    // never less than what the unproven answer asked (the cut left more than that)
+    expect(inflightAfterFailure(1500, 2000)).toBe(2001);
+    expect(inflightAfterFailure(2001, 2000)).toBe(2001);
   });
 
   it('a paced source that publishes while the streamer is away: it learns to ask for that too', () => {
