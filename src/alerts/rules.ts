@@ -236,7 +236,10 @@ function failedJobs(f: AlertFacts): Alert[] {
   const out: Alert[] = [];
   for (const job of newest.values()) {
     if (job.state !== 'failed') continue;
-    const hours = [...new Set(job.steps.map((s) => s.hour).filter((h): h is HourId => h !== undefined))];
+    // The hours of the steps that failed (all steps when none is marked): an ml or report step that
+    // failed is not made good by a later ETL of the hour its ETL step processed.
+    const failedSteps = job.steps.filter((s) => s.state === 'failed');
+    const hours = [...new Set((failedSteps.length > 0 ? failedSteps : job.steps).map((s) => s.hour).filter((h): h is HourId => h !== undefined))];
     const started = job.startedAt ?? job.createdAt;
     if (hours.length > 0 && hours.every((h) => { const etl = byHour.get(h)?.etl; return etl !== undefined && etl.startedAt >= started; })) continue;
     const emr = job.runner === 'emr';

@@ -148,11 +148,24 @@ describe('alert rules on real lake and telemetry states', () => {
     expect((await l.alerts(now)).filter((a) => a.subject === etl.id)).toEqual([]);
     expect(await l.fired('hour-failed', now)).toHaveLength(1);
 
+    // A chain whose ETL step succeeds and whose publish step (no hour) fails: the recorded hour does not make it good
+    const good = hourIdOf(Date.now() - 3 * HOUR);
+    await writeHours(l.store, [good]);
+    const chain = await l.runner.start({
+      kind: 'rerun',
+      label: `rerun ${good}`,
+      steps: [{ label: `etl ${good}`, args: ['etl', '--lake', l.dir, '--hour', good], hour: good }, publish.steps[0]!],
+    });
+    const chainEnd = await l.runner.wait(chain.id, { timeoutMs: 120_000 });
+    expect(chainEnd.steps.map((s) => s.state)).toEqual(['succeeded', 'failed']);
+    expect((await l.alerts(now)).filter((a) => a.subject === chain.id).map((a) => a.rule)).toEqual(['job-failed']);
+
     // The same work run again and succeeding: quiet
     expect((await runCli(['report', 'build', '--lake', l.dir])).code).toBe(0);
     const again = await l.runner.start(publish);
     expect((await l.runner.wait(again.id, { timeoutMs: 120_000 })).state).toBe('succeeded');
-    expect(await l.fired('job-failed', now + MIN)).toEqual([]);
+    // (the chain above is other work: it still fires)
+    expect((await l.fired('job-failed', now + MIN)).filter((a) => !a.startsWith(`${chain.id}:`))).toEqual([]);
   }, 300_000);
 
   it('quarantine-rate: an hour whose ETL quarantined more than 5% of at least 100 records', async () => {
