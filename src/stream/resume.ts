@@ -195,6 +195,12 @@ export class ResumePlanner {
   private answer: Answer | undefined;
   /** Positions of an interrupted catch-up still to come beyond the frontier. */
   private remaining = 0;
+  /**
+   * Where the last proven answer ended: the coordinate of its last record received, and the end of its
+   * catch-up (0 without one). What the source had sent beyond the cut lies past the first; past the
+   * second too when the catch-up's rest was shorter than the socket buffers. `advanced`: it moved the frontier.
+   */
+  private cut: { at: number; catchupEnd: number; advanced: boolean } | undefined;
   /** since_count to ask next after an unproven catch-up, 0 when none. */
   private escalateTo = 0;
   /**
@@ -219,6 +225,8 @@ export class ResumePlanner {
   private head: Placed[] = [];
   /** Learned: positions a cut had in flight, with the time away they were measured over. */
   private missedHistory: Array<{ missed: number; awayMs: number }> = [];
+  /** Learned: how far beyond an unproven answer's since_count its proven successor found the source's end. */
+  private overFailedHistory: number[] = [];
   private inflight = FIRST_INFLIGHT_GUESS;
   private disconnectedAtMs: number | undefined;
   private awayMs = 0;
@@ -308,8 +316,16 @@ export class ResumePlanner {
       const perSec = r.firstNeeded ? this.publishRate : Math.max(this.publishRate, this.rate);
       return { sinceCount: margin(r.behind + this.inflight + (perSec * away) / 1000) };
     }
-    // The rest of a catch-up a cut interrupted (what it had in flight is part of it), else what a cut is expected to miss.
-    if (this.remaining > 0) return { sinceCount: this.reachable(margin(this.remaining + published)) };
+    // The rest of a catch-up a cut interrupted — or, when that rest was shorter than what the
+    // socket buffers hold, what the cut is expected to have left in flight past its last record
+    // (the source went on into live records) — else what a cut is expected to miss.
+    if (this.remaining > 0) {
+      const rest = this.remaining + margin(published);
+      // Not after a connection that carried only records received before: asking for no more than
+      // the rest then is what makes a catch-up longer than a connection carries move on.
+      if (!this.cut!.advanced) return { sinceCount: this.reachable(rest) };
+      return { sinceCount: this.reachable(Math.max(rest, margin(this.expectedMissed(this.awayMs)))) };
+    }
     return { sinceCount: this.reachable(margin(this.expectedMissed(this.awayMs))) };
   }
 
@@ -412,7 +428,8 @@ export class ResumePlanner {
   /** The answer reaches back far enough: place it on the timeline from the proving record's coordinate. */
   private prove(a: Answer, at: number | undefined): void {
     a.proven = true;
-    const afterFailures = this.failures > 0;
+    const failuresBefore = this.failures;
+    const afterFailures = failuresBefore > 0;
     // Proven only after asking further back, when the streamer had been away a while: the source
     // published meanwhile. (Right after a cut, what it sent ahead explains the miss.)
     if (this.failures > 0 && this.awayBeforeFailures >= AWAY_EVIDENCE_MS) this.publishRate = Math.max(this.publishRate, this.rate);
@@ -424,14 +441,22 @@ export class ResumePlanner {
       a.start = at - a.received + 1;
       this.cursor = at;
       this.endAtLeast = Math.max(this.endAtLeast, a.start + a.count - 1);
-      // What the source had beyond the frontier when asked: the answer's catch-up past the frontier — less, after
-      // unproven answers, what they made the source send ahead (see inflightAfterFailure).
-      if (!a.restart && a.frontierBefore > 0 && this.remaining === 0) {
-        const beyond = Math.max(0, a.start + a.count - 1 - a.frontierBefore);
-        const missed = afterFailures ? inflightAfterFailure(beyond, this.failedCount) : beyond;
+      // What the source had beyond the last cut when asked: from the last record received to the
+      // end of this answer's catch-up — less, after unproven answers, what they made the source send
+      // ahead (see inflightAfterFailure). Unless the source's end was still the end of the catch-up
+      // the cut interrupted: then the cut left at most that much in flight, nothing to learn.
+      const end = a.start + a.count - 1;
+      const cut = this.cut;
+      if (!a.restart && cut && end > cut.catchupEnd) {
+        const beyond = Math.max(0, end - cut.at);
+        const missed = afterFailures ? inflightAfterFailure(beyond, this.failedCount + a.frontierBefore - cut.at) : beyond;
         this.missedHistory.push({ missed, awayMs: a.awayMs });
         if (this.missedHistory.length > 5) this.missedHistory.shift();
         this.inflight = Math.max(...this.missedHistory.map((h) => h.missed));
+      }
+      if (!a.restart && failuresBefore === 1) {
+        this.overFailedHistory.push(Math.max(0, end - a.frontierBefore - this.failedCount));
+        if (this.overFailedHistory.length > 5) this.overFailedHistory.shift();
       }
     } else {
       // Not among the recent positions (after a restart, or far back): at the frontier.
@@ -465,9 +490,12 @@ export class ResumePlanner {
       this.reconnectReason = `the source did not serve since_count=${a.count} back to the last record received; resuming by since_mtime`;
       return;
     }
-    // Further back, and more again for what the source sent on the failed connection (a source that
-    // publishes as it is read published that much more meanwhile).
-    this.escalateTo = a.count * ESCALATION + Math.max(this.inflight, a.count);
+    // Further back. After one miss, by as much as a miss was recently found to fall short (the cut
+    // left more in flight than asked, and the unproven answer made a source that publishes as it is
+    // read send ahead what its buffers held): the source's end is rarely further than that. After
+    // more, 4× as far, and more again for what the source sent on the failed connection.
+    this.escalateTo =
+      this.failures === 1 ? a.count + margin(this.overFailedHistory.length > 0 ? Math.max(...this.overFailedHistory) : this.inflight) : a.count * ESCALATION + Math.max(this.inflight, a.count);
     this.reconnectReason = `since_count=${a.count} did not reach back to the last record received (more was published than expected); asking further back`;
   }
 
@@ -487,6 +515,7 @@ export class ResumePlanner {
       if (this.restored) this.restored.lowestPendingMtime = null;
       return;
     }
+    if (a.proven && a.start !== undefined) this.cut = { at: this.cursor, catchupEnd: a.count === Number.POSITIVE_INFINITY ? 0 : a.start + a.count - 1, advanced: this.cursor > a.frontierBefore };
     if (a.caughtUp) {
       this.remaining = 0;
     } else if (a.proven && a.start !== undefined) {
