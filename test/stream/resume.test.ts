@@ -28,7 +28,7 @@ class SimSource {
 
   constructor(
     private readonly records: Rec[],
-    private readonly o: { rate0: boolean; ignoreSinceCount?: boolean; copyEvery?: number } = { rate0: true },
+    private readonly o: { rate0: boolean; ignoreSinceCount?: boolean; copyEvery?: number; hangUpLosesInflight?: boolean } = { rate0: true },
   ) {}
 
   /** Publishes n more (a paced source while time passes). */
@@ -71,7 +71,9 @@ class SimSource {
     }
     // What the source sent beyond the cut (or the client's hang-up) never arrives
     for (let k = 0; k < inflight && !stopped; k++) if (!next()) break;
-    if (stopped) for (let k = 0; k < Math.min(inflight, 64); k++) if (!next()) break;
+    // A client hanging up loses what the source had sent meanwhile: a little, or (hangUpLosesInflight:
+    // through a proxy, whose buffers fill before the client reads its first line) as much as at a cut.
+    if (stopped) for (let k = 0; k < (this.o.hangUpLosesInflight ? inflight : Math.min(inflight, 64)); k++) if (!next()) break;
     if (this.o.rate0) this.published = Math.max(this.published, live);
     this.answers.push({ query, published, delivered });
   }
@@ -123,13 +125,16 @@ function uniform(seed: number, min: number, max: number): () => number {
 
 const all = (records: Rec[], seen: Set<string>) => () => records.every((r) => seen.has(`${r.id} ${r.mtime}`));
 
-/** Feeds one answer to the planner as the streamer would, returning the records accepted with the positions record() gave them. */
-function answer(planner: ResumePlanner, source: SimSource, seen: Set<string>, capacity: number, inflight: number): Array<Rec & { position: number }> {
+/**
+ * Feeds one answer to the planner as the streamer would, returning the records accepted with the
+ * positions record() gave them; `capacity` may depend on what the planner asked.
+ */
+function answer(planner: ResumePlanner, source: SimSource, seen: Set<string>, capacity: number | ((query: ResumeQuery) => number), inflight: number): Array<Rec & { position: number }> {
   const accepted: Array<Rec & { position: number }> = [];
   const query = planner.query();
   planner.connected(query);
   let progressed = false;
-  source.connect(query, capacity, inflight, (r) => {
+  source.connect(query, typeof capacity === 'number' ? capacity : capacity(query), inflight, (r) => {
     const k = `${r.id} ${r.mtime}`;
     const known = seen.has(k);
     const position = planner.record(r.id, r.mtime, known);
@@ -191,6 +196,47 @@ describe('resume planner', () => {
     // never less than what the unproven answer asked (the cut left more than that)
     expect(inflightAfterFailure(1500, 2000)).toBe(2001);
     expect(inflightAfterFailure(2001, 2000)).toBe(2001);
+  });
+
+  it('a cut inside a catch-up whose rest is shorter than what a cut leaves in flight: the next request reaches the live records the source sent on', () => {
+    const records = timeline(20_000, 5);
+    const source = new SimSource(records, { rate0: true });
+    const planner = new ResumePlanner({ resumeWindowMs: 600_000, now: () => 0 });
+    const seen = new Set<string>();
+    // 5,000 received, 1,000 lost in flight; the catch-up after it is cut 100 records before its
+    // end, and 1,000 are lost in flight again: the 100 of the catch-up and 900 live ones
+    answer(planner, source, seen, 5000, 1000);
+    answer(planner, source, seen, (q) => (q as { sinceCount: number }).sinceCount - 100, 1000);
+    // what the streamer is missing, from the source's side: everything published it has not received
+    const missing = records.slice(0, source.published).filter((r) => !seen.has(`${r.id} ${r.mtime}`)).length;
+    expect(missing).toBe(1000);
+    const next = answer(planner, source, seen, 100_000, 0);
+    const asked = (source.answers.at(-1)!.query as { sinceCount: number }).sinceCount;
+    expect(asked).toBeGreaterThanOrEqual(missing);
+    expect(asked).toBeLessThan(missing * 1.25 + 64);
+    // proven at once: the missing records and the live ones after them, nothing dropped to ask again
+    expect(next.length).toBe(records.length - 6000 + 100);
+    expect(all(records, seen)()).toBe(true);
+  });
+
+  it('after one request that did not reach back, the next re-downloads less than was missing (not 5× as far back)', () => {
+    const records = timeline(20_000, 6);
+    const source = new SimSource(records, { rate0: true, hangUpLosesInflight: true });
+    const planner = new ResumePlanner({ resumeWindowMs: 600_000, now: () => 0 });
+    const seen = new Set<string>();
+    // cuts that leave 1,000 in flight teach the planner that much; then one leaves 1,300
+    answer(planner, source, seen, 5000, 1000);
+    answer(planner, source, seen, 3000, 1000);
+    answer(planner, source, seen, 3000, 1300);
+    // too little asked: dropped at its first record, after the source sent 1,200 (its catch-up, then live ones)
+    expect(answer(planner, source, seen, 3000, 1200)).toEqual([]);
+    const missing = records.slice(0, source.published).filter((r) => !seen.has(`${r.id} ${r.mtime}`)).length;
+    const retry = answer(planner, source, seen, 100_000, 0);
+    const asked = (source.answers.at(-1)!.query as { sinceCount: number }).sinceCount;
+    expect(retry.length).toBeGreaterThanOrEqual(missing);
+    expect(asked - missing).toBeGreaterThanOrEqual(0);
+    expect(asked - missing).toBeLessThan(missing);
+    expect(all(records, seen)()).toBe(true);
   });
 
   it('a paced source that publishes while the streamer is away: it learns to ask for that too', () => {
