@@ -34,8 +34,7 @@ import { STATE } from '../lake/layout.ts';
  *   nor more than REACH_BACK positions before the frontier, so its first record is remembered.
  * - An answer whose first record is new started beyond the frontier: it is dropped at once (a
  *   source that publishes as it is read publishes what it sends ahead: reading on would only push
- *   its end further away) and asked again further back — by what recent misses fell short, then
- *   twice that again, then 4× as much — within those bounds; after
+ *   its end further away) and asked again further back, 4× as much, within those bounds; after
  *   three tries not held back by them (or twelve in all) it falls back to
  *   `since_mtime` (a source that does not serve since_count that far). Asking too little costs a
  *   connection, never a record.
@@ -325,9 +324,9 @@ export class ResumePlanner {
       // Not after a connection that carried only records received before: asking for no more than
       // the rest then is what makes a catch-up longer than a connection carries move on.
       if (!this.cut!.advanced) return { sinceCount: this.reachable(rest) };
-      return { sinceCount: this.reachable(Math.max(rest, this.expectedMissed(this.awayMs) + SLACK)) };
+      return { sinceCount: this.reachable(Math.max(rest, margin(this.expectedMissed(this.awayMs)))) };
     }
-    return { sinceCount: this.reachable(this.expectedMissed(this.awayMs) + SLACK) };
+    return { sinceCount: this.reachable(margin(this.expectedMissed(this.awayMs))) };
   }
 
   /**
@@ -493,11 +492,10 @@ export class ResumePlanner {
     }
     // Further back. After one miss, by as much as a miss was recently found to fall short (the cut
     // left more in flight than asked, and the unproven answer made a source that publishes as it is
-    // read send ahead what its buffers held): the source's end is rarely further than that; after
-    // two, by twice that again. After more, 4× as far, and more again for what the source sent on
-    // the failed connection. (5× at once re-downloaded ~10,000 records per miss through a proxy.)
-    const step = margin(this.overFailedHistory.length > 0 ? Math.max(...this.overFailedHistory) : this.inflight);
-    this.escalateTo = this.failures <= 2 ? a.count + this.failures * step : a.count * ESCALATION + Math.max(this.inflight, a.count);
+    // read send ahead what its buffers held): the source's end is rarely further than that. After
+    // more, 4× as far, and more again for what the source sent on the failed connection.
+    this.escalateTo =
+      this.failures === 1 ? a.count + margin(this.overFailedHistory.length > 0 ? Math.max(...this.overFailedHistory) : this.inflight) : a.count * ESCALATION + Math.max(this.inflight, a.count);
     this.reconnectReason = `since_count=${a.count} did not reach back to the last record received (more was published than expected); asking further back`;
   }
 
@@ -592,16 +590,12 @@ export class ResumePlanner {
 
   /**
    * What a cut after `awayMs` away is expected to have missed: the most any recent reconnect
-   * missed, plus what the source publishes for the time away beyond that reconnect's. (The most of
-   * the last five is a high estimate already: what the bench's proxy leaves in flight varies
-   * 800–2,800 records from one cut to the next, uncorrelated with anything the streamer sees.) Too little
+   * missed, plus what the source publishes for the time away beyond that reconnect's. Too little
    * costs one more round (the answer is not proven and is asked again further back), never a record.
    */
   private expectedMissed(awayMs: number): number {
-    // What is published meanwhile with 10 % to spare: a rate varies.
-    const published = (ms: number): number => (1.1 * this.publishRate * Math.max(0, ms)) / 1000;
-    if (this.missedHistory.length === 0) return this.inflight + published(awayMs);
-    return Math.max(...this.missedHistory.map((h) => h.missed + published(awayMs - h.awayMs)));
+    if (this.missedHistory.length === 0) return this.inflight + (this.publishRate * awayMs) / 1000;
+    return Math.max(...this.missedHistory.map((h) => h.missed + (this.publishRate * Math.max(0, awayMs - h.awayMs)) / 1000));
   }
 
   private remember(id: string, mtime: number, coordinate: number): void {
@@ -635,14 +629,7 @@ export function inflightAfterFailure(missed: number, failed: number): number {
   return Math.max(failed + 1, Math.ceil((missed + failed) / 2));
 }
 
-/**
- * Added to the in-flight estimate (already the most any recent cut left): an answer must start on
- * a record already received. A 10 % margin on top of it cost more re-downloads than the misses it
- * saved (cut as the bench's proxy cuts, simulated: 0.50 instead of 0.40 records again per event).
- */
-const SLACK = 32;
-
-/** A request a little larger than an estimate of what was published: an answer must start on records already received. */
+/** A request a little larger than the estimate: an answer must start on records already received. */
 function margin(n: number): number {
   return Math.ceil(n * 1.1) + 32;
 }

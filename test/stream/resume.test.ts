@@ -178,7 +178,7 @@ describe('resume planner', () => {
     // Averaged over the seeds: main's planner (asking 10 % over the most recently lost, 5× as far
     // back after a miss, the rest of a cut catch-up alone) took 72–79 rounds and 0.64–0.70 per event.
     const mean = (f: (r: { rounds: number; again: number }) => number): number => results.reduce((n, r) => n + f(r), 0) / results.length;
-    expect(mean((r) => r.again / 100_000)).toBeLessThan(0.5);
+    expect(mean((r) => r.again / 100_000)).toBeLessThan(0.55);
     expect(mean((r) => r.rounds)).toBeLessThan(66);
   });
 
