@@ -18,8 +18,9 @@ export interface Collected {
 /**
  * Commits what a cluster's steps wrote to the lake, starting no cluster and asking EMR nothing:
  * the hour's ETL results (as the ETL commits a batch; a batch without a result fails its hour) and
- * every training run whose EMR step has finished (its metrics computed and written). `emr run --wait` does this when
- * its cluster ends, `emr collect` later — or on the cluster itself before the report is built.
+ * every training run whose EMR step has finished (its metrics computed and written).
+ * `emr run --wait` does this when its cluster ends, `emr collect` later — or on the cluster itself
+ * before the report is built.
  */
 export async function collectResults(
   config: Config,

@@ -1,5 +1,6 @@
-// Apart from createEngine (engines/index.ts): this module is what starts EMR clusters, and runEtl (which only takes an
-// engine) must not reach it — `emr collect` on a cluster runs runEtl with the instance's role.
+// Apart from createEngine (engines/index.ts): this is what starts EMR clusters, and runEtl, which
+// takes its engine ready-made, must not reach it — `emr collect` runs runEtl on a cluster, as the
+// nodes' role (test/ops/iam.test.ts derives that role from what the step commands reach).
 import type { Config } from '../../config/schema.ts';
 import type { Engine } from '../engine.ts';
 import type { EngineName } from '../state.ts';
