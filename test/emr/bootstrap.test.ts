@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCodeBundle, uploadCode } from '../../src/emr/code.ts';
+import { fakeAwsCli } from '../helpers/fake-aws-cli.ts';
 import { ROOT, useMoto } from '../helpers/moto.ts';
 
 // provisioning/emr/bootstrap.sh off-cluster: the code comes from moto_server through a stand-in
@@ -20,26 +21,8 @@ beforeAll(async () => {
   s3 = new S3Client({ endpoint: moto().endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   await s3.send(new CreateBucketCommand({ Bucket: 'code' }));
   dir = mkdtempSync(path.join(tmpdir(), 'oe-emr-boot-'));
-  writeFileSync(
-    path.join(dir, 'aws'),
-    `#!/bin/sh
-echo "aws $*" >> "${dir}/calls"
-[ "$1 $2 $3 $4" = "s3 cp --recursive --only-show-errors" ] || { echo "unexpected: $*" >&2; exit 2; }
-exec "${ROOT}/.venv/bin/python" - "$5" "$6" <<'PY'
-import os, sys, boto3
-src, dest = sys.argv[1], sys.argv[2]
-bucket, _, prefix = src[len("s3://"):].partition("/")
-s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
-for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-    for o in page.get("Contents", []):
-        target = os.path.join(dest, o["Key"][len(prefix):])
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        s3.download_file(bucket, o["Key"], target)
-PY
-`,
-  );
+  fakeAwsCli(dir);
   writeFileSync(path.join(dir, 'python'), `#!/bin/sh\necho "python $*" >> "${dir}/calls"\n`);
-  chmodSync(path.join(dir, 'aws'), 0o755);
   chmodSync(path.join(dir, 'python'), 0o755);
 });
 afterAll(() => {

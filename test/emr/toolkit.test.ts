@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeAwsCli } from '../helpers/fake-aws-cli.ts';
 import { ROOT, useMoto } from '../helpers/moto.ts';
 
 // provisioning/emr/toolkit.sh off-cluster: the tarball comes from moto_server through a stand-in
@@ -20,19 +21,7 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: 'code' }));
   await s3.send(new PutObjectCommand({ Bucket: 'code', Key: 'toolkit/openevents-0.1.0-0123456789ab.tgz', Body: 'tarball bytes' }));
   dir = mkdtempSync(path.join(tmpdir(), 'oe-emr-toolkit-'));
-  writeFileSync(
-    path.join(dir, 'aws'),
-    `#!/bin/sh
-echo "aws $*" >> "${dir}/calls"
-[ "$1 $2 $3" = "s3 cp --only-show-errors" ] || { echo "unexpected: $*" >&2; exit 2; }
-exec "${ROOT}/.venv/bin/python" - "$4" "$5" <<'PY'
-import os, sys, boto3
-src, dest = sys.argv[1], sys.argv[2]
-bucket, _, key = src[len("s3://"):].partition("/")
-boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"]).download_file(bucket, key, dest)
-PY
-`,
-  );
+  fakeAwsCli(dir);
   // npm install -g --prefix P … tarball: installs P/bin/openevents, which prints its arguments and region.
   writeFileSync(
     path.join(dir, 'npm'),
@@ -44,7 +33,6 @@ printf '#!/bin/sh\\necho "openevents $* region=$AWS_REGION"\\n' > "$prefix/bin/o
 chmod +x "$prefix/bin/openevents"
 `,
   );
-  chmodSync(path.join(dir, 'aws'), 0o755);
   chmodSync(path.join(dir, 'npm'), 0o755);
 });
 afterAll(() => {

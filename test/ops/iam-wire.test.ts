@@ -1,8 +1,11 @@
 import path from 'node:path';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DeleteBucketPolicyCommand, DeleteBucketWebsiteCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { awsClient } from '../../src/aws/clients.ts';
+import { awsClient, s3Client } from '../../src/aws/clients.ts';
 import type { PolicyDocument } from '../../src/aws/iam.ts';
+import { reportSteps } from '../../src/emr/toolkit.ts';
+import type { HourId } from '../../src/lake/layout.ts';
 import { startSourceServer, type SourceServer } from '../../src/source/server.ts';
 import { startAwsProxy, type AwsProxy } from '../helpers/aws-proxy.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -24,6 +27,7 @@ const LAKE_BUCKET = 'wire-lake';
 const LAKE = `s3://${LAKE_BUCKET}/prod`;
 const STREAM = 'wire-events';
 const GROUP = '/openevents/wire';
+const REPORT_BUCKET = 'wire-site';
 /** moto's account and the tests' region. */
 const CTX = { region: 'us-east-1', account: '123456789012', stream: STREAM };
 
@@ -43,6 +47,8 @@ function env(): NodeJS.ProcessEnv {
     OPENEVENTS_SOURCE_URL: source.url,
     OPENEVENTS_AWS_KINESIS_STREAM: STREAM,
     OPENEVENTS_AWS_LOGS_GROUP: GROUP,
+    OPENEVENTS_AWS_REPORT_BUCKET: REPORT_BUCKET,
+    OPENEVENTS_AWS_REPORT_PREFIX: 'dash/',
     OPENEVENTS_AWS_S3_CACHE_DIR: path.join(scratch, 'cache'),
   };
 }
@@ -130,6 +136,34 @@ describeWith(['venv'], 'IAM roles against the calls each component sends (moto_s
     expect(unused(policy, calls).filter((k) => !notUsed.includes(k))).toEqual([]);
     const actions = [...new Set(calls.flatMap((c) => c.needs.map((n) => n.action)))];
     expect(actions.filter((a) => !scanned('src/cli/commands/land.ts').includes(a))).toEqual([]);
+  });
+
+  it('the report steps on the cluster (emr collect, report build, report publish) send only what openevents-emr-steps allows', { timeout: 300_000 }, async () => {
+    // As a fresh report bucket would be: no website hosting, no policy yet (publish sets both).
+    // And a lake that is one when this test runs alone (the streamer's test fills it otherwise).
+    const s3 = s3Client({ endpointUrl: moto().endpoint });
+    await s3.send(new PutObjectCommand({ Bucket: LAKE_BUCKET, Key: 'prod/_state/iam-wire.json', Body: '{}' }));
+    await s3.send(new DeleteBucketWebsiteCommand({ Bucket: REPORT_BUCKET }));
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: REPORT_BUCKET }));
+    s3.destroy();
+    const calls: WireCall[] = [];
+    // The steps' own argv, as `emr run --steps ml,report` gives them (no etl: no hour to commit here)
+    for (const step of reportSteps(LAKE, '2026-11-30T13' as HourId, { bucket: REPORT_BUCKET, prefix: 'dash/' }, { etl: false })) calls.push(...(await recorded(step.argv!.slice(1))));
+    const policy = await rolePolicy('openevents-emr-steps');
+    expect(calls.length).toBeGreaterThan(0);
+    expect(denied(policy, calls)).toEqual([]);
+    // The report was published: index.html under the prefix
+    expect(calls.flatMap((c) => c.needs).some((n) => n.action === 's3:PutObject' && n.resource === `arn:aws:s3:::${REPORT_BUCKET}/dash/index.html`)).toBe(true);
+    const notUsed = [
+      // Hadoop S3A's, for the Spark steps (no Spark runs here)
+      'ListTheLake s3:GetBucketLocation',
+      'ReadRawWriteCuratedModelsAndLogs s3:AbortMultipartUpload',
+      'ReadRawWriteCuratedModelsAndLogs s3:ListMultipartUploadParts',
+      'ReadRawWriteCuratedModelsAndLogs s3:DeleteObject',
+      // Read only to explain a refused public-read policy (S3 Block Public Access)
+      'HostTheReportAndMakeOnlyItsPrefixPublic s3:GetBucketPublicAccessBlock',
+    ];
+    expect(unused(policy, calls).filter((k) => !notUsed.includes(k))).toEqual([]);
   });
 
   it('the decoding refuses to pass a call a policy does not allow (a wider call, another resource)', async () => {

@@ -1,8 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IAM_TEMPLATES, ROLES, iamSpec, readTemplate, renderPolicy, trustPolicy, type IamValues, type PolicyDocument } from '../../src/aws/iam.ts';
 import { configSchema } from '../../src/config/schema.ts';
+import { EMR_OPENEVENTS, reportSteps } from '../../src/emr/toolkit.ts';
+import type { HourId } from '../../src/lake/layout.ts';
 import { ROOT } from '../helpers/moto.ts';
 import { allows, grantedActions, list, type NeededPermission } from './policy.ts';
 import { iamActions, reachableFiles, sdkCalls, type SdkCall } from './sdk-calls.ts';
@@ -70,8 +72,11 @@ function scopingProblems(policy: PolicyDocument): string[] {
   return problems;
 }
 
+/** Modules whose S3 calls touch the report bucket (`aws.report`), not the lake. */
+const REPORT_BUCKET_MODULES = ['src/report/publish.ts'];
+
 /** The resource a component's call of `action` touches for this config, with the request's condition keys. */
-function needOf(action: string): NeededPermission {
+function needOf(action: string, file?: string): NeededPermission {
   const [service, name] = action.split(':') as [string, string];
   const context: Record<string, string> = {
     // Lake listings name a prefix inside the lake; a launch tags what it creates; roles are passed to their service.
@@ -80,7 +85,13 @@ function needOf(action: string): NeededPermission {
     'aws:ResourceTag/openevents:streamer': 'acme-streamer',
     'ec2:CreateAction': 'RunInstances',
   };
-  return { action, resource: resourceOf(service, name), context };
+  const report = service === 's3' && file !== undefined && REPORT_BUCKET_MODULES.includes(file);
+  return { action, resource: report ? reportResourceOf(name) : resourceOf(service, name), context };
+}
+
+/** What a report-publishing S3 call touches: an object under the report prefix, or the report bucket. */
+function reportResourceOf(name: string): string {
+  return /Object/.test(name) ? 'arn:aws:s3:::acme-site/dash/20261130T1300Z.html' : 'arn:aws:s3:::acme-site';
 }
 
 /** The roles a call passes, and to which service: what its iam:PassRole must be allowed on. */
@@ -96,7 +107,10 @@ function needsOf(calls: SdkCall[], keep: (action: string) => boolean): NeededPer
   const needs = new Map<string, NeededPermission>();
   for (const call of calls) {
     for (const action of iamActions([call]).filter(keep)) {
-      if (action !== 'iam:PassRole') needs.set(action, needOf(action));
+      if (action !== 'iam:PassRole') {
+        const need = needOf(action, call.file);
+        needs.set(`${action} ${need.resource}`, need);
+      }
       else for (const role of PASSES[`${call.service}:${call.operation}`]?.roles ?? []) needs.set(`${action} ${role}`, { action, resource: `arn:aws:iam::111122223333:role/${role}`, context: { 'iam:PassedToService': PASSES[`${call.service}:${call.operation}`]!.service } });
     }
   }
@@ -134,12 +148,55 @@ function resourceOf(service: string, name: string): string {
 interface Component {
   /** Its entry modules: what the scanner reaches from them is what it may call. The first must be in the tree for the check to run. */
   entries?: string[];
-  /** A service that runs no code of ours: the actions its documentation lists. */
+  /** `openevents` subcommands it runs: the modules their actions load are entries too (see commandModules). */
+  commands?: string[][];
+  /** What runs no code of ours (a service, a connector): the actions its documentation lists. */
   actions?: string[];
   /** Derived from a module it shares, but never called by this component: why. */
   notCalled?: Record<string, string>;
   /** Derived, but left to an account administrator. */
   adminOnly?: RegExp;
+}
+
+/** The `openevents` subcommands the report steps run on the cluster (the words before the first option). */
+function reportStepCommands(): string[][] {
+  const steps = reportSteps('s3://acme-lake/events/', '2026-11-30T13' as HourId, { bucket: 'acme-site', prefix: 'dash/' }, { etl: true });
+  return steps.map((step) => {
+    const [command, ...args] = step.argv ?? [];
+    if (command !== EMR_OPENEVENTS) throw new Error(`report step ${step.label} does not run the toolkit: ${command}`);
+    return args.slice(0, args.findIndex((a) => a.startsWith('-')));
+  });
+}
+
+const DYNAMIC_IMPORT = /import\(\s*'(\.{1,2}\/[^']+)'\s*\)/g;
+
+/**
+ * The modules `openevents <group> <sub>` loads: the dynamic imports of its action in
+ * src/cli/commands/<group>.ts (commands are thin: they load their services when they run) and of
+ * the file's local `const x = async (…) => {…}` helpers it calls, plus the lake (src/lake/open.ts)
+ * when it opens the config's lake and the client factory when it asks for AWS clients. Not the CLI
+ * runtime as a whole: that also holds the telemetry sink, which these commands never open.
+ */
+function commandModules([group, sub]: string[]): string[] {
+  const file = `src/cli/commands/${group}.ts`;
+  const text = readFileSync(path.join(ROOT, file), 'utf8');
+  const marker = `.command('${sub}')`;
+  const start = text.indexOf(marker);
+  if (start < 0 || text.indexOf(marker, start + 1) >= 0) throw new Error(`${file}: expected one ${marker}`);
+  const next = text.indexOf('.command(', start + marker.length);
+  const action = text.slice(start, next < 0 ? undefined : next);
+  const loaded = [action];
+  for (const helper of text.matchAll(/const (\w+) = async \(/g)) {
+    const end = text.indexOf('\n  };\n', helper.index);
+    if (new RegExp(`\\b${helper[1]}\\(`).test(action)) loaded.push(text.slice(helper.index, end < 0 ? undefined : end));
+  }
+  const modules = new Set<string>();
+  for (const part of loaded) {
+    for (const m of part.matchAll(DYNAMIC_IMPORT)) modules.add(path.relative(ROOT, path.resolve(ROOT, path.dirname(file), m[1]!)));
+    if (/\.lake\(/.test(part)) modules.add('src/lake/open.ts');
+    if (/\.aws\(\)/.test(part)) modules.add('src/aws/clients.ts');
+  }
+  return [...modules].sort();
 }
 
 const COMPONENTS: Record<string, Component> = {
@@ -156,8 +213,12 @@ const COMPONENTS: Record<string, Component> = {
   // an identity that may write openevents-* roles could give itself any permission.
   operator: { entries: ['src/cli/main.ts'], adminOnly: /^iam:(Create|Delete|Put|Add|Remove|Update|Tag)/ },
   // The Spark steps reach the lake through Hadoop's S3A connector: its minimal permissions
-  // (hadoop-aws documentation, "S3A: required permissions"), no SDK calls of ours.
-  'emr-steps': { actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:GetBucketLocation'] },
+  // (hadoop-aws documentation, "S3A: required permissions"). The report steps run the toolkit on
+  // the primary node: the commands reportSteps gives, so a new step command is checked here too.
+  'emr-steps': {
+    commands: reportStepCommands(),
+    actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:GetBucketLocation'],
+  },
   // Firehose delivering to S3 (Firehose documentation, "Grant Firehose access to an Amazon S3 destination").
   firehose: { actions: ['s3:AbortMultipartUpload', 's3:GetBucketLocation', 's3:GetObject', 's3:ListBucket', 's3:ListBucketMultipartUploads', 's3:PutObject'] },
 };
@@ -220,13 +281,12 @@ describe('IAM policies (provisioning/iam)', () => {
     // A component whose code is not in the tree yet (another engineer's) is checked once it is.
     it.skipIf(absent)(`${role.name} allows every call of the ${role.component}, and nothing else${absent ? ` (skipped: ${primary} not in the tree yet)` : ''}`, () => {
       const policy = renderPolicy(readTemplate(role.template), values);
-      let needs: NeededPermission[];
-      if (component.entries) {
-        const calls = sdkCalls(ROOT, reachableFiles(ROOT, component.entries.filter((e) => existsSync(path.join(ROOT, e)))));
+      const needs = (component.actions ?? []).map((a) => needOf(a));
+      const entries = [...(component.entries ?? []), ...(component.commands ?? []).flatMap(commandModules)];
+      if (entries.length > 0) {
+        const calls = sdkCalls(ROOT, reachableFiles(ROOT, entries.filter((e) => existsSync(path.join(ROOT, e)))));
         expect(calls.length, 'the scanner found no SDK call at all').toBeGreaterThan(0);
-        needs = needsOf(calls, (a) => !(a in (component.notCalled ?? {})) && !component.adminOnly?.test(a));
-      } else {
-        needs = component.actions!.map(needOf);
+        needs.push(...needsOf(calls, (a) => !(a in (component.notCalled ?? {})) && !component.adminOnly?.test(a)));
       }
       const denied = needs.filter((need) => !allows(policy, need)).map((n) => `${n.action} ${n.resource}`);
       expect(denied, `${role.name} lacks these (action on the resource it touches)`).toEqual([]);
@@ -235,6 +295,27 @@ describe('IAM policies (provisioning/iam)', () => {
       expect(extra, `${role.name} grants what the ${role.component} never calls`).toEqual([]);
     });
   }
+
+  it("the EMR steps' role is derived from the commands the report steps run, and only what they load", () => {
+    expect(reportStepCommands()).toEqual([['emr', 'collect'], ['report', 'build'], ['report', 'publish']]);
+    expect(commandModules(['report', 'publish'])).toEqual(expect.arrayContaining(['src/aws/clients.ts', 'src/lake/open.ts', 'src/report/publish.ts']));
+    const collect = reachableFiles(ROOT, commandModules(['emr', 'collect'])).map((f) => path.relative(ROOT, f));
+    expect(collect).toEqual(expect.arrayContaining(['src/emr/collect.ts', 'src/etl/run.ts', 'src/lake/s3-store.ts']));
+    expect(collect).not.toContain('src/emr/clusters.ts');
+    // The same derivation of `emr run` (which starts clusters through its `service` helper) needs what the role must not grant.
+    const run = iamActions(sdkCalls(ROOT, reachableFiles(ROOT, commandModules(['emr', 'run']))));
+    expect(run).toContain('elasticmapreduce:RunJobFlow');
+    expect(allows(renderPolicy(readTemplate('emr-steps'), values), needOf('elasticmapreduce:RunJobFlow'))).toBeUndefined();
+    // Publishing touches the report bucket and prefix, not the lake.
+    const publish = needsOf(sdkCalls(ROOT, reachableFiles(ROOT, ['src/report/publish.ts'])), () => true);
+    expect(publish.map((n) => n.resource)).toEqual(expect.arrayContaining(['arn:aws:s3:::acme-site', 'arn:aws:s3:::acme-site/dash/20261130T1300Z.html']));
+    expect(publish.filter((n) => n.resource.includes('acme-lake')).map((n) => n.action)).not.toContain('s3:PutBucketPolicy');
+    // ...and the role writes only under the prefix there, and changes nothing of other buckets.
+    const steps = renderPolicy(readTemplate('emr-steps'), values);
+    expect(allows(steps, { action: 's3:PutObject', resource: 'arn:aws:s3:::acme-site/dash/index.html' })).toBeDefined();
+    expect(allows(steps, { action: 's3:PutObject', resource: 'arn:aws:s3:::acme-site/elsewhere/index.html' })).toBeUndefined();
+    expect(allows(steps, { action: 's3:PutBucketPolicy', resource: 'arn:aws:s3:::acme-lake' })).toBeUndefined();
+  });
 
   it('the derivation sees the calls the code makes (a known set from known files)', () => {
     const calls = sdkCalls(ROOT, reachableFiles(ROOT, ['src/ec2/streamer.ts']));

@@ -17,10 +17,10 @@ export interface SdkCall {
   file: string;
 }
 
-const IMPORT = /(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,]+\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+const IMPORT = /(?:import|export)\s+(?!type\s)(?:[\w*{}\s,]+\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 const SDK_IMPORT = /import\s+(?!type\s)\{([^}]*)\}\s+from\s+['"]@aws-sdk\/client-([\w-]+)['"]/g;
 
-/** Every source file reachable from the entries (relative imports only; type-only imports too, harmlessly). */
+/** Every source file reachable from the entries (relative imports only; not `import type`/`export type`, which are erased: they run nothing). */
 export function reachableFiles(root: string, entries: readonly string[]): string[] {
   const seen = new Set<string>();
   const queue = entries.map((e) => path.resolve(root, e));

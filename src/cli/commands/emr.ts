@@ -3,7 +3,7 @@ import { UserError } from '../../errors.ts';
 import type { JobRecord } from '../../jobs/types.ts';
 import type { StagePlans } from '../../emr/pipeline.ts';
 import { EMR_STAGES } from '../../emr/stages.ts';
-import type { Collected } from '../../emr/service.ts';
+import type { Collected } from '../../emr/collect.ts';
 import { sanitize } from '../../text.ts';
 import { duration } from '../../tui/format.ts';
 import { intOption, printJson, println, type CliContext } from '../context.ts';
@@ -72,7 +72,7 @@ and the scheduler also commit an hour's ETL results, waiting for the cluster if 
         import('../../etl/engines/emr.ts'),
         import('../../lake/store.ts'),
         import('../../ml/service.ts'),
-        import('../../emr/service.ts'),
+        import('../../emr/collect.ts'),
       ]);
       const hour = parseHour(opts.hour);
       const stages = parseStages(opts.steps);
@@ -140,7 +140,7 @@ and the scheduler also commit an hour's ETL results, waiting for the cluster if 
         });
         // With the report step the cluster has committed its results itself (emr collect on the primary node).
         if (job.state === 'succeeded' && !stages.includes('report')) {
-          collected = await collectResults(config, runner, settings, store, { ...(stages.includes('etl') ? { hour } : {}), job, signal: ctx.stopSignal });
+          collected = await collectResults(config, settings, store, { ...(stages.includes('etl') ? { hour } : {}), job, signal: ctx.stopSignal });
           if (!opts.json) for (const line of collectedLines(collected)) println(ctx.stdout, line);
         }
       }
@@ -167,11 +167,12 @@ of \`emr run\` runs this on the cluster before it builds the report.`,
     .option('--lake <s3://bucket/prefix>', 'the lake (default: config "lake")')
     .option('--json', 'print what was committed as JSON')
     .action(async (opts: Common & { hour?: string }) => {
-      const [{ parseHour }, { collectResults }] = await Promise.all([import('../../emr/pipeline.ts'), import('../../emr/service.ts')]);
+      // No EMR client: this runs on the cluster too (the report step), as the nodes' role, which may not call EMR.
+      const [{ parseHour }, { emrSettings }, { collectResults }] = await Promise.all([import('../../emr/pipeline.ts'), import('../../emr/settings.ts'), import('../../emr/collect.ts')]);
       const hour = opts.hour !== undefined ? parseHour(opts.hour) : undefined;
-      const { config, runner, settings } = await service(opts);
+      const config = ctx.config(opts.lake ? { lake: opts.lake } : {});
       const store = await ctx.runtime(config).lake({ mustExist: true });
-      const collected = await collectResults(config, runner, settings, store, { ...(hour ? { hour } : {}), signal: ctx.stopSignal });
+      const collected = await collectResults(config, emrSettings(config), store, { ...(hour ? { hour } : {}), signal: ctx.stopSignal });
       if (opts.json) printJson(ctx.stdout, collected);
       else for (const line of collectedLines(collected)) println(ctx.stdout, line);
       const failed = collected.etl?.failed ?? [];

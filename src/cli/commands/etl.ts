@@ -47,7 +47,7 @@ export function registerEtlCommands(program: Command, ctx: CliContext): void {
       const config = ctx.config({ ...(opts.lake ? { lake: opts.lake } : {}), ...(opts.engine ? { etl: { engine: opts.engine } } : {}) });
       const select = selection(opts);
       // Services load when the command runs (DuckDB), not at CLI start.
-      const [{ runEtl }, { configuredEngine }] = await Promise.all([import('../../etl/run.ts'), import('../../etl/engines/index.ts')]);
+      const [{ runEtl }, { configuredEngine }] = await Promise.all([import('../../etl/run.ts'), import('../../etl/engines/configured.ts')]);
       const store = await ctx.runtime(config).lake({ mustExist: true });
       const engine = await configuredEngine(config, { cwd: ctx.cwd, env: ctx.env });
       const out = opts.json ? ctx.stderr : ctx.stdout;

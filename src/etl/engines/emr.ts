@@ -49,7 +49,8 @@ export class EmrEngine implements Engine {
       for (const batch of pending.values()) await done(batch, { ok: false, error: `no result of this batch under ${plan.prefix}results/` });
       return;
     }
-    let job = await this.options.runner.clusters.activeRunning(plan.uri);
+    const runner = this.runner();
+    let job = await runner.clusters.activeRunning(plan.uri);
     if (!job && pending.size < batches.length) {
       // A cluster ran part of this plan and ended: the rest is a plan of its own.
       await cleanUp(store, plan);
@@ -64,7 +65,7 @@ export class EmrEngine implements Engine {
       await sleep(pollMs, signal);
       await collect();
       if (pending.size === 0) break;
-      record = await this.options.runner.clusters.record(job.id);
+      record = await runner.clusters.record(job.id);
       if (!record || !isActive(record)) {
         await collect(); // results written just before the end
         break;
@@ -83,20 +84,27 @@ export class EmrEngine implements Engine {
 
   /** Writes the plan and starts its cluster, or finds the active cluster already running it. */
   async submit(store: ObjectStore, plan: EtlPlan): Promise<JobRecord> {
-    const running = await this.options.runner.clusters.activeRunning(plan.uri);
+    const runner = this.runner();
+    const running = await runner.clusters.activeRunning(plan.uri);
     if (running) return running;
     await putJson(store, plan.key, plan.doc);
     try {
-      return await this.options.runner.start(etlJob(plan, this.options.settings));
+      return await runner.start(etlJob(plan, this.options.settings));
     } catch (error) {
       if (error instanceof JobRunningError) return error.job;
       throw error;
     }
   }
+
+  private runner(): EmrJobRunner {
+    if (!this.options.runner) throw new Error('the emr engine starts clusters only with a job runner (collectOnly has none)');
+    return this.options.runner;
+  }
 }
 
 export interface EmrEngineOptions {
-  runner: EmrJobRunner;
+  /** Starts and watches the cluster; not needed with `collectOnly`. */
+  runner?: EmrJobRunner;
   settings: EmrSettings;
   /** How often results and the cluster are looked at (default: aws.emr.pollSeconds). */
   pollMs?: number;
