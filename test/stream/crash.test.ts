@@ -17,7 +17,9 @@ describe('streamer crash safety', () => {
   it('after kill -9 and a restart, no distinct event is lost and only events already durable at the kill are duplicated', { timeout: 360_000 }, async () => {
     // Given a generated source (it publishes only as fast as it is read, so nothing is missed while the streamer is down)
     const seed = 23;
-    const count = 30_000;
+    // Enough that the first run cannot make it all durable before its first checkpoint (written
+    // at most once a second): at ~50,000 events/s on a quiet machine, 30,000 were all durable.
+    const count = 150_000;
     const server = await startSourceServer({ generate: { seed, count } });
     cleanups.push(() => server.close());
     const expected = new Set([...createGenerator({ seed, count })].map((r) => `${r.id} ${r.mtime}`));
