@@ -17,9 +17,10 @@ import { STATE } from '../lake/layout.ts';
  *   before it in the same answer. The frontier is the highest coordinate; nothing below it is
  *   missing.
  * - A reconnect asks `since_count` = how many positions it expects beyond the frontier — what a
- *   cut left in flight (learned from earlier reconnects), plus what the source published while
- *   it was away (its rate × the time away, once it was seen to publish while nobody reads), or
- *   the rest of a catch-up a cut interrupted — plus a margin.
+ *   cut left in flight past the last record received (learned from earlier reconnects), plus what
+ *   the source published while it was away (its rate × the time away, once it was seen to publish
+ *   while nobody reads), or the rest of a catch-up a cut interrupted if that is more (a source
+ *   whose catch-up ends within its socket buffers goes on into live records) — plus a margin.
  * - An answer must prove it reaches back to the frontier: its first record, or two in a row, were
  *   stored before (one line copied from earlier proves nothing); after a restart with nothing
  *   durable, the first record the previous run received must show up. Until then its records
@@ -34,7 +35,9 @@ import { STATE } from '../lake/layout.ts';
  *   nor more than REACH_BACK positions before the frontier, so its first record is remembered.
  * - An answer whose first record is new started beyond the frontier: it is dropped at once (a
  *   source that publishes as it is read publishes what it sends ahead: reading on would only push
- *   its end further away) and asked again further back, 4× as much, within those bounds; after
+ *   its end further away) and asked again further back — first by what recent misses fell short
+ *   (5× at once re-downloaded ~10,000 records per miss through a proxy), then 4× as much — within
+ *   those bounds; after
  *   three tries not held back by them (or twelve in all) it falls back to
  *   `since_mtime` (a source that does not serve since_count that far). Asking too little costs a
  *   connection, never a record.
