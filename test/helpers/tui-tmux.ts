@@ -49,6 +49,15 @@ export function createTmux(socket: string): Tmux {
     },
     kill() {
       spawnSync('tmux', ['-L', socket, 'kill-server']);
+      // kill-server returns before the server has gone: a new-session on this socket right
+      // after it can reach the dying server and fail with "server exited unexpectedly".
+      // Wait until nothing answers on the socket.
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline) {
+        const probe = spawnSync('tmux', ['-L', socket, 'list-sessions'], { encoding: 'utf8' });
+        if (/no server running|error connecting/i.test(probe.stderr ?? '')) return;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      }
     },
   };
   return self;
