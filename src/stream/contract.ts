@@ -92,3 +92,22 @@ function parseFailure(text: string, error: unknown): string {
 function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a;
 }
+
+/**
+ * Whether `line`, of the length the record's line had, is that record's line again: it holds
+ * `"id":<id>` and `"mtime":<mtime>` as the compact JSON the protocol sends writes them. For a
+ * line already known to be a re-sent position (see ResumePlanner.expectedNext) this stands in for
+ * the full scan at a small part of its cost; anything else — other spacing or escaping, a
+ * different version of the event — answers false, and the line is scanned as usual. It confirms
+ * a position, it does not parse: another event at that position would pass only with this one's
+ * id nested in it as a string (the protocol's nested ids are numbers), its mtime and its length.
+ */
+export function isLineOf(line: Buffer, length: number, id: string, mtime: number): boolean {
+  if (line.length !== length) return false;
+  const m = `"mtime":${mtime}`;
+  const at = line.indexOf(m);
+  if (at < 0) return false;
+  const after = line[at + m.length];
+  if (after === undefined || (after >= 0x30 && after <= 0x39) || after === 0x2e || after === 0x65 || after === 0x45) return false;
+  return line.indexOf(`"id":${JSON.stringify(id)}`) >= 0;
+}

@@ -245,10 +245,13 @@ export class ResumePlanner {
   private rateSample = { atMs: 0, frontier: 0 };
   private highest = Number.NEGATIVE_INFINITY;
   private windowMs: number;
-  /** Ring of the most recent positions received without a gap: id, mtime, coordinate. */
+  /** Ring of the most recent positions received without a gap: id, mtime, coordinate, the line's length in bytes. */
   private readonly ringIds: string[] = new Array<string>(RECENT_POSITIONS);
   private readonly ringMtimes = new Float64Array(RECENT_POSITIONS);
   private readonly ringCoords = new Float64Array(RECENT_POSITIONS);
+  private readonly ringLengths = new Uint32Array(RECENT_POSITIONS);
+  /** What expectedNext returns (one object, reused: it is asked once per line). */
+  private readonly next = { id: '', mtime: 0, length: 0 };
   private ringSize = 0;
   private ringHead = 0;
   /** Catch-ups that could not be proven even asking further back (a possible gap). */
@@ -366,6 +369,26 @@ export class ResumePlanner {
     this.blind = false;
   }
 
+  /**
+   * The record a proven answer brings next while it re-sends positions within the frontier (what
+   * a catch-up asked beyond the cut's loss), with its line's length; undefined otherwise. Such a
+   * line is a duplicate by its position: the streamer checks it is that record's line and skips
+   * the full scan — through a network that cuts often, re-sent records are a third of all lines.
+   * The object is reused.
+   */
+  expectedNext(): Readonly<{ id: string; mtime: number; length: number }> | undefined {
+    const a = this.answer;
+    if (!a?.proven || this.reconnectReason) return undefined;
+    const behind = this.frontier - (this.cursor + 1);
+    if (behind < 0 || behind >= this.ringSize) return undefined;
+    const i = (this.ringHead + this.ringSize - 1 - behind) & (RECENT_POSITIONS - 1);
+    if (this.ringCoords[i] !== this.cursor + 1 || this.ringLengths[i] === 0) return undefined;
+    this.next.id = this.ringIds[i]!;
+    this.next.mtime = this.ringMtimes[i]!;
+    this.next.length = this.ringLengths[i]!;
+    return this.next;
+  }
+
   /** The current answer is not yet shown to reach back far enough: its records are set aside, not stored (see record). */
   get checking(): boolean {
     return this.answer !== undefined && !this.answer.proven;
@@ -373,12 +396,12 @@ export class ResumePlanner {
 
   /**
    * One valid record of the current answer, in order; `known` when it had been received before
-   * (a dedupe hit). Returns its coordinate, or undefined while the answer is not yet proven: such
-   * a record may lie beyond a gap, so the streamer sets it aside — the proven answer that follows
-   * brings it again. So every record stored lies within the frontier, and "received before"
-   * always means "within the frontier".
+   * (a dedupe hit); `length`, its line's length in bytes. Returns its coordinate, or undefined
+   * while the answer is not yet proven: such a record may lie beyond a gap, so the streamer sets
+   * it aside — the proven answer that follows brings it again. So every record stored lies
+   * within the frontier, and "received before" always means "within the frontier".
    */
-  record(id: string, mtime: number, known: boolean): number | undefined {
+  record(id: string, mtime: number, known: boolean, length = 0): number | undefined {
     if (mtime > this.highest) this.highest = mtime;
     const a = this.answer;
     // Once the connection is to be dropped, the rest of it is set aside (it comes again).
@@ -387,10 +410,10 @@ export class ResumePlanner {
     if (a.proven) {
       // A proven answer is contiguous: every position it passes beyond the frontier is now within it.
       this.cursor++;
-      this.advance(id, mtime);
+      this.advance(id, mtime, length);
     } else {
       if (this.restored) this.restored.received++;
-      this.probe(a, id, mtime, known);
+      this.probe(a, id, mtime, known, length);
     }
     if (!a.caughtUp && a.received >= a.count) this.endCatchup(a);
     return a.proven ? this.cursor : undefined;
@@ -401,13 +424,13 @@ export class ResumePlanner {
    * copied from earlier proves nothing); or, after a restart with nothing durable, the first
    * record the previous run received shows up.
    */
-  private probe(a: Answer, id: string, mtime: number, known: boolean): void {
+  private probe(a: Answer, id: string, mtime: number, known: boolean, length: number): void {
     const r = this.restored;
     if (r?.firstNeeded && key(id, mtime) === key(r.anchor[0]!.id, r.anchor[0]!.mtime)) {
       // The first record needed: it goes just after the frontier.
       this.prove(a, undefined);
       this.cursor++;
-      this.advance(id, mtime);
+      this.advance(id, mtime, length);
       return;
     }
     if (!r && !known && a.received === 1 && a.count !== Number.POSITIVE_INFINITY) {
@@ -470,11 +493,11 @@ export class ResumePlanner {
   }
 
   /** The cursor moved past a position: beyond the frontier, it is now received without a gap. */
-  private advance(id: string, mtime: number): void {
+  private advance(id: string, mtime: number, length: number): void {
     if (this.cursor <= this.frontier) return;
     this.frontier = this.cursor;
     this.origin ||= this.cursor;
-    this.remember(id, mtime, this.cursor);
+    this.remember(id, mtime, this.cursor, length);
     if (this.head.length < 4 && this.tail.length === 0) this.head.push({ id, mtime, coord: this.cursor });
   }
 
@@ -601,11 +624,12 @@ export class ResumePlanner {
     return Math.max(...this.missedHistory.map((h) => h.missed + (this.publishRate * Math.max(0, awayMs - h.awayMs)) / 1000));
   }
 
-  private remember(id: string, mtime: number, coordinate: number): void {
+  private remember(id: string, mtime: number, coordinate: number, length: number): void {
     const i = (this.ringHead + this.ringSize) & (RECENT_POSITIONS - 1);
     this.ringIds[i] = id;
     this.ringMtimes[i] = mtime;
     this.ringCoords[i] = coordinate;
+    this.ringLengths[i] = length;
     if (this.ringSize < RECENT_POSITIONS) this.ringSize++;
     else this.ringHead = (this.ringHead + 1) & (RECENT_POSITIONS - 1);
   }

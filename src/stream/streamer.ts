@@ -11,7 +11,7 @@ import { redactUrl as redact } from '../redact.ts';
 import { nullTelemetry, type TelemetrySink } from '../telemetry/telemetry.ts';
 import { parseRetryAfter, reconnectDelayMs } from './backoff.ts';
 import { checkpointKey, loadCheckpoint, saveCheckpoint, WRITER_ID } from './checkpoint.ts';
-import { QUARANTINE_KEEP_BYTES, REASONS, validateLine } from './contract.ts';
+import { isLineOf, QUARANTINE_KEEP_BYTES, REASONS, validateLine } from './contract.ts';
 import { DedupeWindow } from './dedupe.ts';
 import { isOversized, LineFramer, type Framed } from './framing.ts';
 import { openHttpStream, proxyDispatcher, type HttpStream } from './http-source.ts';
@@ -422,6 +422,14 @@ class Streamer {
         this.reject(hour, nowMs, `${REASONS.oversized}: ${line.length} bytes > ${this.s.maxRecordBytes}`, line.head, line.length);
         continue;
       }
+      // A catch-up re-sending what was received before: a line that is the record expected at
+      // its position is a duplicate without a full scan.
+      const next = this.planner.expectedNext();
+      if (next !== undefined && isLineOf(line, next.length, next.id, next.mtime)) {
+        this.planner.record(next.id, next.mtime, true, next.length);
+        this.counts.duplicates++;
+        continue;
+      }
       const v = validateLine(line, this.s.maxRecordBytes);
       if (v.kind === 'blank') continue;
       if (v.kind === 'invalid') {
@@ -432,7 +440,7 @@ class Streamer {
       // aside (they may lie beyond a gap; the answer that proves it brings them again).
       const checking = this.planner.checking;
       const known = checking ? this.dedupe.has(v.id, v.mtime) : !this.dedupe.add(v.id, v.mtime);
-      const position = this.planner.record(v.id, v.mtime, known);
+      const position = this.planner.record(v.id, v.mtime, known, line.length);
       if (position === undefined) {
         this.counts.setAside++;
         continue;
