@@ -6,7 +6,10 @@
  * buffers, is lost), and against the source's own `cut:4M-10M` faults — target: at least 80 % of
  * the clean throughput. Under cuts it also counts what the lake holds (events lost, events stored
  * twice, read back with zlib and JSON.parse apart from the streamer) and what the catch-ups cost
- * (reconnects, records downloaded again, bytes received per byte of the stream).
+ * (reconnects, records downloaded again, bytes received per byte of the stream) and the
+ * streamer's own CPU time against its clean run's: the source and the proxy run on the same
+ * cores, so under cuts the extra bytes they serve and forward take CPU from the streamer that a
+ * real network would not — the throughput share counts both, the CPU ratio only the streamer.
  *
  * The events are generated once (the source generator, fixed seed) and served by the real
  * source server from memory, a fresh server per run so each client reads the whole stream from
@@ -23,7 +26,7 @@ import { gunzipSync } from 'node:zlib';
 import { createGenerator } from '../src/source/generator.ts';
 import { replayFeed, type CaptureRecord } from '../src/source/replay.ts';
 import { startSourceServer } from '../src/source/server.ts';
-import { watchPeakRss } from '../test/helpers/proc.ts';
+import { watchProcess } from '../test/helpers/proc.ts';
 import { startCutProxy } from '../test/stream/with-cut-proxy.ts';
 
 const COUNT = Number(process.env.BENCH_INGEST_COUNT ?? 200_000);
@@ -35,6 +38,8 @@ interface Run {
   seconds: number;
   wallSeconds?: number;
   peakRssMb?: number;
+  /** The streamer's own CPU time (user + system, all its threads), seconds. */
+  cpuSeconds?: number;
   outBytes: number;
   /** Under cuts: connections, records downloaded again (duplicates and set-aside catch-up), bytes received. */
   reconnects?: number;
@@ -104,17 +109,17 @@ async function runStreamer(cuts?: Cuts): Promise<Run> {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/openevents.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const rss = watchPeakRss(child.pid!);
+    const watch = watchProcess(child.pid!);
     const code = await exited(child);
     if (process.env.BENCH_VERBOSE) process.stderr.write(`streamer exited ${code}\n`);
-    const peak = rss.stop();
+    const { peakRssMb: peak, cpuSeconds } = watch.stop();
     const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (code !== 0) throw new Error(`streamer exited with ${code}`);
     const summary = JSON.parse(out) as { durable: number; elapsedMs: number; bytes: number; reconnects: number; duplicates: number; setAside: number };
     if (summary.durable !== pairs.size) throw new Error(`streamer stored ${summary.durable} events, expected ${pairs.size}`);
     let outBytes = 0;
     for (const f of await listFiles(path.join(lake, 'raw'))) outBytes += (await stat(f)).size;
-    const run: Run = { seconds: summary.elapsedMs / 1000, wallSeconds, peakRssMb: peak, outBytes, reconnects: summary.reconnects, again: summary.duplicates + summary.setAside, bytesIn: summary.bytes };
+    const run: Run = { seconds: summary.elapsedMs / 1000, wallSeconds, peakRssMb: peak, cpuSeconds, outBytes, reconnects: summary.reconnects, again: summary.duplicates + summary.setAside, bytesIn: summary.bytes };
     return cuts ? { ...run, ...(await audit(lake)) } : run;
   } finally {
     await proxy?.stop();
@@ -173,7 +178,8 @@ const sourceRuns: Run[] = [];
 /** One line on a run under cuts, against the clean run it is paired with. */
 const cutLine = (k: Run, clean: Run): string =>
   `${fmt(COUNT / k.seconds)} events/s, ${((100 * clean.seconds) / k.seconds).toFixed(0)} % of clean; ${k.lost} lost, ${k.twice} twice; ` +
-  `${k.reconnects} reconnects, ${fmt(k.again!)} records downloaded again, ${(k.bytesIn! / streamBytes).toFixed(2)}× the stream's bytes received`;
+  `${k.reconnects} reconnects, ${fmt(k.again!)} records downloaded again, ${(k.bytesIn! / streamBytes).toFixed(2)}× the stream's bytes received; ` +
+  `streamer CPU ${k.cpuSeconds!.toFixed(1)} s, ${(k.cpuSeconds! / clean.cpuSeconds!).toFixed(2)}× clean's`;
 for (let i = 1; i <= RUNS; i++) {
   const s = await runStreamer();
   streamerRuns.push(s);
@@ -185,7 +191,7 @@ for (let i = 1; i <= RUNS; i++) {
   sourceRuns.push(k);
   process.stdout.write(
     `run ${i}: streamer ${fmt(COUNT / s.seconds)} events/s (${(mb / s.seconds).toFixed(1)} MB/s; ${s.seconds.toFixed(2)} s streaming, ` +
-      `${s.wallSeconds!.toFixed(2)} s with process start), peak RSS ${s.peakRssMb!.toFixed(0)} MB, ${(s.outBytes / 1e6).toFixed(1)} MB gz | ` +
+      `${s.wallSeconds!.toFixed(2)} s with process start), CPU ${s.cpuSeconds!.toFixed(1)} s, peak RSS ${s.peakRssMb!.toFixed(0)} MB, ${(s.outBytes / 1e6).toFixed(1)} MB gz | ` +
       `curl|gzip ${fmt(COUNT / c.seconds)} events/s (${c.seconds.toFixed(2)} s), ${(c.outBytes / 1e6).toFixed(1)} MB gz; ratio ${(c.seconds / s.seconds).toFixed(2)}×\n` +
       `  cut by a proxy every 4–10 MB: ${cutLine(p, s)}, peak RSS ${p.peakRssMb!.toFixed(0)} MB\n` +
       `  cut by the source (cut:4M-10M): ${cutLine(k, s)}\n`,
@@ -203,12 +209,16 @@ const wallRatio = median(streamerRuns.map((r, i) => curlRuns[i]!.seconds / r.wal
 /** Medians of the runs under cuts; the share of the clean throughput is taken per run (clean and cut runs alternate). */
 function cutMedians(runs: Run[]): { eps: number; share: number; text: string } {
   const share = median(streamerRuns.map((r, i) => r.seconds / runs[i]!.seconds));
+  // What the cuts cost the streamer itself, apart from what the source and the proxy, on the same
+  // cores, cost the machine: its CPU time against its clean run's (machine-independent).
+  const cpu = median(streamerRuns.map((r, i) => runs[i]!.cpuSeconds! / r.cpuSeconds!));
   const eps = COUNT / median(runs.map((r) => r.seconds));
   const text =
     `${fmt(eps)} events/s, ${(100 * share).toFixed(0)} % of clean (median of per-run shares); ` +
     `lost ${Math.max(...runs.map((r) => r.lost!))}, stored twice ${Math.max(...runs.map((r) => r.twice!))} (worst run); ` +
     `${fmt(median(runs.map((r) => r.reconnects!)))} reconnects, ${fmt(median(runs.map((r) => r.again!)))} records downloaded again ` +
-    `(${(median(runs.map((r) => r.again!)) / COUNT).toFixed(2)} per event), ${median(runs.map((r) => r.bytesIn! / streamBytes)).toFixed(2)}× the stream's bytes received`;
+    `(${(median(runs.map((r) => r.again!)) / COUNT).toFixed(2)} per event), ${median(runs.map((r) => r.bytesIn! / streamBytes)).toFixed(2)}× the stream's bytes received; ` +
+    `the streamer's own CPU ${cpu.toFixed(2)}× clean's`;
   return { eps, share, text };
 }
 const proxied = cutMedians(proxyRuns);

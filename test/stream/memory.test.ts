@@ -6,7 +6,7 @@ import { createGenerator } from '../../src/source/generator.ts';
 import { replayFeed, type CaptureRecord } from '../../src/source/replay.ts';
 import { startSourceServer } from '../../src/source/server.ts';
 import { spawnCli } from '../helpers/cli.ts';
-import { watchPeakRss } from '../helpers/proc.ts';
+import { watchProcess } from '../helpers/proc.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -37,9 +37,9 @@ describe('streamer memory', () => {
     cleanups.push(async () => void child.kill('SIGKILL'));
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const rss = watchPeakRss(child.pid!);
+    const watch = watchProcess(child.pid!);
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const peak = rss.stop();
+    const peak = watch.stop().peakRssMb;
 
     // Then every distinct event is durable, and the process never held more than a fraction of
     // the stream (node and the loaded toolkit alone are about 100 MB of it)
