@@ -9,7 +9,8 @@
  * (reconnects, records downloaded again, bytes received per byte of the stream) and the
  * streamer's own CPU time against its clean run's: the source and the proxy run on the same
  * cores, so under cuts the extra bytes they serve and forward take CPU from the streamer that a
- * real network would not — the throughput share counts both, the CPU ratio only the streamer.
+ * real network would not — the throughput share counts both, the CPU ratio only the streamer;
+ * and a run through the same proxy that never cuts shows what its forwarding alone costs.
  *
  * The events are generated once (the source generator, fixed seed) and served by the real
  * source server from memory, a fresh server per run so each client reads the whole stream from
@@ -50,8 +51,11 @@ interface Run {
   twice?: number;
 }
 
-/** How the stream is cut: by a proxy process in front of the source, or by the source itself. */
-type Cuts = { by: 'proxy' | 'source'; seed: number };
+/**
+ * How the stream is cut: by a proxy process in front of the source, or by the source itself; or,
+ * `proxy-uncut`, the same proxy that never cuts — what its forwarding alone costs on these cores.
+ */
+type Cuts = { by: 'proxy' | 'source' | 'proxy-uncut'; seed: number };
 
 const MB = 1024 * 1024;
 
@@ -100,7 +104,12 @@ async function audit(lake: string): Promise<{ lost: number; twice: number }> {
 
 async function runStreamer(cuts?: Cuts): Promise<Run> {
   const server = await serve(cuts);
-  const proxy = cuts?.by === 'proxy' ? await startCutProxy(server.url, 4 * MB, 10 * MB, cuts.seed) : undefined;
+  const proxy =
+    cuts?.by === 'proxy'
+      ? await startCutProxy(server.url, 4 * MB, 10 * MB, cuts.seed)
+      : cuts?.by === 'proxy-uncut'
+        ? await startCutProxy(server.url, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, cuts.seed)
+        : undefined;
   const lake = await mkdtemp(path.join(os.tmpdir(), 'oe-bench-lake-'));
   try {
     const started = process.hrtime.bigint();
@@ -174,6 +183,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const streamerRuns: Run[] = [];
 const curlRuns: Run[] = [];
 const proxyRuns: Run[] = [];
+const uncutRuns: Run[] = [];
 const sourceRuns: Run[] = [];
 /** One line on a run under cuts, against the clean run it is paired with. */
 const cutLine = (k: Run, clean: Run): string =>
@@ -187,6 +197,8 @@ for (let i = 1; i <= RUNS; i++) {
   curlRuns.push(c);
   const p = await runStreamer({ by: 'proxy', seed: i });
   proxyRuns.push(p);
+  const u = await runStreamer({ by: 'proxy-uncut', seed: i });
+  uncutRuns.push(u);
   const k = await runStreamer({ by: 'source', seed: i });
   sourceRuns.push(k);
   process.stdout.write(
@@ -194,6 +206,8 @@ for (let i = 1; i <= RUNS; i++) {
       `${s.wallSeconds!.toFixed(2)} s with process start), CPU ${s.cpuSeconds!.toFixed(1)} s, peak RSS ${s.peakRssMb!.toFixed(0)} MB, ${(s.outBytes / 1e6).toFixed(1)} MB gz | ` +
       `curl|gzip ${fmt(COUNT / c.seconds)} events/s (${c.seconds.toFixed(2)} s), ${(c.outBytes / 1e6).toFixed(1)} MB gz; ratio ${(c.seconds / s.seconds).toFixed(2)}×\n` +
       `  cut by a proxy every 4–10 MB: ${cutLine(p, s)}, peak RSS ${p.peakRssMb!.toFixed(0)} MB\n` +
+      `  through the same proxy, never cut: ${fmt(COUNT / u.seconds)} events/s, ${((100 * s.seconds) / u.seconds).toFixed(0)} % of clean; ` +
+      `the cut run ${((100 * u.seconds) / p.seconds).toFixed(0)} % of it\n` +
       `  cut by the source (cut:4M-10M): ${cutLine(k, s)}\n`,
   );
 }
@@ -222,6 +236,9 @@ function cutMedians(runs: Run[]): { eps: number; share: number; text: string } {
   return { eps, share, text };
 }
 const proxied = cutMedians(proxyRuns);
+// The proxy's own forwarding shares the cores too: the cut runs against the same proxy never cutting.
+const forwarding = median(streamerRuns.map((r, i) => r.seconds / uncutRuns[i]!.seconds));
+const cutOfUncut = median(uncutRuns.map((r, i) => r.seconds / proxyRuns[i]!.seconds));
 const sourced = cutMedians(sourceRuns);
 const intact = [...proxyRuns, ...sourceRuns].every((r) => r.lost === 0 && r.twice === 0);
 process.stdout.write(
@@ -229,6 +246,8 @@ process.stdout.write(
     `curl -sN | gzip -1 ${fmt(COUNT / cSec)} events/s; ratio ${ratio.toFixed(2)}× curl|gzip (median of per-run ratios; ` +
     `${wallRatio.toFixed(2)}× counting the streamer's process start)\n` +
     `cut by a proxy every 4–10 MB: ${proxied.text}\n` +
+    `through the same proxy, never cut: ${(100 * forwarding).toFixed(0)} % of clean; cut by it, ${(100 * cutOfUncut).toFixed(0)} % of that ` +
+    `(what the cuts cost, apart from the proxy's forwarding; the target below is against clean)\n` +
     `cut by the source (cut:4M-10M): ${sourced.text}\n` +
     `targets: ≥25,000 events/s ${eps >= 25_000 ? 'met' : 'MISSED'}; peak RSS < 250 MB ${rss < 250 ? 'met' : 'MISSED'}; ` +
     `≥1.0× curl|gzip ${ratio >= 1 ? 'met' : 'MISSED'}; under cuts ≥80 % of clean ${Math.min(proxied.share, sourced.share) >= 0.8 ? 'met' : 'MISSED'}; ` +
