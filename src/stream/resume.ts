@@ -231,6 +231,8 @@ export class ResumePlanner {
   /** Learned: how far beyond an unproven answer's since_count its proven successor found the source's end. */
   private overFailedHistory: number[] = [];
   private inflight = FIRST_INFLIGHT_GUESS;
+  /** The most a cut has been seen to leave in flight in this run (never less than the first guess): what a miss may make the source send ahead. */
+  private inflightCeiling = FIRST_INFLIGHT_GUESS;
   private disconnectedAtMs: number | undefined;
   private awayMs = 0;
   /** New positions per second on the live stream (moving average). */
@@ -288,6 +290,7 @@ export class ResumePlanner {
     this.rate = point.ratePerSec;
     this.publishRate = point.publishRatePerSec;
     this.inflight = Math.max(FIRST_INFLIGHT_GUESS, point.inflight);
+    this.inflightCeiling = this.inflight;
     this.restored = {
       anchor: point.anchor,
       keys: new Set(point.anchor.map((a) => key(a.id, a.mtime))),
@@ -479,6 +482,7 @@ export class ResumePlanner {
         this.missedHistory.push({ missed, awayMs: a.awayMs });
         if (this.missedHistory.length > 5) this.missedHistory.shift();
         this.inflight = Math.max(...this.missedHistory.map((h) => h.missed));
+        this.inflightCeiling = Math.max(this.inflightCeiling, missed);
       }
       if (!a.restart && failuresBefore === 1) {
         this.overFailedHistory.push(Math.max(0, end - a.frontierBefore - this.failedCount));
@@ -519,9 +523,14 @@ export class ResumePlanner {
     // Further back. After one miss, by as much as a miss was recently found to fall short (the cut
     // left more in flight than asked, and the unproven answer made a source that publishes as it is
     // read send ahead what its buffers held): the source's end is rarely further than that. After
-    // more, 4× as far, and more again for what the source sent on the failed connection.
+    // more, 4× as far — and at least a buffer-full per miss, the most a cut has been seen to leave
+    // in flight: each unproven answer may have made the source send that much more ahead. (Growing
+    // from a recent estimate alone, a run that had learned cuts lose ~50 records asked 85, 170, 850,
+    // 4,250 while the source's end ran ~3,000 further each time, and gave up on since_count.)
     this.escalateTo =
-      this.failures === 1 ? a.count + margin(this.overFailedHistory.length > 0 ? Math.max(...this.overFailedHistory) : this.inflight) : a.count * ESCALATION + Math.max(this.inflight, a.count);
+      this.failures === 1
+        ? a.count + margin(this.overFailedHistory.length > 0 ? Math.max(...this.overFailedHistory) : this.inflight)
+        : Math.max(a.count * ESCALATION, this.failures * margin(this.inflightCeiling));
     this.reconnectReason = `since_count=${a.count} did not reach back to the last record received (more was published than expected); asking further back`;
   }
 

@@ -258,6 +258,32 @@ describe('resume planner', () => {
     expect(all(records, seen)()).toBe(true);
   });
 
+  it('a run whose first cuts left almost nothing in flight, then one that left thousands: asking further back outgrows what each miss makes the source send ahead, and never gives up on since_count', () => {
+    // Seen in bench:ingest: a cut among re-sent records (read fast, so the socket buffers were
+    // nearly empty) taught the planner that cuts lose ~50 records; the next cut, among new records,
+    // left ~3,000 — and every answer that did not reach back made the source send ~3,000 more ahead.
+    // Asking 4× as far each time (85, 170, 850, 4,250) never caught up, and after three it fell
+    // back to since_mtime, whose window cannot reach records older than it: lost for good.
+    for (const seed of [1, 2, 3]) {
+      const records = timeline(60_000, seed);
+      const source = new SimSource(records, { rate0: true, hangUpLosesInflight: true });
+      const planner = new ResumePlanner({ resumeWindowMs: 600_000, now: () => 0 });
+      const seen = new Set<string>();
+      let connections = 0;
+      const inflight = uniform(seed, 2500, 3500);
+      const { rounds } = stream(planner, source, seen, {
+        capacity: uniform(seed + 7, 1700, 4200),
+        inflight: () => (++connections <= 4 ? 40 : inflight()),
+        rounds: 400,
+        until: all(records, seen),
+      });
+      expect(planner.resumeMode, `seed ${seed}`).toBe('count');
+      expect(planner.gaps).toBe(0);
+      expect(all(records, seen)()).toBe(true);
+      expect(rounds).toBeLessThan(150);
+    }
+  });
+
   it('a paced source that publishes while the streamer is away: it learns to ask for that too', () => {
     const records = timeline(30_000);
     const source = new SimSource(records, { rate0: false });
