@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { scanKey } from './scan.ts';
+import { QUOTE } from '../json-bytes.ts';
 
 /**
  * The streamer's contract for one open_events record. The streamer stores the received bytes
@@ -19,7 +20,8 @@ export type StreamRecord = EventKey & Record<string, unknown>;
 
 /** The outcome of validating one framed line. */
 export type Validation =
-  | { kind: 'valid'; id: string; mtime: number }
+  /** `idAt`/`mtimeAt`: where the id's and the mtime's values start in the line, when the fast scan read it (see isLineOf). */
+  | { kind: 'valid'; id: string; mtime: number; idAt?: number; mtimeAt?: number }
   /** Blank lines are keep-alives, not records. */
   | { kind: 'blank' }
   | { kind: 'invalid'; reason: string };
@@ -48,7 +50,7 @@ export function validateLine(line: Buffer, maxRecordBytes: number): Validation {
   if (start === line.length) return { kind: 'blank' };
   if (!isUtf8(line)) return { kind: 'invalid', reason: REASONS.encoding };
   const key = scanKey(line);
-  if (key) return { kind: 'valid', id: key.id, mtime: key.mtime };
+  if (key) return { kind: 'valid', id: key.id, mtime: key.mtime, idAt: key.idAt, mtimeAt: key.mtimeAt };
   // Anything unusual: JSON.parse decides, and says why.
   const text = line.toString('utf8');
   let value: unknown;
@@ -94,20 +96,28 @@ function isSpace(byte: number): boolean {
 }
 
 /**
- * Whether `line`, of the length the record's line had, is that record's line again: it holds
- * `"id":<id>` and `"mtime":<mtime>` as the compact JSON the protocol sends writes them. For a
- * line already known to be a re-sent position (see ResumePlanner.expectedNext) this stands in for
- * the full scan at a small part of its cost; anything else — other spacing or escaping, a
- * different version of the event — answers false, and the line is scanned as usual. It confirms
- * a position, it does not parse: another event at that position would pass only with this one's
- * id nested in it as a string (the protocol's nested ids are numbers), its mtime and its length.
+ * Whether `line` is the line a record was received in before: the same length, and at the same
+ * places the same id (between quotes) and the same mtime (not followed by more of a number) — the
+ * places the full scan found that record's top-level id and mtime at (`where`). For a line already
+ * known to be a re-sent position (see ResumePlanner.expectedNext) this stands in for the full scan
+ * at a small part of its cost: it compares a few dozen bytes, it does not search or allocate.
+ * Anything else — other spacing, a different version of the event — answers false, and the line
+ * is scanned as usual. It confirms a position, it does not parse: another event at that position
+ * would pass only with this one's id and mtime at the very same offsets, and its length.
  */
-export function isLineOf(line: Buffer, length: number, id: string, mtime: number): boolean {
-  if (line.length !== length) return false;
-  const m = `"mtime":${mtime}`;
-  const at = line.indexOf(m);
-  if (at < 0) return false;
-  const after = line[at + m.length];
-  if (after === undefined || (after >= 0x30 && after <= 0x39) || after === 0x2e || after === 0x65 || after === 0x45) return false;
-  return line.indexOf(`"id":${JSON.stringify(id)}`) >= 0;
+export function isLineOf(line: Buffer, where: Readonly<{ length: number; id: string; mtime: number; idAt: number; mtimeAt: number }>): boolean {
+  const { id, idAt, mtimeAt } = where;
+  if (line.length !== where.length || idAt < 1 || mtimeAt < 1) return false;
+  const idEnd = idAt + id.length;
+  if (line[idAt - 1] !== QUOTE || line[idEnd] !== QUOTE) return false;
+  for (let k = 0; k < id.length; k++) if (line[idAt + k] !== id.charCodeAt(k)) return false;
+  let mtime = 0;
+  let k = mtimeAt;
+  for (; k < line.length && k < mtimeAt + 16; k++) {
+    const c = line[k]!;
+    if (c < 0x30 || c > 0x39) break;
+    mtime = mtime * 10 + (c - 0x30);
+  }
+  const after = line[k];
+  return k > mtimeAt && mtime === where.mtime && after !== undefined && after !== 0x2e && after !== 0x65 && after !== 0x45 && (after < 0x30 || after > 0x39);
 }

@@ -131,6 +131,15 @@ const AWAY_EVIDENCE_MS = 250;
 /** The since_mtime window never shrinks below this. */
 const MIN_WINDOW_MS = 1000;
 
+/** A record's line: its length in bytes and, when the scan found them, where its id and mtime values start. */
+export interface LineShape {
+  length: number;
+  idAt?: number;
+  mtimeAt?: number;
+}
+
+const UNKNOWN_SHAPE: LineShape = { length: 0 };
+
 /** Progress of the current connection's answer. */
 interface Answer {
   /** since_count asked (Infinity without one: no catch-up to follow). */
@@ -247,13 +256,18 @@ export class ResumePlanner {
   private rateSample = { atMs: 0, frontier: 0 };
   private highest = Number.NEGATIVE_INFINITY;
   private windowMs: number;
-  /** Ring of the most recent positions received without a gap: id, mtime, coordinate, the line's length in bytes. */
+  /**
+   * Ring of the most recent positions received without a gap: id, mtime, coordinate, the line's
+   * length in bytes, and where in it the id's and the mtime's values start (0 when not known).
+   */
   private readonly ringIds: string[] = new Array<string>(RECENT_POSITIONS);
   private readonly ringMtimes = new Float64Array(RECENT_POSITIONS);
   private readonly ringCoords = new Float64Array(RECENT_POSITIONS);
   private readonly ringLengths = new Uint32Array(RECENT_POSITIONS);
+  private readonly ringIdAt = new Uint32Array(RECENT_POSITIONS);
+  private readonly ringMtimeAt = new Uint32Array(RECENT_POSITIONS);
   /** What expectedNext returns (one object, reused: it is asked once per line). */
-  private readonly next = { id: '', mtime: 0, length: 0 };
+  private readonly next = { id: '', mtime: 0, length: 0, idAt: 0, mtimeAt: 0 };
   private ringSize = 0;
   private ringHead = 0;
   /** Catch-ups that could not be proven even asking further back (a possible gap). */
@@ -374,21 +388,24 @@ export class ResumePlanner {
 
   /**
    * The record a proven answer brings next while it re-sends positions within the frontier (what
-   * a catch-up asked beyond the cut's loss), with its line's length; undefined otherwise. Such a
+   * a catch-up asked beyond the cut's loss), with its line's length and where its id and mtime
+   * values start (see isLineOf); undefined otherwise. Such a
    * line is a duplicate by its position: the streamer checks it is that record's line and skips
    * the full scan — through a network that cuts often, re-sent records are a third of all lines.
    * The object is reused.
    */
-  expectedNext(): Readonly<{ id: string; mtime: number; length: number }> | undefined {
+  expectedNext(): Readonly<{ id: string; mtime: number; length: number; idAt: number; mtimeAt: number }> | undefined {
     const a = this.answer;
     if (!a?.proven || this.reconnectReason) return undefined;
     const behind = this.frontier - (this.cursor + 1);
     if (behind < 0 || behind >= this.ringSize) return undefined;
     const i = (this.ringHead + this.ringSize - 1 - behind) & (RECENT_POSITIONS - 1);
-    if (this.ringCoords[i] !== this.cursor + 1 || this.ringLengths[i] === 0) return undefined;
+    if (this.ringCoords[i] !== this.cursor + 1 || this.ringIdAt[i] === 0) return undefined;
     this.next.id = this.ringIds[i]!;
     this.next.mtime = this.ringMtimes[i]!;
     this.next.length = this.ringLengths[i]!;
+    this.next.idAt = this.ringIdAt[i]!;
+    this.next.mtimeAt = this.ringMtimeAt[i]!;
     return this.next;
   }
 
@@ -399,12 +416,13 @@ export class ResumePlanner {
 
   /**
    * One valid record of the current answer, in order; `known` when it had been received before
-   * (a dedupe hit); `length`, its line's length in bytes. Returns its coordinate, or undefined
+   * (a dedupe hit); `line`, its line's length and where its id and mtime values start, when known
+   * (remembered for expectedNext). Returns its coordinate, or undefined
    * while the answer is not yet proven: such a record may lie beyond a gap, so the streamer sets
    * it aside — the proven answer that follows brings it again. So every record stored lies
    * within the frontier, and "received before" always means "within the frontier".
    */
-  record(id: string, mtime: number, known: boolean, length = 0): number | undefined {
+  record(id: string, mtime: number, known: boolean, line: LineShape = UNKNOWN_SHAPE): number | undefined {
     if (mtime > this.highest) this.highest = mtime;
     const a = this.answer;
     // Once the connection is to be dropped, the rest of it is set aside (it comes again).
@@ -413,10 +431,10 @@ export class ResumePlanner {
     if (a.proven) {
       // A proven answer is contiguous: every position it passes beyond the frontier is now within it.
       this.cursor++;
-      this.advance(id, mtime, length);
+      this.advance(id, mtime, line);
     } else {
       if (this.restored) this.restored.received++;
-      this.probe(a, id, mtime, known, length);
+      this.probe(a, id, mtime, known, line);
     }
     if (!a.caughtUp && a.received >= a.count) this.endCatchup(a);
     return a.proven ? this.cursor : undefined;
@@ -427,13 +445,13 @@ export class ResumePlanner {
    * copied from earlier proves nothing); or, after a restart with nothing durable, the first
    * record the previous run received shows up.
    */
-  private probe(a: Answer, id: string, mtime: number, known: boolean, length: number): void {
+  private probe(a: Answer, id: string, mtime: number, known: boolean, line: LineShape): void {
     const r = this.restored;
     if (r?.firstNeeded && key(id, mtime) === key(r.anchor[0]!.id, r.anchor[0]!.mtime)) {
       // The first record needed: it goes just after the frontier.
       this.prove(a, undefined);
       this.cursor++;
-      this.advance(id, mtime, length);
+      this.advance(id, mtime, line);
       return;
     }
     if (!r && !known && a.received === 1 && a.count !== Number.POSITIVE_INFINITY) {
@@ -497,11 +515,11 @@ export class ResumePlanner {
   }
 
   /** The cursor moved past a position: beyond the frontier, it is now received without a gap. */
-  private advance(id: string, mtime: number, length: number): void {
+  private advance(id: string, mtime: number, line: LineShape): void {
     if (this.cursor <= this.frontier) return;
     this.frontier = this.cursor;
     this.origin ||= this.cursor;
-    this.remember(id, mtime, this.cursor, length);
+    this.remember(id, mtime, this.cursor, line);
     if (this.head.length < 4 && this.tail.length === 0) this.head.push({ id, mtime, coord: this.cursor });
   }
 
@@ -633,12 +651,14 @@ export class ResumePlanner {
     return Math.max(...this.missedHistory.map((h) => h.missed + (this.publishRate * Math.max(0, awayMs - h.awayMs)) / 1000));
   }
 
-  private remember(id: string, mtime: number, coordinate: number, length: number): void {
+  private remember(id: string, mtime: number, coordinate: number, line: LineShape): void {
     const i = (this.ringHead + this.ringSize) & (RECENT_POSITIONS - 1);
     this.ringIds[i] = id;
     this.ringMtimes[i] = mtime;
     this.ringCoords[i] = coordinate;
-    this.ringLengths[i] = length;
+    this.ringLengths[i] = line.length;
+    this.ringIdAt[i] = line.idAt ?? 0;
+    this.ringMtimeAt[i] = line.mtimeAt ?? 0;
     if (this.ringSize < RECENT_POSITIONS) this.ringSize++;
     else this.ringHead = (this.ringHead + 1) & (RECENT_POSITIONS - 1);
   }

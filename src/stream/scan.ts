@@ -1,6 +1,12 @@
 import { BACKSLASH, CLOSE_ARR, CLOSE_OBJ, OPEN_ARR, OPEN_OBJ, QUOTE } from '../json-bytes.ts';
 import type { EventKey } from './contract.ts';
 
+/** A key as scanned, with where its values start in the line: the id's first byte (after its quote) and the mtime's first digit. */
+export interface ScannedKey extends EventKey {
+  idAt: number;
+  mtimeAt: number;
+}
+
 /**
  * The streamer's hot path: checks that a line is one well-formed JSON object (RFC 8259) and
  * reads its top-level `id` (a string) and `mtime` (an integer), without building the object.
@@ -15,7 +21,7 @@ import type { EventKey } from './contract.ts';
  * checks that against JSON.parse on real, generated and mutated lines). UTF-8 validity is the
  * caller's check (buffer.isUtf8 over the whole line).
  */
-export function scanKey(b: Uint8Array): EventKey | undefined {
+export function scanKey(b: Uint8Array): ScannedKey | undefined {
   const n = b.length;
   let i = skipWs(b, 0, n);
   if (b[i] !== OPEN_OBJ) return undefined;
@@ -212,7 +218,7 @@ function readLiteral(b: Uint8Array, i: number, n: number): number {
   return i + word.length;
 }
 
-function keyOf(b: Uint8Array, idStart: number, idEnd: number, mtimeStart: number, mtimeEnd: number): EventKey | undefined {
+function keyOf(b: Uint8Array, idStart: number, idEnd: number, mtimeStart: number, mtimeEnd: number): ScannedKey | undefined {
   if (idStart < 0 || mtimeStart < 0 || idEnd <= idStart) return undefined;
   let mtime = 0;
   let plain = mtimeEnd - mtimeStart <= 15;
@@ -226,7 +232,7 @@ function keyOf(b: Uint8Array, idStart: number, idEnd: number, mtimeStart: number
   const id = Buffer.from(b.buffer, b.byteOffset + idStart, idEnd - idStart).toString('utf8');
   // Leading/trailing spaces make an id unusable; the slow path says so.
   if (id.trim() !== id) return undefined;
-  return { id, mtime };
+  return { id, mtime, idAt: idStart, mtimeAt: mtimeStart };
 }
 
 function isHex(c: number): boolean {

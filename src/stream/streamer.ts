@@ -17,7 +17,7 @@ import { isOversized, LineFramer, type Framed } from './framing.ts';
 import { openHttpStream, proxyDispatcher, type HttpStream } from './http-source.ts';
 import { LakeSink } from './lake-sink.ts';
 import { PendingRecords } from './pending.ts';
-import { loadResumePoint, ResumePlanner, resumeKey, saveResumePoint, type ResumeQuery } from './resume.ts';
+import { loadResumePoint, ResumePlanner, resumeKey, saveResumePoint, type LineShape, type ResumeQuery } from './resume.ts';
 import type { Sink, SinkNoticeKind } from './sink.ts';
 
 /** The stream settings the streamer uses (config `stream.*`). */
@@ -164,6 +164,8 @@ class Streamer {
   private stopping = false;
   private stoppedBy: StreamSummary['stoppedBy'] = 'signal';
   private state: StreamStats['state'] = 'reconnecting';
+  /** The shape of the line being recorded (one object, reused: it is filled once per line). */
+  private readonly shape: Required<LineShape> = { length: 0, idAt: 0, mtimeAt: 0 };
   private readonly counts = { events: 0, durable: 0, bytes: 0, reconnects: 0, invalid: 0, duplicates: 0, setAside: 0, cutOff: 0, files: 0 };
   private lastEventAtMs: number | undefined;
   private lastStats = { atMs: 0, events: 0, bytes: 0 };
@@ -425,8 +427,8 @@ class Streamer {
       // A catch-up re-sending what was received before: a line that is the record expected at
       // its position is a duplicate without a full scan.
       const next = this.planner.expectedNext();
-      if (next !== undefined && isLineOf(line, next.length, next.id, next.mtime)) {
-        this.planner.record(next.id, next.mtime, true, next.length);
+      if (next !== undefined && isLineOf(line, next)) {
+        this.planner.record(next.id, next.mtime, true, next);
         this.counts.duplicates++;
         continue;
       }
@@ -440,7 +442,11 @@ class Streamer {
       // aside (they may lie beyond a gap; the answer that proves it brings them again).
       const checking = this.planner.checking;
       const known = checking ? this.dedupe.has(v.id, v.mtime) : !this.dedupe.add(v.id, v.mtime);
-      const position = this.planner.record(v.id, v.mtime, known, line.length);
+      const shape = this.shape;
+      shape.length = line.length;
+      shape.idAt = v.idAt ?? 0;
+      shape.mtimeAt = v.mtimeAt ?? 0;
+      const position = this.planner.record(v.id, v.mtime, known, shape);
       if (position === undefined) {
         this.counts.setAside++;
         continue;

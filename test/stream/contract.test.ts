@@ -13,13 +13,13 @@ describe('validateLine', () => {
     // Then all but the last are valid, keyed by their own id and mtime
     for (let i = 0; i < lines.length - 1; i++) {
       const parsed = JSON.parse(lines[i]!) as { id: string; mtime: number };
-      expect(results[i]).toEqual({ kind: 'valid', id: parsed.id, mtime: parsed.mtime });
+      expect(results[i]).toMatchObject({ kind: 'valid', id: parsed.id, mtime: parsed.mtime });
     }
     expect(results.at(-1)).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/^truncated record/) });
   });
 
   it('keeps unknown fields out of its way: only id and mtime matter', () => {
-    expect(v('{"mtime":5,"zzz":[1,{"id":3}],"id":"x1"}')).toEqual({ kind: 'valid', id: 'x1', mtime: 5 });
+    expect(v('{"mtime":5,"zzz":[1,{"id":3}],"id":"x1"}')).toMatchObject({ kind: 'valid', id: 'x1', mtime: 5 });
   });
 
   it.each([
@@ -55,37 +55,59 @@ describe('validateLine', () => {
 describe('isLineOf (a re-sent position checked without the full scan)', () => {
   const lines = readFileSync(CAPTURE, 'utf8').split('\n').filter((l) => l.length > 0).slice(0, -1);
   const records = lines.map((l) => ({ line: Buffer.from(l), ...(JSON.parse(l) as { id: string; mtime: number }) }));
+  /** What the streamer remembers of a record's line: its length, and where the scan found its id and mtime. */
+  const shapeOf = (line: Buffer) => {
+    const v = validateLine(line, 1024 * 1024);
+    if (v.kind !== 'valid' || v.idAt === undefined || v.mtimeAt === undefined) throw new Error(`not scanned: ${line.toString()}`);
+    return { length: line.length, id: v.id, mtime: v.mtime, idAt: v.idAt, mtimeAt: v.mtimeAt };
+  };
 
-  it("knows every real record's line by its id, mtime and length, and no other record's line", () => {
+  it('the scan says where each real record keeps its id and mtime', () => {
+    for (const r of records) {
+      const shape = shapeOf(r.line);
+      const text = r.line.toString('latin1');
+      // (offsets in bytes: the capture holds non-ASCII text before some ids)
+      expect(text.slice(shape.idAt - 6, shape.idAt + Buffer.byteLength(r.id))).toBe(`"id":"${Buffer.from(r.id).toString('latin1')}`);
+      expect(text.slice(shape.mtimeAt - 8, shape.mtimeAt + String(r.mtime).length)).toBe(`"mtime":${r.mtime}`);
+    }
+  });
+
+  it("knows every real record's line by its shape, and no other record's line", () => {
     for (const [i, r] of records.entries()) {
-      expect(isLineOf(r.line, r.line.length, r.id, r.mtime)).toBe(true);
+      const shape = shapeOf(r.line);
+      expect(isLineOf(r.line, shape)).toBe(true);
       // the next different record of the capture (another event, or another version of this one)
       const other = records.slice(i + 1).find((o) => o.id !== r.id || o.mtime !== r.mtime);
-      if (other) expect(isLineOf(other.line, other.line.length, r.id, r.mtime)).toBe(false);
+      if (other) expect(isLineOf(other.line, shape)).toBe(false);
     }
   });
 
   it('answers false, so the line is scanned as usual, for anything that is not exactly that line', () => {
-    const line = Buffer.from('{"id":"ab1","mtime":1425793345907,"name":"x"}');
-    expect(isLineOf(line, line.length, 'ab1', 1425793345907)).toBe(true);
+    const line = Buffer.from('{"id":"ab1","mtime":1425793345907,"name":"xy"}');
+    const shape = shapeOf(line);
+    expect(shape).toMatchObject({ idAt: 7, mtimeAt: 20 });
+    expect(isLineOf(line, shape)).toBe(true);
     // another length (a new version, a damaged copy)
-    expect(isLineOf(line, line.length + 1, 'ab1', 1425793345907)).toBe(false);
-    // an mtime that is only a prefix of the line's, or the line's a prefix of it
-    const longer = Buffer.from('{"id":"ab1","mtime":14257933459070,"name":"x"}');
-    expect(isLineOf(longer, longer.length, 'ab1', 1425793345907)).toBe(false);
-    expect(isLineOf(line, line.length, 'ab1', 142579334590)).toBe(false);
-    // another id, an id that only starts like it, and one spelled with spaces
-    expect(isLineOf(line, line.length, 'ab', 1425793345907)).toBe(false);
-    expect(isLineOf(line, line.length, 'ab12', 1425793345907)).toBe(false);
-    const spaced = Buffer.from('{"id": "ab1","mtime":1425793345907,"name":"x"}');
-    expect(isLineOf(spaced, spaced.length, 'ab1', 1425793345907)).toBe(false);
+    expect(isLineOf(line, { ...shape, length: line.length + 1 })).toBe(false);
+    // an mtime that runs on past the one expected (same length), or stops short of it
+    expect(isLineOf(Buffer.from('{"id":"ab1","mtime":14257933459070,"name":"x"}'), shape)).toBe(false);
+    expect(isLineOf(line, { ...shape, mtime: 142579334590 })).toBe(false);
+    expect(isLineOf(Buffer.from('{"id":"ab1","mtime":1425793345907.5,"name":""}'), shape)).toBe(false);
+    // another id, an id that only starts like it or runs on, one spelled with a space before it
+    expect(isLineOf(Buffer.from('{"id":"ab2","mtime":1425793345907,"name":"xy"}'), shape)).toBe(false);
+    expect(isLineOf(line, { ...shape, id: 'ab' })).toBe(false);
+    expect(isLineOf(Buffer.from('{"id":"ab12","mtime":1425793345907,"name":"x"}'), shape)).toBe(false);
+    expect(isLineOf(Buffer.from('{"id": "ab1","mtime":1425793345907,"name":"x"}'), shape)).toBe(false);
+    // nothing known of where the values are (a line JSON.parse had to read): never confirmed
+    expect(isLineOf(line, { ...shape, idAt: 0 })).toBe(false);
   });
 
-  it('confirms a position, it does not parse: its limit is a different event at a re-sent position with the expected id nested, the same mtime and the same length', () => {
-    // (the protocol's nested ids — group, venue — are numbers, so this takes a string id nested
-    // in another event, which also has to agree on mtime and length to the byte)
-    const nested = Buffer.from('{"id":"zz9","mtime":1425793345907,"g":{"id":"ab1"}}');
-    expect(isLineOf(nested, nested.length, 'ab1', 1425793345907)).toBe(true);
-    expect(isLineOf(nested, nested.length, 'ab1', 1425793345908)).toBe(false);
+  it('confirms a position, it does not parse: its limit is a different event at a re-sent position holding the expected id and mtime at the very same offsets, with the same length', () => {
+    // (the protocol puts id first and its nested ids — group, venue — are numbers: this takes a
+    // line built to hold another key's string exactly where the id was)
+    const shape = shapeOf(Buffer.from('{"id":"ab1","mtime":1425793345907,"name":"zz9"}'));
+    const other = Buffer.from('{"xy":"ab1","mtime":1425793345907,"id":"zz999"}');
+    expect(isLineOf(other, shape)).toBe(true);
+    expect(isLineOf(other, { ...shape, mtime: 1425793345908 })).toBe(false);
   });
 });

@@ -385,9 +385,9 @@ describe('resume planner', () => {
   it('names the record each re-sent position holds once an answer is proven, up to the frontier and no further', () => {
     const records = timeline(60, 3);
     const planner = new ResumePlanner({ resumeWindowMs: 600_000, now: () => 0 });
-    const length = (k: number): number => 1000 + k;
+    const shape = (k: number) => ({ length: 1000 + k, idAt: 7, mtimeAt: 20 + (k % 3) });
     planner.connected(planner.query());
-    for (let k = 0; k < 50; k++) planner.record(records[k]!.id, records[k]!.mtime, false, length(k));
+    for (let k = 0; k < 50; k++) planner.record(records[k]!.id, records[k]!.mtime, false, shape(k));
     // live: nothing is re-sent
     expect(planner.expectedNext()).toBeUndefined();
     planner.disconnected(true);
@@ -395,14 +395,14 @@ describe('resume planner', () => {
     // not proven yet: the first record could lie anywhere
     expect(planner.expectedNext()).toBeUndefined();
     // the answer starts at record 40 (received before): from there on each position is known
-    planner.record(records[40]!.id, records[40]!.mtime, true, length(40));
+    planner.record(records[40]!.id, records[40]!.mtime, true, shape(40));
     for (let k = 41; k < 50; k++) {
-      expect(planner.expectedNext()).toEqual({ id: records[k]!.id, mtime: records[k]!.mtime, length: length(k) });
-      planner.record(records[k]!.id, records[k]!.mtime, true, length(k));
+      expect(planner.expectedNext()).toEqual({ id: records[k]!.id, mtime: records[k]!.mtime, ...shape(k) });
+      planner.record(records[k]!.id, records[k]!.mtime, true, shape(k));
     }
     // beyond the frontier: new records, scanned as usual
     expect(planner.expectedNext()).toBeUndefined();
-    planner.record(records[50]!.id, records[50]!.mtime, false, length(50));
+    planner.record(records[50]!.id, records[50]!.mtime, false, shape(50));
     expect(planner.expectedNext()).toBeUndefined();
     expect(planner.frontier).toBe(51);
   });

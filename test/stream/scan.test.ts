@@ -108,7 +108,12 @@ describe('scanKey', () => {
       ['{"id":"Zürich-東京","mtime":7,"a":[true,false,null,-0.5e-3,{"b":[]},{}],"c":"\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9"}', 'Zürich-東京', 7],
     ];
     for (const [line, id, mtime] of ok) {
-      expect(scanKey(Buffer.from(line))).toEqual({ id, mtime });
+      const bytes = Buffer.from(line);
+      const got = scanKey(bytes)!;
+      expect(got).toMatchObject({ id, mtime });
+      // and where the values it kept start (the later of duplicate keys, as JSON.parse keeps)
+      expect(bytes.subarray(got.idAt, got.idAt + Buffer.byteLength(id)).toString()).toBe(id);
+      expect(bytes.subarray(got.mtimeAt, got.mtimeAt + String(mtime).length).toString()).toBe(String(mtime));
       expect(expectSound(Buffer.from(line))).toBe(true);
     }
   });
