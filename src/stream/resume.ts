@@ -427,6 +427,13 @@ export class ResumePlanner {
     const a = this.answer;
     // Once the connection is to be dropped, the rest of it is set aside (it comes again).
     if (!a || this.reconnectReason) return undefined;
+    // A line repeating a record received before takes a position only where that record is
+    // expected: anywhere else it is a copy the source sent again (a duplicate line, not a new
+    // position). Counting copies as positions put the frontier ahead of what was received — 206
+    // positions per 20,000 records with a copy every 97 lines — and a planner that believes it has
+    // more than it has stops asking for the rest. Not counting a position the source did count only
+    // makes the next request a little longer.
+    if (a.proven && known && !this.mayBe(id, mtime, this.cursor + 1)) return this.cursor;
     a.received++;
     if (a.proven) {
       // A proven answer is contiguous: every position it passes beyond the frontier is now within it.
@@ -661,6 +668,18 @@ export class ResumePlanner {
     this.ringMtimeAt[i] = line.mtimeAt ?? 0;
     if (this.ringSize < RECENT_POSITIONS) this.ringSize++;
     else this.ringHead = (this.ringHead + 1) & (RECENT_POSITIONS - 1);
+  }
+
+  /**
+   * Whether the record at coordinate `coord` may be this one: within the frontier, the one the ring
+   * holds there (or any, when the ring no longer knows that coordinate); beyond it, none received before.
+   */
+  private mayBe(id: string, mtime: number, coord: number): boolean {
+    if (coord > this.frontier) return false;
+    const behind = this.frontier - coord;
+    if (behind >= this.ringSize) return true;
+    const i = (this.ringHead + this.ringSize - 1 - behind) & (RECENT_POSITIONS - 1);
+    return this.ringCoords[i] !== coord || (this.ringIds[i] === id && this.ringMtimes[i] === mtime);
   }
 
   /** The coordinate of a recent position, newest first; undefined when it is older than the ring. */
