@@ -31,6 +31,12 @@ import { watchProcess } from '../test/helpers/proc.ts';
 import { startCutProxy } from '../test/stream/with-cut-proxy.ts';
 
 const COUNT = Number(process.env.BENCH_INGEST_COUNT ?? 200_000);
+/**
+ * `--cuts-only`: each run is a clean run and the proxy-cut run right after it, nothing else — the
+ * paired runs to compare resume policies by (the full bench's medians move ±3 points with the hour
+ * on a shared 2-core machine; a pair shares its hour).
+ */
+const CUTS_ONLY = process.argv.includes('--cuts-only');
 const RUNS = Number(process.env.BENCH_INGEST_RUNS ?? 3);
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -194,6 +200,12 @@ const cutLine = (k: Run, clean: Run): string =>
 for (let i = 1; i <= RUNS; i++) {
   const s = await runStreamer();
   streamerRuns.push(s);
+  if (CUTS_ONLY) {
+    const p = await runStreamer({ by: 'proxy', seed: i });
+    proxyRuns.push(p);
+    process.stdout.write(`run ${i}: clean ${fmt(COUNT / s.seconds)} events/s; cut by a proxy every 4–10 MB: ${cutLine(p, s)}\n`);
+    continue;
+  }
   const c = await runCurlGzip();
   curlRuns.push(c);
   const p = await runStreamer({ by: 'proxy', seed: i });
@@ -212,15 +224,6 @@ for (let i = 1; i <= RUNS; i++) {
       `  cut by the source (cut:4M-10M): ${cutLine(k, s)}\n`,
   );
 }
-const sSec = median(streamerRuns.map((r) => r.seconds));
-const cSec = median(curlRuns.map((r) => r.seconds));
-const rss = median(streamerRuns.map((r) => r.peakRssMb!));
-const eps = COUNT / sSec;
-// Each run pairs a streamer and a curl|gzip pass back to back, so the ratio is taken per run
-// (both saw the same machine load) and its median reported.
-const ratio = median(streamerRuns.map((r, i) => curlRuns[i]!.seconds / r.seconds));
-// The same with the streamer's process start (node, module loading) counted against it too.
-const wallRatio = median(streamerRuns.map((r, i) => curlRuns[i]!.seconds / r.wallSeconds!));
 /** Medians of the runs under cuts; the share of the clean throughput is taken per run (clean and cut runs alternate). */
 function cutMedians(runs: Run[]): { eps: number; share: number; text: string } {
   const share = median(streamerRuns.map((r, i) => r.seconds / runs[i]!.seconds));
@@ -236,21 +239,38 @@ function cutMedians(runs: Run[]): { eps: number; share: number; text: string } {
     `the streamer's own CPU ${cpu.toFixed(2)}× clean's`;
   return { eps, share, text };
 }
-const proxied = cutMedians(proxyRuns);
-// The proxy's own forwarding shares the cores too: the cut runs against the same proxy never cutting.
-const forwarding = median(streamerRuns.map((r, i) => r.seconds / uncutRuns[i]!.seconds));
-const cutOfUncut = median(uncutRuns.map((r, i) => r.seconds / proxyRuns[i]!.seconds));
-const sourced = cutMedians(sourceRuns);
-const intact = [...proxyRuns, ...sourceRuns].every((r) => r.lost === 0 && r.twice === 0);
-process.stdout.write(
-  `median: streamer ${fmt(eps)} events/s, ${(mb / sSec).toFixed(1)} MB/s, peak RSS ${rss.toFixed(0)} MB; ` +
-    `curl -sN | gzip -1 ${fmt(COUNT / cSec)} events/s; ratio ${ratio.toFixed(2)}× curl|gzip (median of per-run ratios; ` +
-    `${wallRatio.toFixed(2)}× counting the streamer's process start)\n` +
-    `cut by a proxy every 4–10 MB: ${proxied.text}\n` +
-    `through the same proxy, never cut: ${(100 * forwarding).toFixed(0)} % of clean; cut by it, ${(100 * cutOfUncut).toFixed(0)} % of that ` +
-    `(what the cuts cost, apart from the proxy's forwarding; the target below is against clean)\n` +
-    `cut by the source (cut:4M-10M): ${sourced.text}\n` +
-    `targets: ≥25,000 events/s ${eps >= 25_000 ? 'met' : 'MISSED'}; peak RSS < 250 MB ${rss < 250 ? 'met' : 'MISSED'}; ` +
-    `≥1.0× curl|gzip ${ratio >= 1 ? 'met' : 'MISSED'}; under cuts ≥80 % of clean ${Math.min(proxied.share, sourced.share) >= 0.8 ? 'met' : 'MISSED'}; ` +
-    `nothing lost or doubled under cuts ${intact ? 'met' : 'MISSED'}\n`,
-);
+if (CUTS_ONLY) {
+  process.stdout.write(`median: cut by a proxy every 4–10 MB: ${cutMedians(proxyRuns).text}\n`);
+} else {
+  summary();
+}
+
+function summary(): void {
+  const sSec = median(streamerRuns.map((r) => r.seconds));
+  const cSec = median(curlRuns.map((r) => r.seconds));
+  const rss = median(streamerRuns.map((r) => r.peakRssMb!));
+  const eps = COUNT / sSec;
+  // Each run pairs a streamer and a curl|gzip pass back to back, so the ratio is taken per run
+  // (both saw the same machine load) and its median reported.
+  const ratio = median(streamerRuns.map((r, i) => curlRuns[i]!.seconds / r.seconds));
+  // The same with the streamer's process start (node, module loading) counted against it too.
+  const wallRatio = median(streamerRuns.map((r, i) => curlRuns[i]!.seconds / r.wallSeconds!));
+  const proxied = cutMedians(proxyRuns);
+  // The proxy's own forwarding shares the cores too: the cut runs against the same proxy never cutting.
+  const forwarding = median(streamerRuns.map((r, i) => r.seconds / uncutRuns[i]!.seconds));
+  const cutOfUncut = median(uncutRuns.map((r, i) => r.seconds / proxyRuns[i]!.seconds));
+  const sourced = cutMedians(sourceRuns);
+  const intact = [...proxyRuns, ...sourceRuns].every((r) => r.lost === 0 && r.twice === 0);
+  process.stdout.write(
+    `median: streamer ${fmt(eps)} events/s, ${(mb / sSec).toFixed(1)} MB/s, peak RSS ${rss.toFixed(0)} MB; ` +
+      `curl -sN | gzip -1 ${fmt(COUNT / cSec)} events/s; ratio ${ratio.toFixed(2)}× curl|gzip (median of per-run ratios; ` +
+      `${wallRatio.toFixed(2)}× counting the streamer's process start)\n` +
+      `cut by a proxy every 4–10 MB: ${proxied.text}\n` +
+      `through the same proxy, never cut: ${(100 * forwarding).toFixed(0)} % of clean; cut by it, ${(100 * cutOfUncut).toFixed(0)} % of that ` +
+      `(what the cuts cost, apart from the proxy's forwarding; the target below is against clean)\n` +
+      `cut by the source (cut:4M-10M): ${sourced.text}\n` +
+      `targets: ≥25,000 events/s ${eps >= 25_000 ? 'met' : 'MISSED'}; peak RSS < 250 MB ${rss < 250 ? 'met' : 'MISSED'}; ` +
+      `≥1.0× curl|gzip ${ratio >= 1 ? 'met' : 'MISSED'}; under cuts ≥80 % of clean ${Math.min(proxied.share, sourced.share) >= 0.8 ? 'met' : 'MISSED'}; ` +
+      `nothing lost or doubled under cuts ${intact ? 'met' : 'MISSED'}\n`,
+  );
+}
