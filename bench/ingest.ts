@@ -16,8 +16,10 @@
  * source server from memory, a fresh server per run so each client reads the whole stream from
  * the start. The streamer runs as its own process (`openevents stream --max-events N`), as in
  * production; its peak RSS is its VmHWM from /proc. curl's run ends after the stream's exact
- * byte count (`head -c`), since a live stream never ends by itself. Prints each run and the
- * medians of RUNS runs.
+ * byte count (`head -c`), since a live stream never ends by itself. Each run is the clean run, the
+ * proxy-cut run right after it (with curl|gzip's run between them the cut run measured ~4 points
+ * lower), then curl|gzip, the uncut proxy and the source's cuts. Prints each run and the medians of
+ * RUNS runs.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
@@ -198,18 +200,17 @@ const cutLine = (k: Run, clean: Run): string =>
   `${k.reconnects} reconnects, ${fmt(k.again!)} records downloaded again, ${(k.bytesIn! / streamBytes).toFixed(2)}× the stream's bytes received; ` +
   `streamer CPU ${k.cpuSeconds!.toFixed(1)} s, ${(k.cpuSeconds! / clean.cpuSeconds!).toFixed(2)}× clean's`;
 for (let i = 1; i <= RUNS; i++) {
+  // The cut run right after the clean run it is measured against (the machine's hour moves both).
   const s = await runStreamer();
   streamerRuns.push(s);
+  const p = await runStreamer({ by: 'proxy', seed: i });
+  proxyRuns.push(p);
   if (CUTS_ONLY) {
-    const p = await runStreamer({ by: 'proxy', seed: i });
-    proxyRuns.push(p);
     process.stdout.write(`run ${i}: clean ${fmt(COUNT / s.seconds)} events/s; cut by a proxy every 4–10 MB: ${cutLine(p, s)}\n`);
     continue;
   }
   const c = await runCurlGzip();
   curlRuns.push(c);
-  const p = await runStreamer({ by: 'proxy', seed: i });
-  proxyRuns.push(p);
   const u = await runStreamer({ by: 'proxy-uncut', seed: i });
   uncutRuns.push(u);
   const k = await runStreamer({ by: 'source', seed: i });
