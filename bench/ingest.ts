@@ -251,8 +251,8 @@ function summary(): void {
   const cSec = median(curlRuns.map((r) => r.seconds));
   const rss = median(streamerRuns.map((r) => r.peakRssMb!));
   const eps = COUNT / sSec;
-  // Each run pairs a streamer and a curl|gzip pass back to back, so the ratio is taken per run
-  // (both saw the same machine load) and its median reported.
+  // Each run has a streamer and a curl|gzip pass in the same round, so the ratio is taken per run
+  // (both saw about the same machine load) and its median reported.
   const ratio = median(streamerRuns.map((r, i) => curlRuns[i]!.seconds / r.seconds));
   // The same with the streamer's process start (node, module loading) counted against it too.
   const wallRatio = median(streamerRuns.map((r, i) => curlRuns[i]!.seconds / r.wallSeconds!));

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { scanKey } from './scan.ts';
+import { isDigit, scanKey } from './scan.ts';
 import { QUOTE } from '../json-bytes.ts';
 
 /**
@@ -113,11 +113,8 @@ export function isLineOf(line: Buffer, where: Readonly<{ length: number; id: str
   for (let k = 0; k < id.length; k++) if (line[idAt + k] !== id.charCodeAt(k)) return false;
   let mtime = 0;
   let k = mtimeAt;
-  for (; k < line.length && k < mtimeAt + 16; k++) {
-    const c = line[k]!;
-    if (c < 0x30 || c > 0x39) break;
-    mtime = mtime * 10 + (c - 0x30);
-  }
+  for (; k < mtimeAt + 16 && isDigit(line[k]); k++) mtime = mtime * 10 + (line[k]! - 0x30);
+  // not followed by more of a number (digits, a fraction, an exponent), nor by the end of the line
   const after = line[k];
-  return k > mtimeAt && mtime === where.mtime && after !== undefined && after !== 0x2e && after !== 0x65 && after !== 0x45 && (after < 0x30 || after > 0x39);
+  return k > mtimeAt && mtime === where.mtime && after !== undefined && !isDigit(after) && after !== 0x2e && after !== 0x65 && after !== 0x45;
 }

@@ -406,10 +406,8 @@ export class ResumePlanner {
   expectedNext(): Readonly<{ id: string; mtime: number; length: number; idAt: number; mtimeAt: number }> | undefined {
     const a = this.answer;
     if (!a?.proven || this.reconnectReason) return undefined;
-    const behind = this.frontier - (this.cursor + 1);
-    if (behind < 0 || behind >= this.ringSize) return undefined;
-    const i = (this.ringHead + this.ringSize - 1 - behind) & (RECENT_POSITIONS - 1);
-    if (this.ringCoords[i] !== this.cursor + 1 || this.ringIdAt[i] === 0) return undefined;
+    const i = this.slotOf(this.cursor + 1);
+    if (i < 0 || this.ringIdAt[i] === 0) return undefined;
     this.next.id = this.ringIds[i]!;
     this.next.mtime = this.ringMtimes[i]!;
     this.next.length = this.ringLengths[i]!;
@@ -685,10 +683,16 @@ export class ResumePlanner {
    */
   private mayBe(id: string, mtime: number, coord: number): boolean {
     if (coord > this.frontier) return false;
+    const i = this.slotOf(coord);
+    return i < 0 || (this.ringIds[i] === id && this.ringMtimes[i] === mtime);
+  }
+
+  /** The ring's slot for a coordinate within the frontier, -1 when the ring does not hold it. */
+  private slotOf(coord: number): number {
     const behind = this.frontier - coord;
-    if (behind >= this.ringSize) return true;
+    if (behind < 0 || behind >= this.ringSize) return -1;
     const i = (this.ringHead + this.ringSize - 1 - behind) & (RECENT_POSITIONS - 1);
-    return this.ringCoords[i] !== coord || (this.ringIds[i] === id && this.ringMtimes[i] === mtime);
+    return this.ringCoords[i] === coord ? i : -1;
   }
 
   /** The coordinate of a recent position, newest first; undefined when it is older than the ring. */
